@@ -141,7 +141,9 @@ Neighborhood2DAttr::verify(function_ref<InFlightDiagnostic()> emitError,
       failed(verifyPositive(emitError, "neighborhood_2d", "dilation_w",
                             dilationW)))
     return failure();
-  if (kernelH * dilationH > height || kernelW * dilationW > width)
+  // kernel * dilation <= extent, written as a division so that it cannot
+  // overflow.
+  if (kernelH > height / dilationH || kernelW > width / dilationW)
     return emitError() << "#attn.neighborhood_2d kernel " << kernelH << "x"
                        << kernelW << " with dilation " << dilationH << "x"
                        << dilationW << " does not fit the " << height << "x"

@@ -16,12 +16,76 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <cmath>
 
 using namespace mlir;
 using namespace mlir::attn;
+
+//===----------------------------------------------------------------------===//
+// Custom assembly
+//===----------------------------------------------------------------------===//
+
+/// Parses attn.aggregate's result types: the output's, then the optional
+/// `, lse type` and `, state type`. (Two optional groups that both start with
+/// `,` cannot be told apart by the declarative format, which made
+/// `, state type` alone unparsable.)
+static ParseResult parseAggregateResults(OpAsmParser &parser, Type &outputType,
+                                         Type &lseType, Type &stateType) {
+  if (parser.parseType(outputType))
+    return failure();
+  while (succeeded(parser.parseOptionalComma())) {
+    SMLoc loc = parser.getCurrentLocation();
+    Type *slot = nullptr;
+    if (succeeded(parser.parseOptionalKeyword("lse")))
+      slot = &lseType;
+    else if (succeeded(parser.parseOptionalKeyword("state")))
+      slot = &stateType;
+    else
+      return parser.emitError(loc, "expected 'lse' or 'state'");
+    if (*slot)
+      return parser.emitError(loc, "result given twice");
+    if (slot == &lseType && stateType)
+      return parser.emitError(loc, "'lse' must come before 'state'");
+    if (parser.parseType(*slot))
+      return failure();
+  }
+  return success();
+}
+
+static void printAggregateResults(OpAsmPrinter &printer, Operation *,
+                                  Type outputType, Type lseType,
+                                  Type stateType) {
+  printer << outputType;
+  if (lseType)
+    printer << ", lse " << lseType;
+  if (stateType)
+    printer << ", state " << stateType;
+}
+
+/// Parses attn.decay's `[g0, g1, ...]` rates.
+static ParseResult parseRates(OpAsmParser &parser, DenseF64ArrayAttr &rates) {
+  SmallVector<double> values;
+  if (parser.parseCommaSeparatedList(OpAsmParser::Delimiter::Square, [&] {
+        return parser.parseFloat(values.emplace_back());
+      }))
+    return failure();
+  rates = DenseF64ArrayAttr::get(parser.getContext(), values);
+  return success();
+}
+
+/// Prints the rates exactly (DenseF64ArrayAttr's own printer rounds them to
+/// 7 significant digits, so 1 - 2^-12 would not survive a round trip).
+static void printRates(OpAsmPrinter &printer, Operation *,
+                       DenseF64ArrayAttr rates) {
+  printer << '[';
+  llvm::interleaveComma(rates.asArrayRef(), printer, [&](double rate) {
+    printer.printFloat(llvm::APFloat(rate));
+  });
+  printer << ']';
+}
 
 #define GET_OP_CLASSES
 #include "attn/Dialect/Attn/IR/AttnOps.cpp.inc"
@@ -59,10 +123,18 @@ static LogicalResult verifyHeadTensor(Operation *op, StringRef role,
     return op->emitOpError() << role
                              << " must have f16, bf16 or f32 elements, got "
                              << type.getElementType();
-  if (type.isDynamicDim(3))
+  if (type.isDynamicDim(3)) {
+    // Printed through a stream: a Type streamed into a diagnostic is quoted.
+    std::string example;
+    llvm::raw_string_ostream os(example);
+    os << "tensor<?x?x?x128x" << type.getElementType() << ">";
     return op->emitOpError()
            << role << " must have a static head dim (last axis), got " << type
-           << "; write e.g. tensor<?x?x?x128x" << type.getElementType() << ">";
+           << "; write e.g. " << example;
+  }
+  if (type.getDimSize(3) == 0)
+    return op->emitOpError() << role << " must have a non-zero head dim, got "
+                             << type;
   return success();
 }
 
@@ -79,24 +151,39 @@ static LogicalResult expectDim(Operation *op, StringRef role,
 }
 
 /// Walks a scores value back to the attn.score at its root; null if the
-/// chain is broken (a block argument or a foreign op).
+/// chain is broken (a block argument or a foreign op). Verifiers run before
+/// dominance is checked and not necessarily in program order, so the chain
+/// may hold not-yet-verified ops (no operands) or even a cycle of forward
+/// references: both end the walk instead of crashing or looping.
 static ScoreOp getRootScore(Value scores) {
+  llvm::SmallPtrSet<Operation *, 8> visited;
   while (Operation *def = scores.getDefiningOp()) {
     if (auto score = dyn_cast<ScoreOp>(def))
       return score;
-    if (!isa<ModifyOp, MaskOp, DecayOp>(def))
+    if (!isa<ModifyOp, MaskOp, DecayOp>(def) || def->getNumOperands() == 0 ||
+        !visited.insert(def).second)
       return {};
     scores = def->getOperand(0);
   }
   return {};
 }
 
+/// Finds the attn.score at the root of `scores` and makes sure it is valid
+/// before its shapes are read: the score may not have been verified yet when
+/// `op` is (forward references, isolated ops verified out of order).
+static FailureOr<ScoreOp> getVerifiedRootScore(Operation *op, Value scores) {
+  ScoreOp score = getRootScore(scores);
+  if (!score)
+    return op->emitOpError()
+           << "scores must come from a chain rooted in attn.score within the "
+              "same function; !attn.scores values cannot be passed in";
+  if (failed(score->getName().verifyInvariants(score)))
+    return failure(); // The score reported what is wrong with it.
+  return score;
+}
+
 static LogicalResult verifyScoresOperand(Operation *op, Value scores) {
-  if (getRootScore(scores))
-    return success();
-  return op->emitOpError()
-         << "scores must come from a chain rooted in attn.score within the "
-            "same function; !attn.scores values cannot be passed in";
+  return getVerifiedRootScore(op, scores);
 }
 
 /// The extents of q/k as (B, Hq, Nq, Hkv, Nk) for a score op.
@@ -243,6 +330,14 @@ LogicalResult ScoreOp::verify() {
                          << stringifyLayout(getLayout())
                          << " the heads are axis " << ax.heads
                          << " (is the layout right?)";
+  // Taylor-2 has 1 + Dk + Dk^2 features; keep that (and the states and
+  // gates sized by it) far from int64 overflow.
+  if (getFeatureMap() == FeatureMap::taylor2 && shape.headDim > 4096)
+    return emitOpError() << "the taylor2 feature map has 1 + Dk + Dk^2 "
+                            "features; Dk = "
+                         << shape.headDim
+                         << " is too large (project q and k to at most 4096, "
+                            "Based uses 16)";
   if (FloatAttr scaleAttr = getScaleAttr()) {
     double scale = scaleAttr.getValueAsDouble();
     if (!std::isfinite(scale) || scale == 0.0)
@@ -372,12 +467,14 @@ LogicalResult MaskOp::verify() {
         result = failure();
       }
     } else if (auto nb = dyn_cast<Neighborhood2DAttr>(attr)) {
+      // Compared by division: height * width may overflow.
       if (!ShapedType::isDynamic(shape.kLen) &&
-          shape.kLen != nb.getHeight() * nb.getWidth()) {
+          (shape.kLen % nb.getWidth() != 0 ||
+           shape.kLen / nb.getWidth() != nb.getHeight())) {
         emitOpError() << "#attn.neighborhood_2d grid " << nb.getHeight()
-                      << "x" << nb.getWidth() << " holds "
-                      << nb.getHeight() * nb.getWidth()
-                      << " positions but the keys have " << shape.kLen;
+                      << "x" << nb.getWidth()
+                      << " does not hold as many positions as the keys ("
+                      << shape.kLen << "); height * width must equal Nk";
         result = failure();
       }
     }
@@ -527,9 +624,10 @@ LogicalResult AggregateOp::verify() {
   if (!normalize)
     return emitOpError()
            << "weights must come from attn.normalize in the same function";
+  // The normalize op (and through it the score) may not be verified yet.
+  if (failed(normalize->getName().verifyInvariants(normalize)))
+    return failure(); // attn.normalize reported what is wrong with it.
   ScoreOp score = getRootScore(normalize.getScores());
-  if (!score)
-    return failure(); // attn.normalize reports the broken chain.
   ScoreShape shape = getScoreShape(score);
   LayoutAxes ax = getLayoutAxes(shape.layout);
   auto q = cast<RankedTensorType>(score.getQuery().getType());
@@ -584,19 +682,28 @@ LogicalResult AggregateOp::verify() {
              << "recurrent states are defined for linear attention with "
                 "`normalize none`, not "
              << stringifyNormalizeKind(kind);
-    for (Value current = normalize.getScores();
-         Operation *def = current.getDefiningOp();
-         current = def->getOperand(0)) {
+    // A while loop on purpose: built with GCC, the former `for (...;
+    // Operation *def = ...; current = def->getOperand(0))` read `def`
+    // uninitialised in the increment and crashed on every spec with states.
+    Value current = normalize.getScores();
+    while (Operation *def = current.getDefiningOp()) {
       if (isa<ScoreOp>(def))
         break;
+      current = def->getOperand(0);
       if (isa<ModifyOp>(def))
         return emitOpError() << "recurrent states need a bilinear score; the "
                                 "attn.modify in the chain prevents it";
-      if (auto mask = dyn_cast<MaskOp>(def))
+      if (auto mask = dyn_cast<MaskOp>(def)) {
+        // The mask op may not be verified yet; let it report a missing mask.
+        if (!mask.getMaskAttr()) {
+          (void)mask->getName().verifyInvariants(mask);
+          return failure();
+        }
         if (!isa<CausalAttr>(mask.getMask()))
           return mask.emitOpError()
                  << "recurrent states allow only a causal mask, got "
                  << mask.getMask();
+      }
     }
     if (!compatible(shape.qLen, shape.kLen))
       return emitOpError() << "recurrent states need as many queries as keys "

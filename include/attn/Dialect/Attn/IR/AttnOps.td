@@ -75,9 +75,10 @@ def Attn_ScoreOp : Attn_Op<"score", [Pure, AttrSizedOperandSegments]> {
     DefaultValuedAttr<Attn_LayoutAttr, "::mlir::attn::Layout::bhsd">:$layout
   );
   let results = (outs Attn_ScoresType:$result);
+  // `` before an enum attribute: enums print their own leading space.
   let assemblyFormat = [{
-    $query `,` $key (`scale` $scale^)? (`feature_map` $feature_map^)?
-    (`layout` $layout^)?
+    $query `,` $key (`scale` $scale^)? (`feature_map` `` $feature_map^)?
+    (`layout` `` $layout^)?
     (`gate` `(` $gate^ `:` type($gate) `)`)?
     (`weights` `(` $query_weights^ `,` $key_weights `:` type($query_weights)
        `,` type($key_weights) `)`)?
@@ -157,9 +158,11 @@ def Attn_MaskOp : Attn_Op<"mask", [Pure, IsolatedFromAbove]> {
                        Variadic<AnyRankedTensor>:$inputs);
   let results = (outs Attn_ScoresType:$result);
   let regions = (region AnyRegion:$predicate);
+  // attr-dict-with-keyword before the region: a bare `{...}` after the mask
+  // would be parsed as the (optional) predicate region.
   let assemblyFormat = [{
-    $scores `,` $mask (`(` $inputs^ `:` type($inputs) `)`)? ($predicate^)?
-    attr-dict
+    $scores `,` $mask (`(` $inputs^ `:` type($inputs) `)`)?
+    attr-dict-with-keyword ($predicate^)?
   }];
   let hasVerifier = 1;
   let hasRegionVerifier = 1;
@@ -191,9 +194,10 @@ def Attn_DecayOp : Attn_Op<"decay", [Pure]> {
                        Optional<AnyRankedTensor>:$input,
                        OptionalAttr<DenseF64ArrayAttr>:$rates);
   let results = (outs Attn_ScoresType:$result);
+  // custom<Rates>: DenseF64ArrayAttr's own printer rounds to 7 digits.
   let assemblyFormat = [{
-    $scores $kind (`(` $input^ `:` type($input) `)`)? (`rates` $rates^)?
-    attr-dict
+    $scores `` $kind (`(` $input^ `:` type($input) `)`)?
+    (`rates` custom<Rates>($rates)^)? attr-dict
   }];
   let hasVerifier = 1;
   let hasCanonicalizer = 1;
@@ -225,7 +229,7 @@ def Attn_NormalizeOp : Attn_Op<"normalize", [Pure]> {
                        OptionalAttr<F64Attr>:$power);
   let results = (outs Attn_WeightsType:$result);
   let assemblyFormat = [{
-    $scores $kind (`sinks` `(` $sinks^ `:` type($sinks) `)`)?
+    $scores `` $kind (`sinks` `(` $sinks^ `:` type($sinks) `)`)?
     (`bias` $bias^)? (`power` $power^)? attr-dict
   }];
   let hasVerifier = 1;
@@ -265,8 +269,8 @@ def Attn_AggregateOp : Attn_Op<"aggregate",
   let assemblyFormat = [{
     $weights `,` $values
     (`initial_state` `(` $initial_state^ `:` type($initial_state) `)`)?
-    (`norm` $norm^)? attr-dict `:` type($values) `->` type($output)
-    (`,` `lse` type($lse)^)? (`,` `state` type($final_state)^)?
+    (`norm` `` $norm^)? attr-dict `:` type($values) `->`
+    custom<AggregateResults>(type($output), type($lse), type($final_state))
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{
