@@ -23,6 +23,11 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 tools = ["attention-opt", "attention-run"]
 llvm_config.add_tool_substitutions(tools, [config.attn_tools_dir])
 
+# Tests that execute specs on the fp64 reference (`REQUIRES: attention-run`)
+# run only where the tool has been built.
+if os.path.exists(os.path.join(config.attn_tools_dir, "attention-run")):
+    config.available_features.add("attention-run")
+
 # GPU tests need a CUDA driver and device; `REQUIRES: cuda-gpu` skips them
 # visibly elsewhere.
 if os.path.exists("/dev/nvidiactl") or os.environ.get("ATTN_FORCE_GPU_TESTS"):
