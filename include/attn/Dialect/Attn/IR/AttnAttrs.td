@@ -50,9 +50,9 @@ def Attn_LayoutAttr : EnumAttr<Attn_Dialect, Attn_Layout, "layout">;
 
 def Attn_DecayKind : I32EnumAttr<"DecayKind",
     "how the decay factor D_ij is formed", [
-      // gamma_h ^ |i - j|, per-head rates (RetNet, Lightning Attention).
+      // gamma_h ^ |p - j| (p the aligned query position), per-head rates (RetNet, Lightning Attention).
       I32EnumAttrCase<"exponential", 0>,
-      // exp(G_i - G_j), G the running sum of per-token log-gates (Mamba2,
+      // exp(G_p - G_j) for j <= p, symmetric above; G the running sum of per-token log-gates (Mamba2,
       // simple GLA).
       I32EnumAttrCase<"gated", 1>
     ]> {

@@ -45,14 +45,16 @@ def Attn_ScoreOp : Attn_Op<"score", [Pure, AttrSizedOperandSegments]> {
   let summary = "scaled inner products of feature-mapped queries and keys";
   let description = [{
     `s_ij = scale * <phi(q_i), phi(k_j)>`, or with a per-channel log-gate
-    input (GLA) `s_ij = scale * sum_d phi(q)_id phi(k)_jd exp(G_id - G_jd)`,
+    input (GLA) `s_ij = scale * sum_d phi(q)_id phi(k)_jd exp(G_pd - G_jd)`
+    for `j <= p` (symmetric above the diagonal), `p` the aligned query position,
     `G` the running sum over positions of the gate input.
 
     `query` is `[B, Hq, Nq, Dk]` and `key` `[B, Hkv, Nk, Dk]` in BHSD layout
     (`[B, N, H, D]` in BSHD); `Hq` must be a multiple of `Hkv` (GQA). Head
     dims are static; batch, heads and lengths may be dynamic. The scale
     defaults to `1/sqrt(Dk)`. The `hedgehog` feature map takes its weights
-    `[Hq, Dk, F]` and `[Hkv, Dk, F]` for queries and keys.
+    `[Hq, Dk, F']` and `[Hkv, Dk, F']` for queries and keys (phi has
+    `F = 2F'` features).
 
     ```mlir
     %s = attn.score %q, %k scale 0.0883883 layout bshd
@@ -246,7 +248,8 @@ def Attn_AggregateOp : Attn_Op<"aggregate",
     `values` is `[B, Hkv, Nk, Dv]` in the spec's layout and the output
     `[B, Hq, Nq, Dv]`, of the values' element type. Optional:
     `norm rms|layer` normalises each output row over Dv (TransNormer);
-    `lse` returns `log sum_j M D exp(s')` per row, `[B, Hq, Nq]` f32,
+    `lse` returns the log of the softmax denominator per row (sink term
+    included), `[B, Hq, Nq]` f32,
     `-inf` on fully masked rows (softmax only); `state` returns the final
     recurrent state `S_N` `[B, Hq, F, Dv]` f32 and `initial_state` takes
     `S_0` of the same shape (linear attention with `none`).
