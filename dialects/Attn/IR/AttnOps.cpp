@@ -20,6 +20,7 @@
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <cmath>
+#include <optional>
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -726,5 +727,126 @@ LogicalResult AggregateOp::verify() {
   }
   if (!(getNormEps().convertToDouble() > 0.0))
     return emitOpError() << "norm_eps must be positive";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// KernelOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult mlir::attn::verifyPlanAttr(
+    DictionaryAttr plan, bool requireComplete,
+    function_ref<InFlightDiagnostic()> emitError) {
+  std::optional<int64_t> warps, blockM;
+  for (NamedAttribute entry : plan) {
+    StringRef key = entry.getName().getValue();
+    if (key == plan::kAlgorithm) {
+      auto algorithm = dyn_cast<StringAttr>(entry.getValue());
+      if (!algorithm || (algorithm.getValue() != plan::kQuadratic &&
+                         algorithm.getValue() != plan::kChunked))
+        return emitError() << "plan algorithm must be \"quadratic\" or "
+                              "\"chunked\", got "
+                           << entry.getValue();
+      continue;
+    }
+    if (key != plan::kBlockM && key != plan::kBlockN && key != plan::kWarps &&
+        key != plan::kStages)
+      return emitError() << "plan has unknown key '" << key
+                         << "'; expected algorithm, block_m, block_n, warps "
+                            "or stages";
+    auto intAttr = dyn_cast<IntegerAttr>(entry.getValue());
+    if (!intAttr || !intAttr.getType().isSignlessInteger())
+      return emitError() << "plan " << key << " must be an integer (e.g. "
+                         << key << " = 64 : i64), got " << entry.getValue();
+    int64_t value = intAttr.getInt();
+    if (key == plan::kWarps) {
+      if (value != 1 && value != 2 && value != 4 && value != 8)
+        return emitError() << "plan warps = " << value
+                           << " is not supported; use 1, 2, 4 or 8";
+      warps = value;
+    } else if (key == plan::kBlockM) {
+      if (value <= 0 || value % 16 != 0)
+        return emitError() << "plan block_m = " << value
+                           << " must be a positive multiple of 16";
+      blockM = value;
+    } else if (key == plan::kBlockN) {
+      if (value <= 0 || value % 16 != 0)
+        return emitError() << "plan block_n = " << value
+                           << " must be a positive multiple of 16";
+    } else if (value < 1 || value > 8) {
+      return emitError() << "plan stages = " << value
+                         << " must lie in [1, 8]";
+    }
+  }
+  if (warps && blockM && *blockM % (16 * *warps) != 0)
+    return emitError() << "plan block_m = " << *blockM
+                       << " must be a multiple of 16 * warps = "
+                       << 16 * *warps << " (16 query rows per warp)";
+  if (requireComplete)
+    for (StringRef key : {plan::kAlgorithm, plan::kBlockM, plan::kBlockN,
+                          plan::kWarps, plan::kStages})
+      if (!plan.contains(key))
+        return emitError() << "plan lacks '" << key
+                           << "'; a kernel's plan gives algorithm, block_m, "
+                              "block_n, warps and stages";
+  return success();
+}
+
+AggregateOp KernelOp::getAggregate() {
+  if (getBody().empty())
+    return {};
+  auto ret = dyn_cast<ReturnOp>(getBody().front().getTerminator());
+  if (!ret || ret.getValues().empty())
+    return {};
+  return ret.getValues().front().getDefiningOp<AggregateOp>();
+}
+
+FailureOr<SpecChain> KernelOp::getSpecChain() {
+  AggregateOp aggregate = getAggregate();
+  if (!aggregate)
+    return emitOpError() << "body must return the results of an "
+                            "attn.aggregate";
+  return mlir::attn::getSpecChain(aggregate);
+}
+
+LogicalResult KernelOp::verifyRegions() {
+  Block &body = getBody().front();
+  if (body.getArgumentTypes() != getInputs().getTypes())
+    return emitOpError() << "region must take one argument per operand, of "
+                            "the same types ("
+                         << getInputs().size() << " operands, "
+                         << body.getNumArguments() << " arguments)";
+  auto ret = dyn_cast<ReturnOp>(body.getTerminator());
+  if (!ret)
+    return emitOpError() << "region must end in attn.return";
+  AggregateOp aggregate;
+  for (Operation &op : body.without_terminator()) {
+    if (!isa<AggregateOp>(op))
+      continue;
+    if (aggregate)
+      return emitOpError() << "must hold exactly one attn.aggregate; fuse "
+                              "each chain into its own attn.kernel";
+    aggregate = cast<AggregateOp>(op);
+  }
+  if (!aggregate)
+    return emitOpError() << "must hold the attn.aggregate of a spec chain";
+  if (!llvm::equal(ret.getValues(), aggregate->getResults()))
+    return emitOpError() << "attn.return must return exactly the "
+                            "attn.aggregate's results, in order";
+  if (ret.getValues().getTypes() != getResultTypes())
+    return emitOpError() << "result types must be the attn.aggregate's";
+  if (DictionaryAttr planAttr = getPlanAttr())
+    if (failed(verifyPlanAttr(planAttr, /*requireComplete=*/true,
+                              [&] { return emitOpError(); })))
+      return failure();
+  if (ArrayAttr classes = getMaskClassesAttr())
+    for (Attribute cls : classes) {
+      StringRef name = cast<StringAttr>(cls).getValue();
+      if (name != mask_class::kStatic && name != mask_class::kDevice &&
+          name != mask_class::kElementwise)
+        return emitOpError() << "mask class \"" << name
+                             << "\" is not one of \"static\", \"device\", "
+                                "\"elementwise\"";
+    }
   return success();
 }

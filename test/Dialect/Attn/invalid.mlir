@@ -1798,3 +1798,181 @@ func.func @unknown_op(%q: tensor<?x?x?x8xf32>) {
 
 // expected-error @+1 {{unknown  type `matrix` in dialect `attn`}}
 func.func private @unknown_type(!attn.matrix)
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// attn.kernel
+//===----------------------------------------------------------------------===//
+
+func.func @kernel_arg_mismatch(%q: tensor<?x?x?x8xf32>) {
+  // expected-error @+1 {{region must take one argument per operand, of the same types (3 operands, 2 arguments)}}
+  %o = attn.kernel(%q, %q, %q) : (tensor<?x?x?x8xf32>, tensor<?x?x?x8xf32>, tensor<?x?x?x8xf32>) -> tensor<?x?x?x8xf32> {
+  ^bb0(%q0: tensor<?x?x?x8xf32>, %v0: tensor<?x?x?x8xf32>):
+    %s = attn.score %q0, %q0 : tensor<?x?x?x8xf32>, tensor<?x?x?x8xf32>
+    %w = attn.normalize %s softmax
+    %a = attn.aggregate %w, %v0 : tensor<?x?x?x8xf32> -> tensor<?x?x?x8xf32>
+    attn.return %a : tensor<?x?x?x8xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @kernel_captures(%q: tensor<?x?x?x8xf32>) {
+  // expected-note @+1 {{required by region isolation constraints}}
+  %o = attn.kernel(%q) : (tensor<?x?x?x8xf32>) -> tensor<?x?x?x8xf32> {
+  ^bb0(%q0: tensor<?x?x?x8xf32>):
+    // expected-error @+1 {{using value defined outside the region}}
+    %s = attn.score %q0, %q : tensor<?x?x?x8xf32>, tensor<?x?x?x8xf32>
+    %w = attn.normalize %s softmax
+    %a = attn.aggregate %w, %q0 : tensor<?x?x?x8xf32> -> tensor<?x?x?x8xf32>
+    attn.return %a : tensor<?x?x?x8xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @kernel_no_aggregate(%q: tensor<?x?x?x8xf32>) {
+  // expected-error @+1 {{must hold the attn.aggregate of a spec chain}}
+  %o = attn.kernel(%q) : (tensor<?x?x?x8xf32>) -> tensor<?x?x?x8xf32> {
+  ^bb0(%q0: tensor<?x?x?x8xf32>):
+    attn.return %q0 : tensor<?x?x?x8xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @kernel_two_aggregates(%q: tensor<?x?x?x8xf32>) {
+  // expected-error @+1 {{must hold exactly one attn.aggregate; fuse each chain into its own attn.kernel}}
+  %o = attn.kernel(%q) : (tensor<?x?x?x8xf32>) -> tensor<?x?x?x8xf32> {
+  ^bb0(%q0: tensor<?x?x?x8xf32>):
+    %s = attn.score %q0, %q0 : tensor<?x?x?x8xf32>, tensor<?x?x?x8xf32>
+    %w = attn.normalize %s softmax
+    %a = attn.aggregate %w, %q0 : tensor<?x?x?x8xf32> -> tensor<?x?x?x8xf32>
+    %b = attn.aggregate %w, %q0 : tensor<?x?x?x8xf32> -> tensor<?x?x?x8xf32>
+    attn.return %a : tensor<?x?x?x8xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @kernel_returns_other(%q: tensor<?x?x?x8xf32>) {
+  // expected-error @+1 {{attn.return must return exactly the attn.aggregate's results, in order}}
+  %o = attn.kernel(%q) : (tensor<?x?x?x8xf32>) -> tensor<?x?x?x8xf32> {
+  ^bb0(%q0: tensor<?x?x?x8xf32>):
+    %s = attn.score %q0, %q0 : tensor<?x?x?x8xf32>, tensor<?x?x?x8xf32>
+    %w = attn.normalize %s softmax
+    %a = attn.aggregate %w, %q0 : tensor<?x?x?x8xf32> -> tensor<?x?x?x8xf32>
+    attn.return %q0 : tensor<?x?x?x8xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @kernel_result_types(%q: tensor<?x?x?x8xf32>) {
+  // expected-error @+1 {{result types must be the attn.aggregate's}}
+  %o = attn.kernel(%q) : (tensor<?x?x?x8xf32>) -> tensor<1x1x1x8xf32> {
+  ^bb0(%q0: tensor<?x?x?x8xf32>):
+    %s = attn.score %q0, %q0 : tensor<?x?x?x8xf32>, tensor<?x?x?x8xf32>
+    %w = attn.normalize %s softmax
+    %a = attn.aggregate %w, %q0 : tensor<?x?x?x8xf32> -> tensor<?x?x?x8xf32>
+    attn.return %a : tensor<?x?x?x8xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @return_outside_kernel(%q: tensor<?x?x?x8xf32>) {
+  // expected-error @+1 {{expects parent op 'attn.kernel'}}
+  attn.return %q : tensor<?x?x?x8xf32>
+}
+
+// -----
+
+func.func @kernel_plan_incomplete(%q: tensor<?x?x?x8xf32>) {
+  // expected-error @+1 {{plan lacks 'stages'; a kernel's plan gives algorithm, block_m, block_n, warps and stages}}
+  %o = attn.kernel(%q) attributes {plan = {algorithm = "quadratic", block_m = 64 : i64, block_n = 64 : i64, warps = 4 : i64}} : (tensor<?x?x?x8xf32>) -> tensor<?x?x?x8xf32> {
+  ^bb0(%q0: tensor<?x?x?x8xf32>):
+    %s = attn.score %q0, %q0 : tensor<?x?x?x8xf32>, tensor<?x?x?x8xf32>
+    %w = attn.normalize %s softmax
+    %a = attn.aggregate %w, %q0 : tensor<?x?x?x8xf32> -> tensor<?x?x?x8xf32>
+    attn.return %a : tensor<?x?x?x8xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @kernel_plan_block_m(%q: tensor<?x?x?x8xf32>) {
+  // expected-error @+1 {{plan block_m = 96 must be a multiple of 16 * warps = 64 (16 query rows per warp)}}
+  %o = attn.kernel(%q) attributes {plan = {algorithm = "quadratic", block_m = 96 : i64, block_n = 64 : i64, warps = 4 : i64, stages = 2 : i64}} : (tensor<?x?x?x8xf32>) -> tensor<?x?x?x8xf32> {
+  ^bb0(%q0: tensor<?x?x?x8xf32>):
+    %s = attn.score %q0, %q0 : tensor<?x?x?x8xf32>, tensor<?x?x?x8xf32>
+    %w = attn.normalize %s softmax
+    %a = attn.aggregate %w, %q0 : tensor<?x?x?x8xf32> -> tensor<?x?x?x8xf32>
+    attn.return %a : tensor<?x?x?x8xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @kernel_plan_algorithm(%q: tensor<?x?x?x8xf32>) {
+  // expected-error @+1 {{plan algorithm must be "quadratic" or "chunked", got "linear"}}
+  %o = attn.kernel(%q) attributes {plan = {algorithm = "linear"}} : (tensor<?x?x?x8xf32>) -> tensor<?x?x?x8xf32> {
+  ^bb0(%q0: tensor<?x?x?x8xf32>):
+    %s = attn.score %q0, %q0 : tensor<?x?x?x8xf32>, tensor<?x?x?x8xf32>
+    %w = attn.normalize %s softmax
+    %a = attn.aggregate %w, %q0 : tensor<?x?x?x8xf32> -> tensor<?x?x?x8xf32>
+    attn.return %a : tensor<?x?x?x8xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @kernel_plan_unknown_key(%q: tensor<?x?x?x8xf32>) {
+  // expected-error @+1 {{plan has unknown key 'block_k'; expected algorithm, block_m, block_n, warps or stages}}
+  %o = attn.kernel(%q) attributes {plan = {block_k = 32 : i64}} : (tensor<?x?x?x8xf32>) -> tensor<?x?x?x8xf32> {
+  ^bb0(%q0: tensor<?x?x?x8xf32>):
+    %s = attn.score %q0, %q0 : tensor<?x?x?x8xf32>, tensor<?x?x?x8xf32>
+    %w = attn.normalize %s softmax
+    %a = attn.aggregate %w, %q0 : tensor<?x?x?x8xf32> -> tensor<?x?x?x8xf32>
+    attn.return %a : tensor<?x?x?x8xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @kernel_plan_warps(%q: tensor<?x?x?x8xf32>) {
+  // expected-error @+1 {{plan warps = 3 is not supported; use 1, 2, 4 or 8}}
+  %o = attn.kernel(%q) attributes {plan = {warps = 3 : i64}} : (tensor<?x?x?x8xf32>) -> tensor<?x?x?x8xf32> {
+  ^bb0(%q0: tensor<?x?x?x8xf32>):
+    %s = attn.score %q0, %q0 : tensor<?x?x?x8xf32>, tensor<?x?x?x8xf32>
+    %w = attn.normalize %s softmax
+    %a = attn.aggregate %w, %q0 : tensor<?x?x?x8xf32> -> tensor<?x?x?x8xf32>
+    attn.return %a : tensor<?x?x?x8xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @kernel_mask_class(%q: tensor<?x?x?x8xf32>) {
+  // expected-error @+1 {{mask class "dynamic" is not one of "static", "device", "elementwise"}}
+  %o = attn.kernel(%q) attributes {mask_classes = ["dynamic"]} : (tensor<?x?x?x8xf32>) -> tensor<?x?x?x8xf32> {
+  ^bb0(%q0: tensor<?x?x?x8xf32>):
+    %s = attn.score %q0, %q0 : tensor<?x?x?x8xf32>, tensor<?x?x?x8xf32>
+    %w = attn.normalize %s softmax
+    %a = attn.aggregate %w, %q0 : tensor<?x?x?x8xf32> -> tensor<?x?x?x8xf32>
+    attn.return %a : tensor<?x?x?x8xf32>
+  }
+  return
+}

@@ -378,3 +378,54 @@ func.func @two_chains(%q: tensor<?x?x?x64xf16>, %k: tensor<?x?x?x64xf16>,
   %o = arith.subf %o1, %o2 : tensor<?x?x?x64xf16>
   return %o : tensor<?x?x?x64xf16>
 }
+
+//===----------------------------------------------------------------------===//
+// attn.kernel (level 2)
+//===----------------------------------------------------------------------===//
+
+// CHECK-LABEL: func.func @kernel_bare(
+// CHECK-SAME:      %[[Q:.*]]: tensor<?x?x?x64xbf16>, %[[V:.*]]: tensor<?x?x?x64xbf16>)
+func.func @kernel_bare(%q: !q, %v: !q) -> !q {
+  // CHECK:      %[[O:.*]] = attn.kernel(%[[Q]], %[[Q]], %[[V]]) : (tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>) -> tensor<?x?x?x64xbf16> {
+  // CHECK-NEXT: ^bb0(%[[Q0:.*]]: tensor<?x?x?x64xbf16>, %[[K0:.*]]: tensor<?x?x?x64xbf16>, %[[V0:.*]]: tensor<?x?x?x64xbf16>):
+  // CHECK-NEXT:   %[[S:.*]] = attn.score %[[Q0]], %[[K0]]
+  // CHECK-NEXT:   %[[W:.*]] = attn.normalize %[[S]] softmax
+  // CHECK-NEXT:   %[[A:.*]] = attn.aggregate %[[W]], %[[V0]]
+  // CHECK-NEXT:   attn.return %[[A]] : tensor<?x?x?x64xbf16>
+  // CHECK-NEXT: }
+  // CHECK-NEXT: return %[[O]]
+  %o = attn.kernel(%q, %q, %v) : (!q, !q, !q) -> !q {
+  ^bb0(%q0: !q, %k0: !q, %v0: !q):
+    %s = attn.score %q0, %k0 : !q, !q
+    %w = attn.normalize %s softmax
+    %a = attn.aggregate %w, %v0 : !q -> !q
+    attn.return %a : !q
+  }
+  return %o : !q
+}
+
+// A planned, analysed kernel with a side input, lse and a predicate region.
+// CHECK-LABEL: func.func @kernel_planned(
+func.func @kernel_planned(%q: !q, %v: !q, %ids: tensor<?x?xi32>)
+    -> (!q, tensor<?x?x?xf32>) {
+  // CHECK:      attn.kernel(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) attributes {mask_classes = ["static", "device", "elementwise"], plan = {algorithm = "quadratic", block_m = 128 : i64, block_n = 64 : i64, stages = 2 : i64, warps = 4 : i64}} : (tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>, tensor<?x?xi32>) -> (tensor<?x?x?x64xbf16>, tensor<?x?x?xf32>) {
+  // CHECK:        attn.mask %{{.*}}, #attn.and<[#attn.causal, #attn.document<input = 0>, #attn.predicate]>(%{{.*}} : tensor<?x?xi32>) {
+  // CHECK:        attn.return %{{.*}}, %{{.*}} : tensor<?x?x?x64xbf16>, tensor<?x?x?xf32>
+  %o, %lse = attn.kernel(%q, %q, %v, %ids) attributes {
+      mask_classes = ["static", "device", "elementwise"],
+      plan = {algorithm = "quadratic", block_m = 128 : i64, block_n = 64 : i64,
+              stages = 2 : i64, warps = 4 : i64}}
+      : (!q, !q, !q, tensor<?x?xi32>) -> (!q, tensor<?x?x?xf32>) {
+  ^bb0(%q0: !q, %k0: !q, %v0: !q, %ids0: tensor<?x?xi32>):
+    %s = attn.score %q0, %k0 : !q, !q
+    %m = attn.mask %s, #attn.and<[#attn.causal, #attn.document<input = 0>, #attn.predicate]> (%ids0 : tensor<?x?xi32>) {
+    ^bb0(%b: index, %h: index, %i: index, %j: index, %t: tensor<?x?xi32>):
+      %keep = arith.cmpi ule, %j, %i : index
+      attn.yield %keep : i1
+    }
+    %w = attn.normalize %m softmax
+    %a, %l = attn.aggregate %w, %v0 : !q -> !q, lse tensor<?x?x?xf32>
+    attn.return %a, %l : !q, tensor<?x?x?xf32>
+  }
+  return %o, %lse : !q, tensor<?x?x?xf32>
+}

@@ -14,6 +14,10 @@
 #include "mlir/Interfaces/ControlFlowInterfaces.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+namespace mlir::attn {
+struct SpecChain;
+} // namespace mlir::attn
+
 #define GET_OP_CLASSES
 #include "attn/Dialect/Attn/IR/AttnOps.h.inc"
 
@@ -39,6 +43,37 @@ struct SpecChain {
 /// Collects the chain ending in `aggregate`. Fails (with a diagnostic on
 /// `aggregate`) if the chain is not rooted in an `attn.score`.
 FailureOr<SpecChain> getSpecChain(AggregateOp aggregate);
+
+/// The keys of a plan dictionary (`attn.kernel`'s `plan`, or `attn.plan` on
+/// an `attn.aggregate` to override the compiler's choice).
+namespace plan {
+inline constexpr llvm::StringLiteral kAlgorithm = "algorithm";
+inline constexpr llvm::StringLiteral kBlockM = "block_m";
+inline constexpr llvm::StringLiteral kBlockN = "block_n";
+inline constexpr llvm::StringLiteral kWarps = "warps";
+inline constexpr llvm::StringLiteral kStages = "stages";
+/// The values of `algorithm`.
+inline constexpr llvm::StringLiteral kQuadratic = "quadratic";
+inline constexpr llvm::StringLiteral kChunked = "chunked";
+/// The discardable attribute through which a spec gives its own plan.
+inline constexpr llvm::StringLiteral kSpecAttrName = "attn.plan";
+} // namespace plan
+
+/// Checks a plan dictionary: only known keys; `algorithm` a string
+/// "quadratic" or "chunked"; `block_m`, `block_n`, `warps`, `stages`
+/// integers with warps in {1, 2, 4, 8}, block_m a positive multiple of
+/// 16 * warps (one m16 MMA row block per warp), block_n a positive multiple
+/// of 16, stages in [1, 8]. With `requireComplete`, every key must be
+/// present; otherwise the cross-key check runs only when both keys are.
+LogicalResult verifyPlanAttr(DictionaryAttr plan, bool requireComplete,
+                             llvm::function_ref<InFlightDiagnostic()> emitError);
+
+/// The mask classes recorded in `attn.kernel`'s `mask_classes`.
+namespace mask_class {
+inline constexpr llvm::StringLiteral kStatic = "static";
+inline constexpr llvm::StringLiteral kDevice = "device";
+inline constexpr llvm::StringLiteral kElementwise = "elementwise";
+} // namespace mask_class
 
 } // namespace mlir::attn
 

@@ -285,6 +285,81 @@ def Attn_AggregateOp : Attn_Op<"aggregate",
 }
 
 //===----------------------------------------------------------------------===//
+// attn.kernel (level 2)
+//===----------------------------------------------------------------------===//
+
+def Attn_KernelOp : Attn_Op<"kernel",
+    [IsolatedFromAbove, RecursiveMemoryEffects, SingleBlock]> {
+  let summary = "one spec chain fused into a kernel-level op";
+  let description = [{
+    Level 2 of attn's IR: the chain of one `attn.aggregate` (score, modifiers,
+    masks, decays, normalize, aggregate), isolated in a region so that it can
+    be analysed, planned and lowered as one GPU kernel. `attn-fuse` creates
+    it; the chain inside keeps its level-1 form and verifiers.
+
+    The operands are the tensors the chain reads, in the order of the kernel
+    ABI: queries, keys, values, then every side input (gate, feature-map
+    weights, modifier, mask, decay and sink inputs) in order of first use,
+    then the initial state if any. The region's block arguments stand for
+    them, one to one. The results are the aggregate's (output, then `lse`
+    and/or `state`), returned by `attn.return`.
+
+    `plan` (set by `attn-plan`, or copied from a user's `attn.plan`) holds
+    `algorithm` (`"quadratic"` or `"chunked"`), `block_m`, `block_n`,
+    `warps` and `stages`. `mask_classes` (set by `attn-analyze-masks`) says,
+    for each conjunct of the chain's mask in order, how its tiles are
+    classified: `"static"` from tile bounds, `"device"` on the device from
+    the inputs at launch, or `"elementwise"` (a predicate: every visible
+    tile is partial).
+
+    ```mlir
+    %o = attn.kernel(%q, %k, %v) {mask_classes = ["static"],
+        plan = {algorithm = "quadratic", block_m = 128 : i64,
+                block_n = 64 : i64, stages = 2 : i64, warps = 4 : i64}}
+        : (tensor<?x?x?x128xbf16>, tensor<?x?x?x128xbf16>,
+           tensor<?x?x?x128xbf16>) -> tensor<?x?x?x128xbf16> {
+    ^bb0(%q0: tensor<?x?x?x128xbf16>, %k0: tensor<?x?x?x128xbf16>,
+         %v0: tensor<?x?x?x128xbf16>):
+      %s = attn.score %q0, %k0 : tensor<?x?x?x128xbf16>, tensor<?x?x?x128xbf16>
+      %m = attn.mask %s, #attn.causal
+      %w = attn.normalize %m softmax
+      %o0 = attn.aggregate %w, %v0 : tensor<?x?x?x128xbf16> -> tensor<?x?x?x128xbf16>
+      attn.return %o0 : tensor<?x?x?x128xbf16>
+    }
+    ```
+  }];
+  let arguments = (ins Variadic<AnyRankedTensor>:$inputs,
+                       // Algorithm and tiling; see verifyPlanAttr().
+                       OptionalAttr<DictionaryAttr>:$plan,
+                       // One class per mask conjunct; see attn-analyze-masks.
+                       OptionalAttr<StrArrayAttr>:$mask_classes);
+  let results = (outs Variadic<AnyRankedTensor>:$results);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = [{
+    `(` $inputs `)` attr-dict-with-keyword `:` functional-type($inputs, $results)
+    $body
+  }];
+  let hasRegionVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The attn.aggregate of the fused chain (null if the body is invalid).
+    AggregateOp getAggregate();
+    /// The fused chain, from attn.score to attn.aggregate.
+    FailureOr<SpecChain> getSpecChain();
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// attn.return
+//===----------------------------------------------------------------------===//
+
+def Attn_ReturnOp : Attn_Op<"return",
+    [Pure, Terminator, ReturnLike, HasParent<"KernelOp">]> {
+  let summary = "returns the fused aggregate's results from attn.kernel";
+  let arguments = (ins Variadic<AnyType>:$values);
+  let assemblyFormat = "($values^ `:` type($values))? attr-dict";
+}
+
+//===----------------------------------------------------------------------===//
 // attn.yield
 //===----------------------------------------------------------------------===//
 
