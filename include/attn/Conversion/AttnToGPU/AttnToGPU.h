@@ -1,0 +1,63 @@
+//===- AttnToGPU.h - attn spec chains to GPU kernels ------------*- C++ -*-===//
+//
+// Part of the attn project.
+//
+//===----------------------------------------------------------------------===//
+//
+// The entry points of `convert-attn-to-gpu`: choosing a tiling for a spec
+// chain and building its FlashAttention-2 style kernel through a TargetInfo.
+// attn-plan (P's pass) calls `choosePlan` so that there is one source of
+// truth for tile sizes.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_CONVERSION_ATTNTOGPU_ATTNTOGPU_H
+#define ATTN_CONVERSION_ATTNTOGPU_ATTNTOGPU_H
+
+#include "attn/Conversion/AttnToGPU/KernelInfo.h"
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "mlir/IR/Builders.h"
+
+namespace mlir::attn {
+
+class TargetInfo;
+
+/// The tiling of a quadratic (FlashAttention-2) kernel.
+struct KernelPlan {
+  int64_t blockM = 128; ///< Query rows per CTA.
+  int64_t blockN = 64;  ///< Keys per inner-loop tile.
+  int64_t warps = 4;    ///< Warps per CTA; each owns blockM / warps rows.
+  int64_t stages = 2;   ///< K/V shared-memory buffers (2: double buffering).
+};
+
+/// The name of the DictionaryAttr that overrides the plan on an
+/// `attn.aggregate`: `{block_m = 128 : i64, block_n = 64 : i64, warps = 4 :
+/// i64, stages = 2 : i64}` (any subset).
+inline constexpr StringLiteral kPlanAttrName = "attn.plan";
+/// The name of the JSON KernelInfo string attached to each `gpu.module`.
+inline constexpr StringLiteral kKernelInfoAttrName = "attn.kernel_info";
+
+/// The default plan for `chain` on `chip`; an `attn.plan` attribute on the
+/// aggregate overrides any of its fields.
+KernelPlan choosePlan(SpecChain &chain, StringRef chip);
+
+/// Whether `chain` belongs to the softmax family (softmax, sigmoid,
+/// softplus_l1, relu, relu2), the family this path compiles.
+bool isSoftmaxFamily(SpecChain &chain);
+
+/// Checks that `chain` can be compiled with `plan` on `target`; emits a
+/// diagnostic naming the limit on the aggregate otherwise.
+LogicalResult checkSupported(SpecChain &chain, const KernelPlan &plan,
+                             const TargetInfo &target);
+
+/// Builds a `gpu.func` kernel for `chain` at the builder's insertion point,
+/// which must be inside a `gpu.module` body, and returns its ABI. Emits a
+/// diagnostic and fails when the chain cannot be compiled.
+FailureOr<KernelInfo> buildAttentionKernel(OpBuilder &builder,
+                                           SpecChain &chain,
+                                           const KernelPlan &plan,
+                                           const TargetInfo &target);
+
+} // namespace mlir::attn
+
+#endif // ATTN_CONVERSION_ATTNTOGPU_ATTNTOGPU_H

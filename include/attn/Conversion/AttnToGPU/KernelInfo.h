@@ -1,0 +1,196 @@
+//===- KernelInfo.h - The ABI of a generated attention kernel ---*- C++ -*-===//
+//
+// Part of the attn project.
+//
+//===----------------------------------------------------------------------===//
+//
+// What a launcher must know about a kernel made by `convert-attn-to-gpu`
+// (kernel ABI v1, /tmp/attn-gpu-design.md): its name and target, the
+// element types and layout of q/k/v/o, the tiling (grid and block shape,
+// dynamic shared memory) and the side inputs it reads, in parameter order.
+//
+// Parameters, in order: q, k, v, o as flat `memref<?xT>` (5 values each after
+// lowering: {ptr, ptr, 0, numel, 1}), then lse (f32) if `hasLse`, then each
+// side input (flat, dense row-major), then 17 `i64` scalars: B, Hq, Hkv, Nq,
+// Nk and the (batch, head, seq) strides in elements of q, k, v, o. The head
+// dim stride is 1. cp.async copies 16 bytes, so base pointers must be 16-byte
+// aligned and the strides multiples of 8 elements.
+// Launch: grid (ceil(Nq / blockM), Hq, B), block (32 * warps), dynamic shared
+// memory `sharedBytes`.
+//
+// Header-only and free of MLIR so that the runtime can use it.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_CONVERSION_ATTNTOGPU_KERNELINFO_H
+#define ATTN_CONVERSION_ATTNTOGPU_KERNELINFO_H
+
+#include "llvm/Support/Error.h"
+#include "llvm/Support/JSON.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mlir::attn {
+
+/// One extra tensor the kernel reads (rates, slopes, sink logits, document
+/// ids, block layouts, region inputs), passed flat and dense row-major.
+struct KernelSideInput {
+  /// The spec's name for it (`attn.name` or `argN`), or a role name.
+  std::string name;
+  /// Element type: "f32", "f16", "bf16", "f64", "i1", "i8", "i32", "i64".
+  std::string dtype;
+  /// Extents in spec order; each entry is a number or a problem dim: "B",
+  /// "Hq", "Hkv", "Nq", "Nk", or an expression such as "ceil(Nq/64)".
+  std::vector<std::string> shape;
+  /// The index of the function argument it comes from (-1 if none).
+  int64_t argNumber = -1;
+};
+
+/// Everything a launcher needs to run one generated kernel.
+struct KernelInfo {
+  /// ABI version; bumped on any change of the parameter list.
+  int64_t abiVersion = 1;
+  /// The `gpu.module` and `gpu.func` symbol names.
+  std::string moduleName = "attn_kernels";
+  std::string kernelName = "attn_fwd";
+  /// Target architecture, e.g. "sm_90a".
+  std::string arch = "sm_90a";
+  /// Element type of q, k, v and o: "bf16" or "f16".
+  std::string dtype = "bf16";
+  /// "bhsd" or "bshd" (axis order of q, k, v, o).
+  std::string layout = "bhsd";
+  /// "softmax", "sigmoid", "softplus_l1", "relu", "relu2".
+  std::string normalize = "softmax";
+  int64_t headDimQK = 0;
+  int64_t headDimV = 0;
+  /// Static extents of the spec, or -1 where dynamic.
+  int64_t staticHq = -1, staticHkv = -1, staticNq = -1, staticNk = -1;
+  int64_t blockM = 128;
+  int64_t blockN = 64;
+  int64_t warps = 4;
+  int64_t stages = 2;
+  /// Dynamic shared memory in bytes.
+  int64_t sharedBytes = 0;
+  bool hasLse = false;
+  std::vector<KernelSideInput> sideInputs;
+
+  /// Threads per block.
+  int64_t threads() const { return 32 * warps; }
+  /// Number of query tiles (grid.x) for `nq` queries.
+  int64_t gridX(int64_t nq) const { return (nq + blockM - 1) / blockM; }
+
+  llvm::json::Value toJSON() const {
+    llvm::json::Array inputs;
+    for (const KernelSideInput &s : sideInputs) {
+      llvm::json::Array shape;
+      for (const std::string &d : s.shape)
+        shape.push_back(d);
+      inputs.push_back(llvm::json::Object{{"name", s.name},
+                                          {"dtype", s.dtype},
+                                          {"shape", std::move(shape)},
+                                          {"arg", s.argNumber}});
+    }
+    return llvm::json::Object{
+        {"abi", abiVersion},        {"module", moduleName},
+        {"kernel", kernelName},     {"arch", arch},
+        {"dtype", dtype},           {"layout", layout},
+        {"normalize", normalize},   {"dk", headDimQK},
+        {"dv", headDimV},           {"hq", staticHq},
+        {"hkv", staticHkv},         {"nq", staticNq},
+        {"nk", staticNk},           {"block_m", blockM},
+        {"block_n", blockN},        {"warps", warps},
+        {"stages", stages},         {"shared_bytes", sharedBytes},
+        {"lse", hasLse},            {"side_inputs", std::move(inputs)}};
+  }
+
+  /// Serialises to a compact JSON string.
+  std::string toJSONString() const {
+    std::string out;
+    llvm::raw_string_ostream os(out);
+    os << toJSON();
+    return out;
+  }
+
+  /// Parses what `toJSON` wrote.
+  static llvm::Expected<KernelInfo> fromJSON(const llvm::json::Value &value) {
+    auto fail = [](const llvm::Twine &what) {
+      return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                     "kernel info: " + what);
+    };
+    const llvm::json::Object *obj = value.getAsObject();
+    if (!obj)
+      return fail("not a JSON object");
+    KernelInfo info;
+    auto getInt = [&](llvm::StringRef key, int64_t &out) -> bool {
+      std::optional<int64_t> v = obj->getInteger(key);
+      if (!v)
+        return false;
+      out = *v;
+      return true;
+    };
+    auto getStr = [&](llvm::StringRef key, std::string &out) -> bool {
+      std::optional<llvm::StringRef> v = obj->getString(key);
+      if (!v)
+        return false;
+      out = v->str();
+      return true;
+    };
+    if (!getInt("abi", info.abiVersion) || info.abiVersion != 1)
+      return fail("missing or unsupported 'abi' (expected 1)");
+    if (!getStr("module", info.moduleName) ||
+        !getStr("kernel", info.kernelName) || !getStr("arch", info.arch) ||
+        !getStr("dtype", info.dtype) || !getStr("layout", info.layout) ||
+        !getStr("normalize", info.normalize))
+      return fail("missing a string field");
+    if (!getInt("dk", info.headDimQK) || !getInt("dv", info.headDimV) ||
+        !getInt("hq", info.staticHq) || !getInt("hkv", info.staticHkv) ||
+        !getInt("nq", info.staticNq) || !getInt("nk", info.staticNk) ||
+        !getInt("block_m", info.blockM) || !getInt("block_n", info.blockN) ||
+        !getInt("warps", info.warps) || !getInt("stages", info.stages) ||
+        !getInt("shared_bytes", info.sharedBytes))
+      return fail("missing an integer field");
+    std::optional<bool> lse = obj->getBoolean("lse");
+    if (!lse)
+      return fail("missing 'lse'");
+    info.hasLse = *lse;
+    const llvm::json::Array *inputs = obj->getArray("side_inputs");
+    if (!inputs)
+      return fail("missing 'side_inputs'");
+    for (const llvm::json::Value &v : *inputs) {
+      const llvm::json::Object *in = v.getAsObject();
+      if (!in)
+        return fail("side input is not an object");
+      KernelSideInput s;
+      std::optional<llvm::StringRef> name = in->getString("name");
+      std::optional<llvm::StringRef> dtype = in->getString("dtype");
+      const llvm::json::Array *shape = in->getArray("shape");
+      if (!name || !dtype || !shape)
+        return fail("side input lacks name, dtype or shape");
+      s.name = name->str();
+      s.dtype = dtype->str();
+      s.argNumber = in->getInteger("arg").value_or(-1);
+      for (const llvm::json::Value &d : *shape) {
+        std::optional<llvm::StringRef> dim = d.getAsString();
+        if (!dim)
+          return fail("side input shape entry is not a string");
+        s.shape.push_back(dim->str());
+      }
+      info.sideInputs.push_back(std::move(s));
+    }
+    return info;
+  }
+
+  /// Parses a JSON string written by `toJSONString`.
+  static llvm::Expected<KernelInfo> fromJSON(llvm::StringRef text) {
+    llvm::Expected<llvm::json::Value> value = llvm::json::parse(text);
+    if (!value)
+      return value.takeError();
+    return fromJSON(*value);
+  }
+};
+
+} // namespace mlir::attn
+
+#endif // ATTN_CONVERSION_ATTNTOGPU_KERNELINFO_H

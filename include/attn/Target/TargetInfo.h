@@ -1,0 +1,156 @@
+//===- TargetInfo.h - What the kernel builder asks of a GPU -----*- C++ -*-===//
+//
+// Part of the attn project.
+//
+//===----------------------------------------------------------------------===//
+//
+// The target abstraction of attn's GPU code generation, after Triton's
+// TargetInfoBase: the common kernel builder (lib/Conversion/AttnToGPU) emits
+// target-independent loops and arithmetic and asks a TargetInfo for
+// everything that differs between vendors: the warp size, cross-lane
+// shuffles, barriers, shared memory, the matrix-multiply instruction with its
+// register fragments, asynchronous global-to-shared copies and fast math.
+// NVIDIA's implementation (lib/Target/NVIDIA) uses nvgpu/gpu/nvvm; an AMD one
+// (amdgpu mfma/wmma, LDS) implements the same interface.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_TARGET_TARGETINFO_H
+#define ATTN_TARGET_TARGETINFO_H
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Value.h"
+#include "mlir/Support/LLVM.h"
+
+#include <memory>
+#include <string>
+
+namespace mlir::attn {
+
+/// The shape of one warp-level matrix-multiply-accumulate instruction,
+/// `C[m, n] += A[m, k] * B[k, n]`.
+struct MatrixOpShape {
+  int64_t m, n, k;
+};
+
+/// A row and column inside one matrix-op tile held by a lane.
+struct FragmentCoord {
+  Value row, col;
+};
+
+/// What the common attention kernel builder needs from a GPU target.
+class TargetInfo {
+public:
+  virtual ~TargetInfo();
+
+  /// The architecture name (sm_90a, gfx942, ...).
+  virtual StringRef getChip() const = 0;
+  /// Threads per warp (wavefront).
+  virtual int64_t getWarpSize() const = 0;
+  /// The largest dynamic shared memory a block may use, in bytes.
+  virtual int64_t getMaxSharedBytes() const = 0;
+  /// Whether 16-bit `elementType` inputs have a matrix-op path.
+  virtual bool supportsMatrixElementType(Type elementType) const = 0;
+
+  //===--------------------------------------------------------------------===//
+  // Threads, shuffles, barriers
+  //===--------------------------------------------------------------------===//
+
+  /// The lane id within the warp, as an index.
+  virtual Value getLaneId(OpBuilder &b, Location loc) const = 0;
+  /// `value` (f32) of the lane whose id is this lane's xor `mask`.
+  virtual Value shuffleXor(OpBuilder &b, Location loc, Value value,
+                           int64_t mask) const = 0;
+  /// A block-wide barrier that also orders shared memory.
+  virtual void barrier(OpBuilder &b, Location loc) const = 0;
+
+  //===--------------------------------------------------------------------===//
+  // Shared memory
+  //===--------------------------------------------------------------------===//
+
+  /// The memory space attribute of shared memory.
+  virtual Attribute getSharedMemorySpace(MLIRContext *ctx) const = 0;
+  /// The dynamic shared memory of the block as a `memref<?xi8, space>`.
+  virtual Value getDynamicSharedMemory(OpBuilder &b, Location loc) const = 0;
+
+  //===--------------------------------------------------------------------===//
+  // Matrix ops. Tiles live in shared memory as row-major 2-D memrefs; the
+  // builder addresses a tile by its top-left (row, col).
+  //===--------------------------------------------------------------------===//
+
+  /// The matrix-op shape for 16-bit inputs with f32 accumulation.
+  virtual MatrixOpShape getMatrixOpShape() const = 0;
+  /// Register types of the A, B and C (accumulator) fragments.
+  virtual VectorType getAFragmentType(Type elementType) const = 0;
+  virtual VectorType getBFragmentType(Type elementType) const = 0;
+  virtual VectorType getCFragmentType(MLIRContext *ctx) const = 0;
+  /// Number of accumulator elements each lane holds for one m x n tile.
+  virtual int64_t getCFragmentSize() const = 0;
+  /// The (row, col) inside the m x n tile of accumulator element `e` of lane
+  /// `lane`, and the position of element `e` in the C fragment vector.
+  virtual FragmentCoord getCCoord(OpBuilder &b, Location loc, Value lane,
+                                  int64_t e) const = 0;
+  virtual SmallVector<int64_t, 2> getCPosition(int64_t e) const = 0;
+
+  /// The A fragment of the m x k tile at (row, col) of `tile` (row-major,
+  /// rows are M).
+  virtual Value loadAFragment(OpBuilder &b, Location loc, Value tile,
+                              Value row, Value col, Value lane) const = 0;
+  /// Two B fragments (n-tiles `n0`, `n0 + n`) for `C = A * tile^T`, reading
+  /// the 2n x k rows of `tile` at (row, col) (rows are N: K in S = Q K^T).
+  virtual std::pair<Value, Value>
+  loadBFragmentsFromRows(OpBuilder &b, Location loc, Value tile, Value row,
+                         Value col, Value lane) const = 0;
+  /// Two B fragments (n-tiles at col and col + n) for `C = A * tile`,
+  /// reading the k x 2n block of `tile` at (row, col) (rows are K: V in
+  /// O = P V).
+  virtual std::pair<Value, Value>
+  loadBFragmentsFromColumns(OpBuilder &b, Location loc, Value tile, Value row,
+                            Value col, Value lane) const = 0;
+  /// `c + a * b` on one tile.
+  virtual Value mma(OpBuilder &b, Location loc, Value a, Value bFrag,
+                    Value c) const = 0;
+  /// The A fragment (of `elementType`) of the m x k tile formed by the
+  /// accumulators of the two m x n tiles `c0` (columns [0, n)) and `c1`
+  /// (columns [n, 2n)), without going through shared memory.
+  virtual Value accumulatorsToAFragment(OpBuilder &b, Location loc, Value c0,
+                                        Value c1, Type elementType) const = 0;
+
+  //===--------------------------------------------------------------------===//
+  // Asynchronous global -> shared copies
+  //===--------------------------------------------------------------------===//
+
+  /// The bytes one asynchronous copy moves.
+  virtual int64_t getAsyncCopyBytes() const = 0;
+  /// Copies `elements` elements from `src[srcIndex]` (global, flat) to
+  /// `dst[dstIndices]`; when `valid` is false nothing is read and zeros are
+  /// written. Returns a token for `asyncCommit`.
+  virtual Value asyncCopy(OpBuilder &b, Location loc, Value dst,
+                          ValueRange dstIndices, Value src, Value srcIndex,
+                          int64_t elements, Value valid) const = 0;
+  /// Closes the group of copies `tokens` (all issued since the last commit);
+  /// returns the group's token.
+  virtual Value asyncCommit(OpBuilder &b, Location loc,
+                            ValueRange tokens) const = 0;
+  /// Waits until at most `pending` committed groups are outstanding, the
+  /// youngest being `group`.
+  virtual void asyncWait(OpBuilder &b, Location loc, Value group,
+                         int64_t pending) const = 0;
+
+  //===--------------------------------------------------------------------===//
+  // Math
+  //===--------------------------------------------------------------------===//
+
+  /// 2^x in f32 (the hot exponential of the online softmax).
+  virtual Value exp2(OpBuilder &b, Location loc, Value x) const = 0;
+};
+
+/// The TargetInfo for `chip` ("sm_80", "sm_90a", ...), or null with `error`
+/// set when the chip is not supported.
+std::unique_ptr<TargetInfo> createTargetInfo(StringRef chip,
+                                             std::string &error);
+
+} // namespace mlir::attn
+
+#endif // ATTN_TARGET_TARGETINFO_H

@@ -1,0 +1,78 @@
+//===- ConvertAttnToGPU.cpp - The convert-attn-to-gpu pass ----------------===//
+//
+// Part of the attn project.
+//
+//===----------------------------------------------------------------------===//
+//
+// A thin wrapper: for every attn.aggregate of the softmax family, a
+// `gpu.module` with the kernel from buildAttentionKernel and its KernelInfo
+// as JSON. The host functions are left as they are.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Conversion/AttnToGPU/AttnToGPU.h"
+#include "attn/Conversion/Passes.h"
+#include "attn/Target/TargetInfo.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+
+namespace mlir::attn {
+#define GEN_PASS_DEF_CONVERTATTNTOGPU
+#include "attn/Conversion/Passes.h.inc"
+} // namespace mlir::attn
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+
+struct ConvertAttnToGPUPass
+    : public mlir::attn::impl::ConvertAttnToGPUBase<ConvertAttnToGPUPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    std::string error;
+    std::unique_ptr<TargetInfo> target = createTargetInfo(chip, error);
+    if (!target) {
+      module.emitError() << "convert-attn-to-gpu: " << error;
+      return signalPassFailure();
+    }
+    SmallVector<AggregateOp> aggregates;
+    module.walk([&](AggregateOp op) { aggregates.push_back(op); });
+
+    OpBuilder builder(module.getContext());
+    SymbolTable symbols(module);
+    bool failed = false;
+    for (AggregateOp agg : aggregates) {
+      FailureOr<SpecChain> chain = getSpecChain(agg);
+      if (::mlir::failed(chain)) {
+        failed = true;
+        continue;
+      }
+      KernelPlan plan = choosePlan(*chain, target->getChip());
+      builder.setInsertionPointToEnd(module.getBody());
+      auto gpuModule =
+          gpu::GPUModuleOp::create(builder, agg.getLoc(), "attn_kernels");
+      symbols.insert(gpuModule); // Renames on collision.
+      OpBuilder inner = OpBuilder::atBlockBegin(gpuModule.getBody());
+      FailureOr<KernelInfo> info =
+          buildAttentionKernel(inner, *chain, plan, *target);
+      if (::mlir::failed(info)) {
+        gpuModule.erase();
+        failed = true;
+        continue;
+      }
+      info->moduleName = gpuModule.getSymName().str();
+      gpuModule->setAttr(kKernelInfoAttrName,
+                         builder.getStringAttr(info->toJSONString()));
+    }
+    if (failed)
+      return signalPassFailure();
+    if (!aggregates.empty())
+      module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
+                      builder.getUnitAttr());
+  }
+};
+
+} // namespace

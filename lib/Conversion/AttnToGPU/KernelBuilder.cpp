@@ -1,0 +1,896 @@
+//===- KernelBuilder.cpp - FlashAttention-2 style kernel skeleton ---------===//
+//
+// Part of the attn project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Builds the forward kernel of a softmax-family spec chain (DESIGN §4):
+//
+//   CTA (query tile qt, head h, batch b), `warps` warps, each owning
+//   blockM / warps query rows as 16-row matrix-op tiles.
+//   Q tile -> shared (async copies, zero-filled past Nq) -> A fragments.
+//   for key tile t in [first, last) (the classifier's hull):
+//     prefetch K/V of tile t+1 into the other buffer (skipped tiles and
+//     tiles past the hull are never read from global memory);
+//     if classify(t) != skip:
+//       S = Q K^T (matrix ops, B fragments from K rows);
+//       per element: scale, modifiers, decay; on partial tiles only the mask
+//       and the key bound;
+//       online softmax with exp2 (row max over a quad by shuffles), or the
+//       weights of sigmoid / softplus / relu;
+//       O += P V (P reused from accumulators as A fragments, V fragments by
+//       transposed loads).
+//   epilogue: O / l (sinks in the denominator), optional rms/layer norm,
+//   stores of O and lse.
+//
+// Everything target specific goes through TargetInfo.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Conversion/AttnToGPU/AttnToGPU.h"
+
+#include "ScoreEpilogue.h"
+#include "attn/Target/TargetInfo.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/UB/IR/UBOps.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::attn;
+
+/// Rows of shared-memory tiles are padded by this many elements (16 bytes)
+/// so that the eight row addresses of an ldmatrix hit distinct banks.
+static constexpr int64_t kRowPad = 8;
+static constexpr double kLog2E = 1.4426950408889634;
+static constexpr double kLn2 = 0.6931471805599453;
+
+//===----------------------------------------------------------------------===//
+// Plans and legality
+//===----------------------------------------------------------------------===//
+
+bool mlir::attn::isSoftmaxFamily(SpecChain &chain) {
+  switch (chain.normalize.getKind()) {
+  case NormalizeKind::softmax:
+  case NormalizeKind::sigmoid:
+  case NormalizeKind::softplus_l1:
+  case NormalizeKind::relu:
+  case NormalizeKind::relu2:
+    return true;
+  default:
+    return false;
+  }
+}
+
+static int64_t headDim(Value v) {
+  return cast<RankedTensorType>(v.getType()).getDimSize(3);
+}
+
+KernelPlan mlir::attn::choosePlan(SpecChain &chain, StringRef chip) {
+  KernelPlan plan;
+  int64_t d = std::max(chain.score.getHeadDim(),
+                       headDim(chain.aggregate.getValues()));
+  if (d > 128) {
+    // 256: the O accumulators alone take 128 registers per 16 rows.
+    plan.blockM = 64;
+    plan.blockN = 32;
+  }
+  (void)chip;
+  if (auto dict = chain.aggregate->getAttrOfType<DictionaryAttr>(kPlanAttrName)) {
+    auto get = [&](StringRef name, int64_t &field) {
+      if (auto v = dict.getAs<IntegerAttr>(name))
+        field = v.getInt();
+    };
+    get("block_m", plan.blockM);
+    get("block_n", plan.blockN);
+    get("warps", plan.warps);
+    get("stages", plan.stages);
+  }
+  return plan;
+}
+
+static int64_t sharedBytesOf(const KernelPlan &plan, int64_t dk, int64_t dv,
+                             int64_t elementBytes) {
+  return elementBytes * (plan.blockM * (dk + kRowPad) +
+                         plan.stages * plan.blockN * (dk + kRowPad) +
+                         plan.stages * plan.blockN * (dv + kRowPad));
+}
+
+LogicalResult mlir::attn::checkSupported(SpecChain &chain,
+                                         const KernelPlan &plan,
+                                         const TargetInfo &target) {
+  AggregateOp agg = chain.aggregate;
+  NormalizeKind kind = chain.normalize.getKind();
+  if (kind == NormalizeKind::none || kind == NormalizeKind::sum)
+    return agg.emitOpError()
+           << "normalize " << stringifyNormalizeKind(kind)
+           << " is the linear family, compiled by the chunked linear-time "
+              "backend (a later issue), not by convert-attn-to-gpu, which "
+              "handles softmax, sigmoid, softplus_l1, relu and relu2";
+  if (agg.getInitialState() || agg.getFinalState())
+    return agg.emitOpError()
+           << "recurrent states are not supported by convert-attn-to-gpu "
+              "(they belong to the linear family)";
+  Type elementType =
+      cast<RankedTensorType>(chain.score.getQuery().getType()).getElementType();
+  if (!target.supportsMatrixElementType(elementType))
+    return agg.emitOpError()
+           << "q/k/v of type " << elementType
+           << " are not supported on the tensor-core path: it needs bf16 or "
+              "f16 inputs (mma.sync m16n8k16 with f32 accumulation)";
+  for (auto [name, d] : {std::pair<StringRef, int64_t>{
+                             "query/key", chain.score.getHeadDim()},
+                         {"value", headDim(agg.getValues())}}) {
+    if (d > 256)
+      return agg.emitOpError()
+             << name << " head dim " << d
+             << " exceeds the limit of 256 of the tensor-core path";
+    if (d % 16 != 0)
+      return agg.emitOpError()
+             << name << " head dim " << d
+             << " is not a multiple of 16, the k of the m16n8k16 matrix op";
+  }
+  if (chain.score.getFeatureMap() != FeatureMap::identity)
+    return agg.emitOpError()
+           << "feature map " << stringifyFeatureMap(chain.score.getFeatureMap())
+           << " is not supported by convert-attn-to-gpu yet (only identity)";
+  if (chain.score.getGate())
+    return agg.emitOpError() << "the per-channel gate is not supported by "
+                                "convert-attn-to-gpu (linear family)";
+  for (Operation *op : chain.scoreOps)
+    if (auto decay = dyn_cast<DecayOp>(op))
+      if (decay.getKind() == DecayKind::gated)
+        return decay.emitOpError()
+               << "gated decay is not supported by convert-attn-to-gpu yet "
+                  "(it needs a prefix sum of the log-gates); use exponential";
+  MatrixOpShape shape = target.getMatrixOpShape();
+  if (plan.warps <= 0 || plan.blockM <= 0 ||
+      plan.blockM % (shape.m * plan.warps) != 0)
+    return agg.emitOpError()
+           << "plan block_m = " << plan.blockM << " must be a positive "
+           << "multiple of " << shape.m << " x warps (" << plan.warps << ")";
+  if (plan.blockN <= 0 || plan.blockN % 16 != 0)
+    return agg.emitOpError() << "plan block_n = " << plan.blockN
+                             << " must be a positive multiple of 16";
+  if (plan.stages != 2)
+    return agg.emitOpError()
+           << "plan stages = " << plan.stages
+           << " is not supported (the kernel double-buffers: stages = 2)";
+  int64_t bytes =
+      sharedBytesOf(plan, chain.score.getHeadDim(), headDim(agg.getValues()),
+                    elementType.getIntOrFloatBitWidth() / 8);
+  if (bytes > target.getMaxSharedBytes())
+    return agg.emitOpError()
+           << "the plan needs " << bytes << " bytes of shared memory, more "
+           << "than the " << target.getMaxSharedBytes() << " bytes "
+           << target.getChip() << " allows; lower block_m or block_n";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// The kernel
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// Emits one kernel; holds the values shared by its parts.
+class KernelEmitter {
+public:
+  KernelEmitter(OpBuilder &b, Location loc, SpecChain &chain,
+                const KernelPlan &plan, const TargetInfo &target,
+                ScoreEpilogue &epilogue)
+      : b(b), loc(loc), chain(chain), plan(plan), target(target),
+        epi(epilogue) {}
+
+  FailureOr<KernelInfo> emit();
+
+private:
+  Value c(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value f(double v) {
+    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+  }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
+  Value addf(Value x, Value y) { return arith::AddFOp::create(b, loc, x, y); }
+  Value mulf(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
+  Value subf(Value x, Value y) { return arith::SubFOp::create(b, loc, x, y); }
+  Value maxf(Value x, Value y) {
+    return arith::MaximumFOp::create(b, loc, x, y);
+  }
+  Value cmpi(arith::CmpIPredicate p, Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, p, x, y);
+  }
+  Value select(Value cond, Value x, Value y) {
+    return arith::SelectOp::create(b, loc, cond, x, y);
+  }
+  Value elem(Value vec, int64_t e) {
+    SmallVector<int64_t, 2> pos = target.getCPosition(e);
+    return vector::ExtractOp::create(b, loc, vec, pos);
+  }
+  /// A C fragment from its elements (rows built 1-D, then inserted: n-D
+  /// from_elements has no direct LLVM lowering).
+  Value fromElems(ArrayRef<Value> elems) {
+    auto rowType = VectorType::get({cType.getDimSize(1)}, b.getF32Type());
+    Value v = ub::PoisonOp::create(b, loc, cType);
+    for (int64_t r = 0; r < cType.getDimSize(0); ++r) {
+      Value row = vector::FromElementsOp::create(
+          b, loc, rowType, elems.slice(r * rowType.getDimSize(0),
+                                       rowType.getDimSize(0)));
+      v = vector::InsertOp::create(b, loc, row, v, ArrayRef<int64_t>{r});
+    }
+    return v;
+  }
+  /// Sum / max over the lanes of a quad (the lanes sharing a row).
+  Value quadReduce(Value v, bool isMax) {
+    for (int64_t mask : {1, 2}) {
+      Value other = target.shuffleXor(b, loc, v, mask);
+      v = isMax ? maxf(v, other) : addf(v, other);
+    }
+    return v;
+  }
+
+  /// Issues the async copies of a `rows` x `dim` tile starting at global row
+  /// `row0` into `dst` rows [dstRow0, dstRow0 + rows); rows >= `limit` or
+  /// with `enable` false are zero-filled without reading.
+  void copyTile(SmallVectorImpl<Value> &tokens, Value src, Value base,
+                Value rowStride, Value row0, Value limit, Value enable,
+                Value dst, Value dstRow0, int64_t rows, int64_t dim);
+
+  /// S = Q K^T for the warp's row tiles, from K buffer `stage`.
+  SmallVector<SmallVector<Value>> computeScores(Value kRow0);
+  /// The per-element score pipeline; `masked` adds the mask and bounds.
+  SmallVector<SmallVector<Value>>
+  processScores(ArrayRef<SmallVector<Value>> s, Value j0, bool masked);
+
+  OpBuilder &b;
+  Location loc;
+  SpecChain &chain;
+  const KernelPlan &plan;
+  const TargetInfo &target;
+  ScoreEpilogue &epi;
+
+  // Static configuration.
+  Type elementType;
+  VectorType cType;
+  int64_t dk = 0, dv = 0, rowTiles = 0, threads = 0;
+  NormalizeKind kind = NormalizeKind::softmax;
+  bool foldScale = false;
+  double scale = 1.0;
+
+  // Values of the entry block.
+  Value batchIdx, headIdx, laneId, warpId, threadId;
+  Value numQueries, numKeys, offset, i0;
+  Value qMem, kMem, vMem, oMem, lseMem;
+  Value qBase, kBase, vBase, oBase, qStride, kStride, vStride, oStride;
+  Value qSmem, kSmem, vSmem;
+  ProblemDims dims;
+  /// Per row tile and C element: the query row (absolute) and its position.
+  SmallVector<SmallVector<Value>> rowOf, posOf;
+  /// Per C element: the column inside an 8-wide n tile.
+  SmallVector<Value> colOf;
+  /// Q A fragments [row tile][k step].
+  SmallVector<SmallVector<Value>> qFrags;
+};
+
+} // namespace
+
+void KernelEmitter::copyTile(SmallVectorImpl<Value> &tokens, Value src,
+                             Value base, Value rowStride, Value row0,
+                             Value limit, Value enable, Value dst,
+                             Value dstRow0, int64_t rows, int64_t dim) {
+  int64_t perCopy = target.getAsyncCopyBytes() /
+                    (elementType.getIntOrFloatBitWidth() / 8);
+  int64_t chunksPerRow = dim / perCopy;
+  int64_t chunks = rows * chunksPerRow;
+  for (int64_t it = 0; it * threads < chunks; ++it) {
+    Value chunk = add(threadId, c(it * threads));
+    Value r = arith::DivUIOp::create(b, loc, chunk, c(chunksPerRow));
+    Value col = mul(arith::RemUIOp::create(b, loc, chunk, c(chunksPerRow)),
+                    c(perCopy));
+    Value row = add(row0, r);
+    Value valid = cmpi(arith::CmpIPredicate::slt, row, limit);
+    if (enable)
+      valid = arith::AndIOp::create(b, loc, valid, enable);
+    if ((it + 1) * threads > chunks)
+      valid = arith::AndIOp::create(
+          b, loc, valid, cmpi(arith::CmpIPredicate::ult, chunk, c(chunks)));
+    Value srcIndex = add(add(base, mul(row, rowStride)), col);
+    tokens.push_back(target.asyncCopy(b, loc, dst,
+                                      ValueRange{add(dstRow0, r), col}, src,
+                                      srcIndex, perCopy, valid));
+  }
+}
+
+SmallVector<SmallVector<Value>> KernelEmitter::computeScores(Value kRow0) {
+  MatrixOpShape shape = target.getMatrixOpShape();
+  int64_t nTiles = plan.blockN / shape.n;
+  Value zero = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(cType, b.getF32FloatAttr(0.0)));
+  SmallVector<SmallVector<Value>> s(rowTiles, SmallVector<Value>(nTiles, zero));
+  for (int64_t kk = 0; kk < dk / shape.k; ++kk) {
+    for (int64_t nb = 0; nb < nTiles; nb += 2) {
+      auto [b0, b1] = target.loadBFragmentsFromRows(
+          b, loc, kSmem, add(kRow0, c(nb * shape.n)), c(kk * shape.k), laneId);
+      for (int64_t rt = 0; rt < rowTiles; ++rt) {
+        s[rt][nb] = target.mma(b, loc, qFrags[rt][kk], b0, s[rt][nb]);
+        s[rt][nb + 1] = target.mma(b, loc, qFrags[rt][kk], b1, s[rt][nb + 1]);
+      }
+    }
+  }
+  return s;
+}
+
+SmallVector<SmallVector<Value>>
+KernelEmitter::processScores(ArrayRef<SmallVector<Value>> s, Value j0,
+                             bool masked) {
+  MatrixOpShape shape = target.getMatrixOpShape();
+  int64_t n = target.getCFragmentSize();
+  bool softmax = kind == NormalizeKind::softmax;
+  Value negInf = f(-INFINITY), zeroF = f(0.0);
+  SmallVector<SmallVector<Value>> out(rowTiles);
+  for (int64_t rt = 0; rt < rowTiles; ++rt) {
+    for (auto [nb, frag] : llvm::enumerate(s[rt])) {
+      SmallVector<Value> elems;
+      Value colBase = add(j0, c(nb * shape.n));
+      for (int64_t e = 0; e < n; ++e) {
+        Value x = elem(frag, e);
+        bool needIndices = masked || !foldScale;
+        Value j = needIndices ? add(colBase, colOf[e]) : Value();
+        Value pos = needIndices ? posOf[rt][e] : Value();
+        Value y;
+        if (foldScale) {
+          y = mulf(x, f(scale * kLog2E));
+        } else {
+          y = mulf(x, f(scale));
+          y = epi.applyModifiers(b, loc, y, batchIdx, headIdx, pos, j);
+          Value logD = epi.logDecay(b, loc, headIdx, pos, j);
+          if (softmax) {
+            if (logD)
+              y = addf(y, logD);
+            y = mulf(y, f(kLog2E));
+          } else {
+            // Weights of the normalisations without a running maximum.
+            Value w;
+            switch (kind) {
+            case NormalizeKind::sigmoid: {
+              double bias = 0.0;
+              if (auto a = chain.normalize.getBias())
+                bias = a->convertToDouble();
+              Value z = addf(y, f(bias));
+              Value ez = math::ExpOp::create(
+                  b, loc, arith::NegFOp::create(b, loc, z));
+              w = arith::DivFOp::create(b, loc, f(1.0), addf(f(1.0), ez));
+              break;
+            }
+            case NormalizeKind::softplus_l1: {
+              // softplus(y) = max(y, 0) + log1p(exp(-|y|)), then ^power.
+              Value absY = math::AbsFOp::create(b, loc, y);
+              Value tail = math::Log1pOp::create(
+                  b, loc,
+                  math::ExpOp::create(b, loc,
+                                      arith::NegFOp::create(b, loc, absY)));
+              w = addf(maxf(y, zeroF), tail);
+              double power = 1.0;
+              if (auto a = chain.normalize.getPower())
+                power = a->convertToDouble();
+              if (power == 2.0)
+                w = mulf(w, w);
+              else if (power != 1.0)
+                w = math::PowFOp::create(b, loc, w, f(power));
+              break;
+            }
+            case NormalizeKind::relu:
+              w = maxf(y, zeroF);
+              break;
+            default: { // relu2
+              Value r = maxf(y, zeroF);
+              w = mulf(r, r);
+              break;
+            }
+            }
+            if (logD)
+              w = mulf(w, math::ExpOp::create(b, loc, logD));
+            y = w;
+          }
+        }
+        if (masked) {
+          Value keep = cmpi(arith::CmpIPredicate::slt, j, numKeys);
+          if (epi.hasMask())
+            keep = arith::AndIOp::create(
+                b, loc, keep,
+                epi.visible(b, loc, batchIdx, headIdx, rowOf[rt][e], pos, j));
+          y = select(keep, y, softmax ? negInf : zeroF);
+        }
+        elems.push_back(y);
+      }
+      out[rt].push_back(fromElems(elems));
+    }
+  }
+  return out;
+}
+
+FailureOr<KernelInfo> KernelEmitter::emit() {
+  MLIRContext *ctx = b.getContext();
+  AggregateOp agg = chain.aggregate;
+  auto qType = cast<RankedTensorType>(chain.score.getQuery().getType());
+  auto kType = cast<RankedTensorType>(chain.score.getKey().getType());
+  elementType = qType.getElementType();
+  cType = target.getCFragmentType(ctx);
+  dk = chain.score.getHeadDim();
+  dv = headDim(agg.getValues());
+  threads = plan.warps * target.getWarpSize();
+  MatrixOpShape shape = target.getMatrixOpShape();
+  rowTiles = plan.blockM / (shape.m * plan.warps);
+  kind = chain.normalize.getKind();
+  scale = chain.score.getEffectiveScale();
+  foldScale = kind == NormalizeKind::softmax && !epi.hasModifiers() &&
+              !epi.hasDecay();
+  bool hasLse = static_cast<bool>(agg.getLse());
+  Layout layout = chain.score.getLayout();
+  LayoutAxes axes = getLayoutAxes(layout);
+
+  // Signature (kernel ABI v1, KernelInfo.h).
+  Type idx = b.getIndexType();
+  auto flat = [&](Type t) {
+    return MemRefType::get({ShapedType::kDynamic}, t);
+  };
+  SmallVector<Type> params(4, flat(elementType));
+  if (hasLse)
+    params.push_back(flat(b.getF32Type()));
+  for (const SideInput &side : epi.getSideInputs())
+    params.push_back(flat(side.memoryElementType));
+  size_t firstScalar = params.size();
+  params.append(17, b.getI64Type());
+  auto funcType = FunctionType::get(ctx, params, {});
+  auto func = gpu::GPUFuncOp::create(b, loc, "attn_fwd", funcType);
+  func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
+  func.setKnownBlockSizeAttr(
+      b.getDenseI32ArrayAttr({static_cast<int32_t>(threads), 1, 1}));
+  Block &entry = func.getBody().front();
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&entry);
+
+  qMem = entry.getArgument(0);
+  kMem = entry.getArgument(1);
+  vMem = entry.getArgument(2);
+  oMem = entry.getArgument(3);
+  if (hasLse)
+    lseMem = entry.getArgument(4);
+  SmallVector<Value> sideMems;
+  for (size_t i = hasLse ? 5 : 4; i < firstScalar; ++i)
+    sideMems.push_back(entry.getArgument(i));
+  SmallVector<Value> scalars;
+  for (size_t i = firstScalar; i < firstScalar + 17; ++i)
+    scalars.push_back(arith::IndexCastOp::create(b, loc, idx,
+                                                 entry.getArgument(i)));
+  dims = {scalars[0], scalars[1], scalars[2], scalars[3], scalars[4]};
+  numQueries = dims.queries;
+  numKeys = dims.keys;
+  auto strideOf = [&](int t, int which) { return scalars[5 + 3 * t + which]; };
+
+  Value qTile = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
+  headIdx = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
+  batchIdx = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
+  threadId = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+  laneId = target.getLaneId(b, loc);
+  warpId = arith::DivUIOp::create(b, loc, threadId, c(target.getWarpSize()));
+  epi.bind(b, loc, sideMems, dims);
+
+  Value group = arith::DivUIOp::create(b, loc, dims.heads, dims.kvHeads);
+  Value kvHead = arith::DivUIOp::create(b, loc, headIdx, group);
+  auto baseOf = [&](int t, Value head) {
+    return add(mul(batchIdx, strideOf(t, 0)), mul(head, strideOf(t, 1)));
+  };
+  qBase = baseOf(0, headIdx);
+  kBase = baseOf(1, kvHead);
+  vBase = baseOf(2, kvHead);
+  oBase = baseOf(3, headIdx);
+  qStride = strideOf(0, 2);
+  kStride = strideOf(1, 2);
+  vStride = strideOf(2, 2);
+  oStride = strideOf(3, 2);
+
+  i0 = mul(qTile, c(plan.blockM));
+  offset = arith::SubIOp::create(b, loc, numKeys, numQueries);
+  Value rowsValid = arith::MinSIOp::create(
+      b, loc, c(plan.blockM), arith::SubIOp::create(b, loc, numQueries, i0));
+  IRBuildContext irCtx{b, loc};
+  IRInt p0{add(i0, offset), &irCtx};
+  IRInt p1 = p0 + IRInt{rowsValid, &irCtx} - 1;
+  IRInt nk{numKeys, &irCtx};
+  IRInt iLo{i0, &irCtx};
+  IRInt iHi = iLo + IRInt{rowsValid, &irCtx} - 1;
+
+  // The key tiles [first, last) of the hull of visible keys.
+  Value first = c(0);
+  Value last = arith::CeilDivSIOp::create(b, loc, numKeys, c(plan.blockN));
+  if (epi.hasMask()) {
+    auto [lo, hi] = epi.visibleKeys(p0, p1, nk);
+    lo = tile::tmax(lo, lo.lift(0));
+    hi = tile::tmin(hi, nk);
+    IRBool nonEmpty = hi > lo;
+    first = tile::select(nonEmpty, lo / plan.blockN, lo.lift(0)).value;
+    last = tile::select(
+               nonEmpty,
+               IRInt{arith::CeilDivSIOp::create(b, loc, hi.value,
+                                                c(plan.blockN)),
+                     &irCtx},
+               lo.lift(0))
+               .value;
+  }
+
+  // Shared memory: Q [blockM][dk + pad], K [2 blockN][dk + pad], V [2
+  // blockN][dv + pad].
+  int64_t eb = elementType.getIntOrFloatBitWidth() / 8;
+  Attribute space = target.getSharedMemorySpace(ctx);
+  Value smem = target.getDynamicSharedMemory(b, loc);
+  auto view = [&](int64_t byteOffset, int64_t rows, int64_t cols) {
+    auto type = MemRefType::get({rows, cols}, elementType,
+                                MemRefLayoutAttrInterface(), space);
+    return memref::ViewOp::create(b, loc, type, smem, c(byteOffset),
+                                  ValueRange{});
+  };
+  int64_t qBytes = plan.blockM * (dk + kRowPad) * eb;
+  int64_t kBytes = 2 * plan.blockN * (dk + kRowPad) * eb;
+  qSmem = view(0, plan.blockM, dk + kRowPad);
+  kSmem = view(qBytes, 2 * plan.blockN, dk + kRowPad);
+  vSmem = view(qBytes + kBytes, 2 * plan.blockN, dv + kRowPad);
+  int64_t sharedBytes = sharedBytesOf(plan, dk, dv, eb);
+
+  // Per-lane fragment coordinates.
+  int64_t n = target.getCFragmentSize();
+  Value warpRow0 = mul(warpId, c(rowTiles * shape.m));
+  rowOf.assign(rowTiles, {});
+  posOf.assign(rowTiles, {});
+  colOf.clear();
+  for (int64_t e = 0; e < n; ++e)
+    colOf.push_back(target.getCCoord(b, loc, laneId, e).col);
+  for (int64_t rt = 0; rt < rowTiles; ++rt)
+    for (int64_t e = 0; e < n; ++e) {
+      Value r = add(add(i0, warpRow0),
+                    add(c(rt * shape.m), target.getCCoord(b, loc, laneId, e).row));
+      rowOf[rt].push_back(r);
+      posOf[rt].push_back(add(r, offset));
+    }
+
+  // A key tile is loaded only if it is inside the range and not skipped.
+  auto classify = [&](Value t) -> IRInt {
+    IRInt j0{mul(t, c(plan.blockN)), &irCtx};
+    IRInt j1 = tile::tmin(j0 + plan.blockN, nk) - 1;
+    return epi.classifyTile({iLo, iHi, p0, p1, j0, j1, nk}, batchIdx, headIdx);
+  };
+  auto loadKV = [&](SmallVectorImpl<Value> &tokens, Value t, Value stage) {
+    Value enable = cmpi(arith::CmpIPredicate::slt, t, last);
+    if (epi.hasMask())
+      enable = arith::AndIOp::create(
+          b, loc, enable,
+          cmpi(arith::CmpIPredicate::ne, classify(t).value, c(0)));
+    Value row0 = mul(t, c(plan.blockN));
+    Value dstRow0 = mul(stage, c(plan.blockN));
+    copyTile(tokens, kMem, kBase, kStride, row0, numKeys, enable, kSmem,
+             dstRow0, plan.blockN, dk);
+    copyTile(tokens, vMem, vBase, vStride, row0, numKeys, enable, vSmem,
+             dstRow0, plan.blockN, dv);
+  };
+
+  // Prologue: Q and the first K/V tile in one group.
+  SmallVector<Value> tokens;
+  copyTile(tokens, qMem, qBase, qStride, i0, numQueries, Value(), qSmem, c(0),
+           plan.blockM, dk);
+  loadKV(tokens, first, c(0));
+  Value group0 = target.asyncCommit(b, loc, tokens);
+  target.asyncWait(b, loc, group0, 0);
+  target.barrier(b, loc);
+  qFrags.assign(rowTiles, {});
+  for (int64_t rt = 0; rt < rowTiles; ++rt)
+    for (int64_t kk = 0; kk < dk / shape.k; ++kk)
+      qFrags[rt].push_back(target.loadAFragment(
+          b, loc, qSmem, add(warpRow0, c(rt * shape.m)), c(kk * shape.k),
+          laneId));
+
+  // Loop state: O accumulators, then per row (two per row tile) m and l.
+  int64_t oTiles = dv / shape.n;
+  bool softmax = kind == NormalizeKind::softmax;
+  Value zeroC = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(cType, b.getF32FloatAttr(0.0)));
+  SmallVector<Value> init(rowTiles * oTiles, zeroC);
+  for (int64_t i = 0; i < 2 * rowTiles; ++i)
+    init.push_back(f(-INFINITY));
+  for (int64_t i = 0; i < 2 * rowTiles; ++i)
+    init.push_back(f(0.0));
+  size_t mAt = rowTiles * oTiles, lAt = mAt + 2 * rowTiles;
+
+  auto loop = scf::ForOp::create(
+      b, loc, first, last, c(1), init,
+      [&](OpBuilder &, Location, Value t, ValueRange state) {
+        Value stage = arith::RemUIOp::create(
+            b, loc, arith::SubIOp::create(b, loc, t, first), c(2));
+        Value other = arith::SubIOp::create(b, loc, c(1), stage);
+        // Prefetch tile t + 1 into the other buffer, then wait for tile t.
+        SmallVector<Value> next;
+        loadKV(next, add(t, c(1)), other);
+        Value group = target.asyncCommit(b, loc, next);
+        target.asyncWait(b, loc, group, 1);
+        target.barrier(b, loc);
+
+        Value j0 = mul(t, c(plan.blockN));
+        Value cls = epi.hasMask() ? classify(t).value : c(2);
+        Value notSkip = cmpi(arith::CmpIPredicate::ne, cls, c(0));
+        Value pastEnd = cmpi(arith::CmpIPredicate::sgt,
+                             add(j0, c(plan.blockN)), numKeys);
+        Value needMask = arith::OrIOp::create(
+            b, loc, cmpi(arith::CmpIPredicate::eq, cls, c(1)), pastEnd);
+        SmallVector<Type> types = llvm::to_vector(TypeRange(state));
+        auto computeIf = scf::IfOp::create(
+            b, loc, notSkip,
+            [&](OpBuilder &, Location) {
+              Value kRow0 = mul(stage, c(plan.blockN));
+              SmallVector<SmallVector<Value>> s = computeScores(kRow0);
+              SmallVector<Value> flatS;
+              for (auto &row : s)
+                flatS.append(row.begin(), row.end());
+              // The mask is evaluated on partial tiles only.
+              auto maskIf = scf::IfOp::create(
+                  b, loc, needMask,
+                  [&](OpBuilder &, Location) {
+                    SmallVector<Value> r;
+                    for (auto &row : processScores(s, j0, true))
+                      r.append(row.begin(), row.end());
+                    scf::YieldOp::create(b, loc, r);
+                  },
+                  [&](OpBuilder &, Location) {
+                    SmallVector<Value> r;
+                    for (auto &row : processScores(s, j0, false))
+                      r.append(row.begin(), row.end());
+                    scf::YieldOp::create(b, loc, r);
+                  });
+              int64_t nTiles = plan.blockN / shape.n;
+              SmallVector<Value> newState(state.begin(), state.end());
+              SmallVector<SmallVector<Value>> probs(rowTiles);
+              for (int64_t rt = 0; rt < rowTiles; ++rt) {
+                SmallVector<Value> ys(maskIf.getResults().begin() + rt * nTiles,
+                                      maskIf.getResults().begin() +
+                                          (rt + 1) * nTiles);
+                if (!softmax) {
+                  probs[rt] = ys;
+                  if (kind == NormalizeKind::softplus_l1) {
+                    for (int64_t h = 0; h < 2; ++h) {
+                      Value sum = state[lAt + 2 * rt + h];
+                      for (Value y : ys)
+                        for (int64_t e = 0; e < n; ++e)
+                          if (target.getCPosition(e)[0] == h)
+                            sum = addf(sum, elem(y, e));
+                      newState[lAt + 2 * rt + h] = sum;
+                    }
+                  }
+                  continue;
+                }
+                // Online softmax per row half h (rows g and g + 8).
+                SmallVector<Value> mUse(2), alpha(2);
+                for (int64_t h = 0; h < 2; ++h) {
+                  Value mx = f(-INFINITY);
+                  for (Value y : ys)
+                    for (int64_t e = 0; e < n; ++e)
+                      if (target.getCPosition(e)[0] == h)
+                        mx = maxf(mx, elem(y, e));
+                  mx = quadReduce(mx, /*isMax=*/true);
+                  Value mOld = state[mAt + 2 * rt + h];
+                  Value mNew = maxf(mOld, mx);
+                  Value isInf = arith::CmpFOp::create(
+                      b, loc, arith::CmpFPredicate::OEQ, mNew, f(-INFINITY));
+                  mUse[h] = select(isInf, f(0.0), mNew);
+                  alpha[h] = target.exp2(b, loc, subf(mOld, mUse[h]));
+                  newState[mAt + 2 * rt + h] = mNew;
+                }
+                SmallVector<Value> sums = {f(0.0), f(0.0)};
+                for (Value y : ys) {
+                  SmallVector<Value> ps;
+                  for (int64_t e = 0; e < n; ++e) {
+                    int64_t h = target.getCPosition(e)[0];
+                    Value pe = target.exp2(b, loc, subf(elem(y, e), mUse[h]));
+                    sums[h] = addf(sums[h], pe);
+                    ps.push_back(pe);
+                  }
+                  probs[rt].push_back(fromElems(ps));
+                }
+                SmallVector<Value> scaleElems;
+                for (int64_t e = 0; e < n; ++e)
+                  scaleElems.push_back(alpha[target.getCPosition(e)[0]]);
+                Value alphaVec = fromElems(scaleElems);
+                for (int64_t h = 0; h < 2; ++h)
+                  newState[lAt + 2 * rt + h] =
+                      addf(mulf(state[lAt + 2 * rt + h], alpha[h]), sums[h]);
+                for (int64_t nd = 0; nd < oTiles; ++nd)
+                  newState[rt * oTiles + nd] =
+                      mulf(state[rt * oTiles + nd], alphaVec);
+              }
+              // O += P V.
+              for (int64_t kk = 0; kk < plan.blockN / shape.k; ++kk) {
+                SmallVector<Value> pA;
+                for (int64_t rt = 0; rt < rowTiles; ++rt)
+                  pA.push_back(target.accumulatorsToAFragment(
+                      b, loc, probs[rt][2 * kk], probs[rt][2 * kk + 1],
+                      elementType));
+                for (int64_t nd = 0; nd < oTiles; nd += 2) {
+                  auto [b0, b1] = target.loadBFragmentsFromColumns(
+                      b, loc, vSmem, add(kRow0, c(kk * shape.k)),
+                      c(nd * shape.n), laneId);
+                  for (int64_t rt = 0; rt < rowTiles; ++rt) {
+                    Value &o0 = newState[rt * oTiles + nd];
+                    Value &o1 = newState[rt * oTiles + nd + 1];
+                    o0 = target.mma(b, loc, pA[rt], b0, o0);
+                    o1 = target.mma(b, loc, pA[rt], b1, o1);
+                  }
+                }
+              }
+              scf::YieldOp::create(b, loc, newState);
+            },
+            [&](OpBuilder &, Location) {
+              scf::YieldOp::create(b, loc, state);
+            });
+        (void)types;
+        // The other buffer is overwritten by the next prefetch.
+        target.barrier(b, loc);
+        scf::YieldOp::create(b, loc, computeIf.getResults());
+      });
+  SmallVector<Value> result(loop.getResults().begin(),
+                            loop.getResults().end());
+
+  // Epilogue: normalise, optional output norm, store O and lse.
+  std::optional<OutputNorm> norm = agg.getNorm();
+  double eps = agg.getNormEps().convertToDouble();
+  Value sink = epi.sinkLogit(b, loc, headIdx);
+  Value lane4 = arith::RemUIOp::create(b, loc, laneId, c(4));
+  Value isLeader = cmpi(arith::CmpIPredicate::eq, lane4, c(0));
+  for (int64_t rt = 0; rt < rowTiles; ++rt) {
+    SmallVector<Value> factor(2), lse(2);
+    for (int64_t h = 0; h < 2; ++h) {
+      Value l = result[lAt + 2 * rt + h];
+      Value zero = f(0.0);
+      if (softmax || kind == NormalizeKind::softplus_l1)
+        l = quadReduce(l, /*isMax=*/false);
+      if (!softmax) {
+        factor[h] = kind == NormalizeKind::softplus_l1
+                        ? select(arith::CmpFOp::create(
+                                     b, loc, arith::CmpFPredicate::OGT, l, zero),
+                                 arith::DivFOp::create(b, loc, f(1.0), l), zero)
+                        : f(1.0);
+        continue;
+      }
+      Value m = result[mAt + 2 * rt + h];
+      Value isInf = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, m,
+                                          f(-INFINITY));
+      Value mUse = select(isInf, zero, m);
+      Value rescale = f(1.0);
+      if (sink) {
+        // Z = l 2^mUse + 2^s, computed at the larger of the two exponents.
+        Value s2 = mulf(sink, f(kLog2E));
+        Value mf = maxf(mUse, s2);
+        rescale = target.exp2(b, loc, subf(mUse, mf));
+        l = addf(mulf(l, rescale), target.exp2(b, loc, subf(s2, mf)));
+        mUse = mf;
+      }
+      Value positive =
+          arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, l, zero);
+      factor[h] = select(positive, arith::DivFOp::create(b, loc, rescale, l),
+                         zero);
+      if (hasLse) {
+        Value log2l = math::Log2Op::create(b, loc, l);
+        lse[h] = select(positive, mulf(addf(mUse, log2l), f(kLn2)),
+                        f(-INFINITY));
+      }
+    }
+    SmallVector<Value> fe;
+    for (int64_t e = 0; e < n; ++e)
+      fe.push_back(factor[target.getCPosition(e)[0]]);
+    Value factorVec = fromElems(fe);
+    SmallVector<Value> o;
+    for (int64_t nd = 0; nd < oTiles; ++nd)
+      o.push_back(mulf(result[rt * oTiles + nd], factorVec));
+
+    if (norm) {
+      // Row statistics over Dv: lane-local partial sums, then the quad.
+      auto rowSum = [&](ArrayRef<Value> vecs, int64_t h, bool square) {
+        Value sum = f(0.0);
+        for (Value v : vecs)
+          for (int64_t e = 0; e < n; ++e)
+            if (target.getCPosition(e)[0] == h) {
+              Value x = elem(v, e);
+              sum = addf(sum, square ? mulf(x, x) : x);
+            }
+        return quadReduce(sum, /*isMax=*/false);
+      };
+      Value invDv = f(1.0 / static_cast<double>(dv));
+      SmallVector<Value> meanE, rstdE;
+      SmallVector<Value> mean(2, f(0.0)), rstd(2);
+      if (*norm == OutputNorm::layer) {
+        for (int64_t h = 0; h < 2; ++h)
+          mean[h] = mulf(rowSum(o, h, false), invDv);
+        for (int64_t e = 0; e < n; ++e)
+          meanE.push_back(mean[target.getCPosition(e)[0]]);
+        Value meanVec = fromElems(meanE);
+        for (Value &v : o)
+          v = subf(v, meanVec);
+      }
+      for (int64_t h = 0; h < 2; ++h)
+        rstd[h] = math::RsqrtOp::create(
+            b, loc, addf(mulf(rowSum(o, h, true), invDv), f(eps)));
+      for (int64_t e = 0; e < n; ++e)
+        rstdE.push_back(rstd[target.getCPosition(e)[0]]);
+      Value rstdVec = fromElems(rstdE);
+      for (Value &v : o)
+        v = mulf(v, rstdVec);
+    }
+
+    // Stores: each lane writes pairs of adjacent columns of its two rows.
+    for (int64_t h = 0; h < 2; ++h) {
+      int64_t e0 = h * 2; // C elements (h, 0) and (h, 1).
+      Value row = rowOf[rt][e0];
+      Value inRange = cmpi(arith::CmpIPredicate::slt, row, numQueries);
+      scf::IfOp::create(b, loc, inRange, [&](OpBuilder &, Location) {
+        Value rowBase = add(oBase, mul(row, oStride));
+        for (int64_t nd = 0; nd < oTiles; ++nd) {
+          Value pair = vector::ExtractOp::create(b, loc, o[nd],
+                                                 ArrayRef<int64_t>{h});
+          Value narrow = arith::TruncFOp::create(
+              b, loc, VectorType::get({2}, elementType), pair);
+          Value col = add(c(nd * shape.n), colOf[e0]);
+          vector::StoreOp::create(b, loc, narrow, oMem,
+                                  ValueRange{add(rowBase, col)});
+        }
+        if (hasLse) {
+          scf::IfOp::create(b, loc, isLeader, [&](OpBuilder &, Location) {
+            Value at = add(mul(add(mul(batchIdx, dims.heads), headIdx),
+                               numQueries),
+                           row);
+            memref::StoreOp::create(b, loc, lse[h], lseMem, ValueRange{at});
+            scf::YieldOp::create(b, loc);
+          });
+        }
+        scf::YieldOp::create(b, loc);
+      });
+    }
+  }
+  gpu::ReturnOp::create(b, loc);
+
+  KernelInfo info;
+  info.arch = target.getChip().str();
+  info.dtype = elementType.isBF16() ? "bf16" : "f16";
+  info.layout = layout == Layout::bshd ? "bshd" : "bhsd";
+  info.normalize = stringifyNormalizeKind(kind).str();
+  info.headDimQK = dk;
+  info.headDimV = dv;
+  auto staticDim = [](RankedTensorType t, unsigned axis) -> int64_t {
+    return t.isDynamicDim(axis) ? -1 : t.getDimSize(axis);
+  };
+  info.staticHq = staticDim(qType, axes.heads);
+  info.staticHkv = staticDim(kType, axes.heads);
+  info.staticNq = staticDim(qType, axes.seq);
+  info.staticNk = staticDim(kType, axes.seq);
+  info.blockM = plan.blockM;
+  info.blockN = plan.blockN;
+  info.warps = plan.warps;
+  info.stages = plan.stages;
+  info.sharedBytes = sharedBytes;
+  info.hasLse = hasLse;
+  info.sideInputs = epi.describeSideInputs();
+  return info;
+}
+
+FailureOr<KernelInfo> mlir::attn::buildAttentionKernel(
+    OpBuilder &builder, SpecChain &chain, const KernelPlan &plan,
+    const TargetInfo &target) {
+  if (failed(checkSupported(chain, plan, target)))
+    return failure();
+  ScoreEpilogue epilogue(chain);
+  if (failed(epilogue.collectSideInputs()))
+    return failure();
+  KernelEmitter emitter(builder, chain.aggregate.getLoc(), chain, plan, target,
+                        epilogue);
+  return emitter.emit();
+}

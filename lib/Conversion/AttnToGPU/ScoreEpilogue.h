@@ -1,0 +1,106 @@
+//===- ScoreEpilogue.h - Per-element score pipeline in a kernel -*- C++ -*-===//
+//
+// Part of the attn project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Emits, for one score element with known (b, h, i, p, j), what a spec chain
+// does between `attn.score` and `attn.normalize`: modifier regions (cloned,
+// `tensor.extract` on a side input becoming a `memref.load` from the kernel's
+// flat memref), decays and the mask predicate; and the data-dependent tile
+// classification of block-sparse layouts. Target independent.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_LIB_CONVERSION_ATTNTOGPU_SCOREEPILOGUE_H
+#define ATTN_LIB_CONVERSION_ATTNTOGPU_SCOREEPILOGUE_H
+
+#include "attn/Analysis/TileClassifier.h"
+#include "attn/Conversion/AttnToGPU/KernelInfo.h"
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "mlir/IR/Builders.h"
+
+namespace mlir::attn {
+
+/// The run-time problem extents of a kernel, as index values.
+struct ProblemDims {
+  Value batch, heads, kvHeads, queries, keys;
+};
+
+/// One side input of a chain: the spec value, its kernel parameter and the
+/// extents used to linearise indices.
+struct SideInput {
+  Value specValue;
+  Type memoryElementType;       ///< Element type in memory (i1 is i8).
+  SmallVector<std::string> dims; ///< Extents as numbers or problem dims.
+  Value memref;                 ///< The kernel's flat memref (once built).
+  SmallVector<Value> extents;   ///< Extent values (once built).
+};
+
+/// Collects and evaluates the per-element score pipeline of a chain.
+class ScoreEpilogue {
+public:
+  explicit ScoreEpilogue(SpecChain &chain) : chain(chain) {}
+
+  /// Finds the side inputs in parameter order and infers their extents;
+  /// fails with a diagnostic when an extent cannot be inferred.
+  LogicalResult collectSideInputs();
+  ArrayRef<SideInput> getSideInputs() const { return sideInputs; }
+  /// The KernelInfo description of the side inputs.
+  std::vector<KernelSideInput> describeSideInputs() const;
+
+  /// Binds the kernel parameters and builds the extent values (at the kernel
+  /// entry).
+  void bind(OpBuilder &b, Location loc, ArrayRef<Value> memrefs,
+            const ProblemDims &dims);
+
+  bool hasModifiers() const;
+  bool hasDecay() const;
+  bool hasMask() const { return !maskOps.empty(); }
+  /// The and of every attn.mask of the chain, or null.
+  Attribute getCombinedMask() const;
+
+  /// The class (0 skip, 1 partial, 2 full) of a tile under every mask, data-
+  /// dependent leaves classified on the device.
+  IRInt classifyTile(const TileBounds<IRInt> &tile, Value batch,
+                     Value head) const;
+  /// The hull [lo, hi) of keys visible from positions [p0, p1] (unclipped).
+  std::pair<IRInt, IRInt> visibleKeys(IRInt p0, IRInt p1, IRInt nk) const;
+
+  /// `s` (f32, natural units) after every modifier, in program order.
+  Value applyModifiers(OpBuilder &b, Location loc, Value s, Value batch,
+                       Value head, Value pos, Value key) const;
+  /// log D_ij (f32), or null without decays.
+  Value logDecay(OpBuilder &b, Location loc, Value head, Value pos,
+                 Value key) const;
+  /// M_ij (i1) of the structured and data-dependent masks, without bounds.
+  Value visible(OpBuilder &b, Location loc, Value batch, Value head, Value row,
+                Value pos, Value key) const;
+  /// The sink logit of `head` (f32), or null.
+  Value sinkLogit(OpBuilder &b, Location loc, Value head) const;
+
+
+private:
+  const SideInput *lookup(Value specValue) const;
+  Value loadSide(OpBuilder &b, Location loc, const SideInput &side,
+                 ValueRange indices) const;
+  Value cloneRegion(OpBuilder &b, Location loc, Region &region,
+                    ArrayRef<Value> leadingArgs, ValueRange inputs) const;
+  Value maskValue(OpBuilder &b, Location loc, Attribute m, MaskOp maskOp,
+                  Value batch, Value head, Value row, Value pos,
+                  Value key) const;
+  /// Block-sparse layouts classified exactly from the layout input; document
+  /// ids and predicates as partial.
+  IRInt classifyDataDependent(Attribute leaf, MaskOp maskOp,
+                              const TileBounds<IRInt> &tile, Value batch,
+                              Value head) const;
+
+  SpecChain &chain;
+  SmallVector<SideInput> sideInputs;
+  SmallVector<MaskOp> maskOps; ///< Every attn.mask, and-ed.
+  ProblemDims dims;
+};
+
+} // namespace mlir::attn
+
+#endif // ATTN_LIB_CONVERSION_ATTNTOGPU_SCOREEPILOGUE_H

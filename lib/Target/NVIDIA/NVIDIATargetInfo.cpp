@@ -1,0 +1,270 @@
+//===- NVIDIATargetInfo.cpp - TargetInfo for NVIDIA GPUs ------------------===//
+//
+// Part of the attn project.
+//
+//===----------------------------------------------------------------------===//
+//
+// The m16n8k16 fragment layouts (PTX ISA, "Matrix Fragments for mma.m16n8k16
+// with floating point type"), with g = lane / 4 and t = lane % 4:
+//   A (vector<4x2xT>): [0] row g, cols 2t..2t+1; [1] row g+8; [2] row g, cols
+//                      8+2t..; [3] row g+8, cols 8+2t.
+//   B (vector<2x2xT>): [0] k 2t..2t+1, col g; [1] k 8+2t.., col g.
+//   C (vector<2x2xf32>): [0] row g, cols 2t..2t+1; [1] row g+8.
+// ldmatrix.x4 gives lane l of matrix r the elements (l / 4, 2 (l % 4) ..) of
+// the 8x8 matrix whose row addresses come from lanes 8r..8r+7 (transposed:
+// (2 (l % 4) .., l / 4)), which is how the address patterns below are chosen.
+//
+//===----------------------------------------------------------------------===//
+
+#include "NVIDIATargetInfo.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/UB/IR/UBOps.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+
+static Value cIdx(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantIndexOp::create(b, loc, v);
+}
+
+int64_t NVIDIATargetInfo::getMaxSharedBytes() const {
+  if (computeCapability >= 90)
+    return 227 * 1024;
+  if (computeCapability == 80 || computeCapability == 87)
+    return 163 * 1024;
+  return 99 * 1024;
+}
+
+bool NVIDIATargetInfo::supportsMatrixElementType(Type elementType) const {
+  return elementType.isF16() || elementType.isBF16();
+}
+
+Value NVIDIATargetInfo::getLaneId(OpBuilder &b, Location loc) const {
+  return gpu::LaneIdOp::create(b, loc, /*upper_bound=*/nullptr);
+}
+
+Value NVIDIATargetInfo::shuffleXor(OpBuilder &b, Location loc, Value value,
+                                   int64_t mask) const {
+  Value offset = arith::ConstantIntOp::create(b, loc, mask, 32);
+  Value width = arith::ConstantIntOp::create(b, loc, 32, 32);
+  return gpu::ShuffleOp::create(b, loc, value, offset, width,
+                                gpu::ShuffleMode::XOR)
+      .getShuffleResult();
+}
+
+void NVIDIATargetInfo::barrier(OpBuilder &b, Location loc) const {
+  gpu::BarrierOp::create(b, loc);
+}
+
+Attribute NVIDIATargetInfo::getSharedMemorySpace(MLIRContext *ctx) const {
+  return gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
+}
+
+Value NVIDIATargetInfo::getDynamicSharedMemory(OpBuilder &b,
+                                               Location loc) const {
+  auto type = MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                              MemRefLayoutAttrInterface(),
+                              getSharedMemorySpace(b.getContext()));
+  return gpu::DynamicSharedMemoryOp::create(b, loc, type);
+}
+
+VectorType NVIDIATargetInfo::getAFragmentType(Type elementType) const {
+  return VectorType::get({4, 2}, elementType);
+}
+
+VectorType NVIDIATargetInfo::getBFragmentType(Type elementType) const {
+  return VectorType::get({2, 2}, elementType);
+}
+
+VectorType NVIDIATargetInfo::getCFragmentType(MLIRContext *ctx) const {
+  return VectorType::get({2, 2}, Float32Type::get(ctx));
+}
+
+FragmentCoord NVIDIATargetInfo::getCCoord(OpBuilder &b, Location loc,
+                                          Value lane, int64_t e) const {
+  Value group = arith::DivUIOp::create(b, loc, lane, cIdx(b, loc, 4));
+  Value inGroup = arith::RemUIOp::create(b, loc, lane, cIdx(b, loc, 4));
+  Value row = arith::AddIOp::create(b, loc, group, cIdx(b, loc, (e / 2) * 8));
+  Value col = arith::AddIOp::create(
+      b, loc, arith::MulIOp::create(b, loc, inGroup, cIdx(b, loc, 2)),
+      cIdx(b, loc, e % 2));
+  return {row, col};
+}
+
+/// `base + (lane / div % mod) * mul`, folded where the factors allow.
+static Value laneOffset(OpBuilder &b, Location loc, Value base, Value lane,
+                        int64_t div, int64_t mod, int64_t mul) {
+  Value v = lane;
+  if (div != 1)
+    v = arith::DivUIOp::create(b, loc, v, cIdx(b, loc, div));
+  if (mod != 0)
+    v = arith::RemUIOp::create(b, loc, v, cIdx(b, loc, mod));
+  if (mul != 1)
+    v = arith::MulIOp::create(b, loc, v, cIdx(b, loc, mul));
+  return arith::AddIOp::create(b, loc, base, v);
+}
+
+static Value ldmatrix(OpBuilder &b, Location loc, Value tile, Value row,
+                      Value col, bool transpose) {
+  Type elementType = cast<MemRefType>(tile.getType()).getElementType();
+  auto type = VectorType::get({4, 2}, elementType);
+  return nvgpu::LdMatrixOp::create(b, loc, type, tile, ValueRange{row, col},
+                                   transpose, /*numTiles=*/4);
+}
+
+/// Builds a 2-D vector from its rows with extract/insert only (n-D vector
+/// casts and slices have no direct LLVM lowering).
+static Value fromRows(OpBuilder &b, Location loc, VectorType type,
+                      ArrayRef<Value> rows) {
+  Value v = ub::PoisonOp::create(b, loc, type);
+  for (auto [i, row] : llvm::enumerate(rows))
+    v = vector::InsertOp::create(b, loc, row, v,
+                                 ArrayRef<int64_t>{static_cast<int64_t>(i)});
+  return v;
+}
+
+static Value row(OpBuilder &b, Location loc, Value v, int64_t i) {
+  return vector::ExtractOp::create(b, loc, v, ArrayRef<int64_t>{i});
+}
+
+static std::pair<Value, Value> splitX4(OpBuilder &b, Location loc, Value r) {
+  auto type = cast<VectorType>(r.getType());
+  auto half = VectorType::get({2, 2}, type.getElementType());
+  return {fromRows(b, loc, half, {row(b, loc, r, 0), row(b, loc, r, 1)}),
+          fromRows(b, loc, half, {row(b, loc, r, 2), row(b, loc, r, 3)})};
+}
+
+Value NVIDIATargetInfo::loadAFragment(OpBuilder &b, Location loc, Value tile,
+                                      Value row, Value col, Value lane) const {
+  // Matrices: rows 0-7 / 8-15 of columns 0-7, then of columns 8-15.
+  Value r = laneOffset(b, loc, row, lane, 1, 16, 1);
+  Value c = laneOffset(b, loc, col, lane, 16, 0, 8);
+  return ldmatrix(b, loc, tile, r, c, /*transpose=*/false);
+}
+
+std::pair<Value, Value>
+NVIDIATargetInfo::loadBFragmentsFromRows(OpBuilder &b, Location loc, Value tile,
+                                         Value row, Value col,
+                                         Value lane) const {
+  // Matrices: (n 0-7, k 0-7), (n 0-7, k 8-15), (n 8-15, k 0-7), (n 8-15, k
+  // 8-15); lane l of each holds n = l / 4, k = 2 (l % 4): B's layout.
+  Value r = laneOffset(b, loc, row, lane, 1, 8, 1);
+  r = laneOffset(b, loc, r, lane, 16, 0, 8);
+  Value c = laneOffset(b, loc, col, lane, 8, 2, 8);
+  return splitX4(b, loc, ldmatrix(b, loc, tile, r, c, /*transpose=*/false));
+}
+
+std::pair<Value, Value>
+NVIDIATargetInfo::loadBFragmentsFromColumns(OpBuilder &b, Location loc,
+                                            Value tile, Value row, Value col,
+                                            Value lane) const {
+  // Matrices (transposed): (k 0-7, n 0-7), (k 8-15, n 0-7), (k 0-7, n 8-15),
+  // (k 8-15, n 8-15).
+  Value r = laneOffset(b, loc, row, lane, 1, 8, 1);
+  r = laneOffset(b, loc, r, lane, 8, 2, 8);
+  Value c = laneOffset(b, loc, col, lane, 16, 0, 8);
+  return splitX4(b, loc, ldmatrix(b, loc, tile, r, c, /*transpose=*/true));
+}
+
+/// The 32-bit registers of a fragment of 16-bit pairs.
+static SmallVector<Value> packedRegisters(OpBuilder &b, Location loc,
+                                          Value frag) {
+  auto type = cast<VectorType>(frag.getType());
+  auto word = VectorType::get({1}, b.getI32Type());
+  SmallVector<Value> regs;
+  for (int64_t r = 0; r < type.getDimSize(0); ++r) {
+    Value packed =
+        vector::BitCastOp::create(b, loc, word, row(b, loc, frag, r));
+    regs.push_back(
+        vector::ExtractOp::create(b, loc, packed, ArrayRef<int64_t>{0}));
+  }
+  return regs;
+}
+
+Value NVIDIATargetInfo::mma(OpBuilder &b, Location loc, Value a, Value bFrag,
+                            Value c) const {
+  Type elementType = cast<VectorType>(a.getType()).getElementType();
+  if (!elementType.isBF16())
+    return nvgpu::MmaSyncOp::create(b, loc, a, bFrag, c,
+                                    ArrayRef<int64_t>{16, 8, 16});
+  // nvgpu.mma.sync's lowering (LLVM 22) cannot type bf16 operands: emit
+  // nvvm.mma.sync directly, bf16 pairs packed in i32 registers as PTX wants.
+  SmallVector<Value> cRegs;
+  for (int64_t e = 0; e < 4; ++e)
+    cRegs.push_back(vector::ExtractOp::create(
+        b, loc, c, ArrayRef<int64_t>{e / 2, e % 2}));
+  Type f32 = b.getF32Type();
+  auto resultType =
+      LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32});
+  Value d = NVVM::MmaOp::create(
+      b, loc, resultType, packedRegisters(b, loc, a),
+      packedRegisters(b, loc, bFrag), cRegs, ArrayRef<int64_t>{16, 8, 16},
+      std::nullopt, std::nullopt,
+      std::array<NVVM::MMATypes, 2>{NVVM::MMATypes::bf16,
+                                    NVVM::MMATypes::bf16},
+      std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                     NVVM::MMALayout::col});
+  auto pairType = VectorType::get({2}, f32);
+  SmallVector<Value> rows;
+  for (int64_t r = 0; r < 2; ++r) {
+    SmallVector<Value> elems;
+    for (int64_t e = 0; e < 2; ++e)
+      elems.push_back(LLVM::ExtractValueOp::create(
+          b, loc, d, ArrayRef<int64_t>{2 * r + e}));
+    rows.push_back(vector::FromElementsOp::create(b, loc, pairType, elems));
+  }
+  return fromRows(b, loc, cast<VectorType>(c.getType()), rows);
+}
+
+Value NVIDIATargetInfo::accumulatorsToAFragment(OpBuilder &b, Location loc,
+                                                Value c0, Value c1,
+                                                Type elementType) const {
+  // C0 holds (g, 2t..), (g+8, 2t..) of columns [0, 8), C1 the same of [8, 16):
+  // in this order they are A's [0], [1], [2], [3].
+  auto pair = VectorType::get({2}, elementType);
+  SmallVector<Value> rows;
+  for (Value c : {c0, c1})
+    for (int64_t i = 0; i < 2; ++i)
+      rows.push_back(
+          arith::TruncFOp::create(b, loc, pair, row(b, loc, c, i)));
+  return fromRows(b, loc, getAFragmentType(elementType), rows);
+}
+
+Value NVIDIATargetInfo::asyncCopy(OpBuilder &b, Location loc, Value dst,
+                                  ValueRange dstIndices, Value src,
+                                  Value srcIndex, int64_t elements,
+                                  Value valid) const {
+  // An invalid copy reads 0 bytes from a clamped (valid) address and
+  // zero-fills the destination.
+  Value zero = cIdx(b, loc, 0);
+  Value index = arith::SelectOp::create(b, loc, valid, srcIndex, zero);
+  Value srcElements = arith::SelectOp::create(
+      b, loc, valid, cIdx(b, loc, elements), zero);
+  auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
+  return nvgpu::DeviceAsyncCopyOp::create(
+      b, loc, tokenType, dst, dstIndices, src, ValueRange{index},
+      b.getIndexAttr(elements), srcElements, b.getUnitAttr());
+}
+
+Value NVIDIATargetInfo::asyncCommit(OpBuilder &b, Location loc,
+                                    ValueRange tokens) const {
+  auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
+  return nvgpu::DeviceAsyncCreateGroupOp::create(b, loc, tokenType, tokens);
+}
+
+void NVIDIATargetInfo::asyncWait(OpBuilder &b, Location loc, Value group,
+                                 int64_t pending) const {
+  nvgpu::DeviceAsyncWaitOp::create(b, loc, group,
+                                   b.getI32IntegerAttr(pending));
+}
+
+Value NVIDIATargetInfo::exp2(OpBuilder &b, Location loc, Value x) const {
+  return math::Exp2Op::create(b, loc, x);
+}

@@ -1,0 +1,77 @@
+//===- NVIDIATargetInfo.h - TargetInfo for NVIDIA GPUs ----------*- C++ -*-===//
+//
+// Part of the attn project.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_LIB_TARGET_NVIDIA_NVIDIATARGETINFO_H
+#define ATTN_LIB_TARGET_NVIDIA_NVIDIATARGETINFO_H
+
+#include "attn/Target/TargetInfo.h"
+
+namespace mlir::attn {
+
+/// NVIDIA sm_80+ through gpu/nvgpu: warps of 32, `gpu.shuffle`,
+/// `nvgpu.ldmatrix` + `nvgpu.mma.sync` m16n8k16 (f32 accumulators),
+/// `nvgpu.device_async_copy` (cp.async, 16 bytes, L1 bypassed).
+class NVIDIATargetInfo : public TargetInfo {
+public:
+  explicit NVIDIATargetInfo(StringRef chip, int64_t computeCapability)
+      : chip(chip.str()), computeCapability(computeCapability) {}
+
+  StringRef getChip() const override { return chip; }
+  int64_t getWarpSize() const override { return 32; }
+  int64_t getMaxSharedBytes() const override;
+  bool supportsMatrixElementType(Type elementType) const override;
+
+  Value getLaneId(OpBuilder &b, Location loc) const override;
+  Value shuffleXor(OpBuilder &b, Location loc, Value value,
+                   int64_t mask) const override;
+  void barrier(OpBuilder &b, Location loc) const override;
+
+  Attribute getSharedMemorySpace(MLIRContext *ctx) const override;
+  Value getDynamicSharedMemory(OpBuilder &b, Location loc) const override;
+
+  MatrixOpShape getMatrixOpShape() const override { return {16, 8, 16}; }
+  VectorType getAFragmentType(Type elementType) const override;
+  VectorType getBFragmentType(Type elementType) const override;
+  VectorType getCFragmentType(MLIRContext *ctx) const override;
+  int64_t getCFragmentSize() const override { return 4; }
+  FragmentCoord getCCoord(OpBuilder &b, Location loc, Value lane,
+                          int64_t e) const override;
+  SmallVector<int64_t, 2> getCPosition(int64_t e) const override {
+    return {e / 2, e % 2};
+  }
+  Value loadAFragment(OpBuilder &b, Location loc, Value tile, Value row,
+                      Value col, Value lane) const override;
+  std::pair<Value, Value> loadBFragmentsFromRows(OpBuilder &b, Location loc,
+                                                 Value tile, Value row,
+                                                 Value col,
+                                                 Value lane) const override;
+  std::pair<Value, Value>
+  loadBFragmentsFromColumns(OpBuilder &b, Location loc, Value tile, Value row,
+                            Value col, Value lane) const override;
+  Value mma(OpBuilder &b, Location loc, Value a, Value bFrag,
+            Value c) const override;
+  Value accumulatorsToAFragment(OpBuilder &b, Location loc, Value c0, Value c1,
+                                Type elementType) const override;
+
+  int64_t getAsyncCopyBytes() const override { return 16; }
+  Value asyncCopy(OpBuilder &b, Location loc, Value dst, ValueRange dstIndices,
+                  Value src, Value srcIndex, int64_t elements,
+                  Value valid) const override;
+  Value asyncCommit(OpBuilder &b, Location loc,
+                    ValueRange tokens) const override;
+  void asyncWait(OpBuilder &b, Location loc, Value group,
+                 int64_t pending) const override;
+
+  Value exp2(OpBuilder &b, Location loc, Value x) const override;
+
+private:
+  std::string chip;
+  int64_t computeCapability;
+};
+
+} // namespace mlir::attn
+
+#endif // ATTN_LIB_TARGET_NVIDIA_NVIDIATARGETINFO_H

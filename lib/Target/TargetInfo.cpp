@@ -1,0 +1,34 @@
+//===- TargetInfo.cpp - Target lookup by chip name ------------------------===//
+//
+// Part of the attn project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Target/TargetInfo.h"
+
+#include "NVIDIA/NVIDIATargetInfo.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+
+TargetInfo::~TargetInfo() = default;
+
+std::unique_ptr<TargetInfo> mlir::attn::createTargetInfo(StringRef chip,
+                                                         std::string &error) {
+  if (chip.consume_front("sm_")) {
+    StringRef digits = chip.take_while([](char c) { return isdigit(c); });
+    unsigned cc = 0;
+    if (!digits.empty() && !digits.getAsInteger(10, cc)) {
+      if (cc < 80) {
+        error = "sm_" + chip.str() +
+                " is not supported: the tensor-core path needs sm_80 or newer "
+                "(mma.sync m16n8k16 bf16, cp.async)";
+        return nullptr;
+      }
+      return std::make_unique<NVIDIATargetInfo>(("sm_" + chip).str(), cc);
+    }
+  }
+  error = "unknown chip '" + chip.str() +
+          "' (expected sm_80, sm_86, sm_89, sm_90, sm_90a, ...)";
+  return nullptr;
+}
