@@ -1,0 +1,74 @@
+//===- Pipelines.cpp - attn compilation pipelines -------------------------===//
+//
+// Part of the attn project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Pipelines/Pipelines.h"
+
+#include "attn/Transforms/Passes.h"
+#include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
+#include "mlir/Conversion/GPUToNVVM/GPUToNVVMPass.h"
+#include "mlir/Conversion/NVGPUToNVVM/NVGPUToNVVM.h"
+#include "mlir/Conversion/NVVMToLLVM/NVVMToLLVM.h"
+#include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
+#include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+void attn::buildLowerToNVVMPipeline(OpPassManager &pm,
+                                    const LowerToNVVMOptions &options) {
+  // Level 1 -> level 2: one planned attn.kernel per spec chain.
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createAttnFusePass());
+  AttnAnalyzeMasksPassOptions masks;
+  masks.explain = options.explain;
+  pm.addPass(createAttnAnalyzeMasksPass(masks));
+  AttnPlanPassOptions plan;
+  plan.chip = options.chip;
+  plan.explain = options.explain;
+  pm.addPass(createAttnPlanPass(plan));
+
+  // Level 2 -> level 3: a gpu.module per kernel.
+  // HOOK: convert-attn-to-gpu (attn/Conversion/Passes.h) goes here, created
+  // through its generated createConvertAttnToGPU({chip}), once the kernel
+  // emitter's library is part of the build.
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+
+  // Device lowering of every gpu.module (DESIGN §7; the device half of
+  // upstream's gpu-lower-to-nvvm-pipeline, whose host half would rewrite the
+  // spec function).
+  GpuNVVMAttachTargetOptions target;
+  target.chip = options.chip;
+  target.features = options.features;
+  pm.addPass(createGpuNVVMAttachTarget(target));
+  OpPassManager &device = pm.nest<gpu::GPUModuleOp>();
+  device.addPass(createConvertNVGPUToNVVMPass());
+  device.addPass(createConvertVectorToSCFPass());
+  device.addPass(createSCFToControlFlowPass());
+  device.addPass(memref::createExpandStridedMetadataPass());
+  device.addPass(createLowerAffinePass());
+  device.addPass(createConvertGpuOpsToNVVMOps());
+  device.addPass(createConvertNVVMToLLVMPass());
+  device.addPass(createCanonicalizerPass());
+  device.addPass(createCSEPass());
+  device.addPass(createReconcileUnrealizedCastsPass());
+  GpuModuleToBinaryPassOptions binary;
+  binary.compilationTarget = options.format;
+  pm.addPass(createGpuModuleToBinaryPass(binary));
+}
+
+void attn::registerLowerToNVVMPipeline() {
+  PassPipelineRegistration<LowerToNVVMOptions>(
+      "attn-lower-to-nvvm",
+      "Compile attn specs to NVVM and a GPU binary (PTX or cubin)",
+      buildLowerToNVVMPipeline);
+}
