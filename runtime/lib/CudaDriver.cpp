@@ -339,6 +339,20 @@ Error CudaDriver::setCurrentContext(CUcontext context) {
   return check(symbols->cuCtxSetCurrent(context), "cuCtxSetCurrent");
 }
 
+Expected<CUcontext> CudaDriver::getCurrentContext() {
+  CUcontext context = nullptr;
+  if (Error err = check(symbols->cuCtxGetCurrent(&context), "cuCtxGetCurrent"))
+    return std::move(err);
+  return context;
+}
+
+Expected<int> CudaDriver::getCurrentDevice() {
+  CUdevice device = 0;
+  if (Error err = check(symbols->cuCtxGetDevice(&device), "cuCtxGetDevice"))
+    return std::move(err);
+  return static_cast<int>(device);
+}
+
 Error CudaDriver::makeCurrent(int device) {
   CUcontext context = nullptr;
   {

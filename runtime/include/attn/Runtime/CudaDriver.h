@@ -173,6 +173,10 @@ public:
   llvm::Error releasePrimaryContext(int device);
   /// Makes `context` current on the calling thread.
   llvm::Error setCurrentContext(cuda::CUcontext context);
+  /// The calling thread's current context (null if none).
+  llvm::Expected<cuda::CUcontext> getCurrentContext();
+  /// The device ordinal of the calling thread's current context.
+  llvm::Expected<int> getCurrentDevice();
   /// Makes the primary context of `device` current on the calling thread,
   /// retaining it the first time (it stays retained for the process).
   llvm::Error makeCurrent(int device = 0);

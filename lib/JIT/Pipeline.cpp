@@ -1,0 +1,261 @@
+//===- Pipeline.cpp - The JIT's compilation pipeline ----------------------===//
+//
+// Part of the attn project.
+//
+//===----------------------------------------------------------------------===//
+//
+// The JIT runs `attn-lower-to-nvvm` (attn/Pipelines/Pipelines.h) as
+// attention-opt does: the attn passes, convert-attn-to-gpu, the device
+// lowering of each gpu.module and gpu-module-to-binary. The host function is
+// left alone: the JIT's host side is the runtime. gpu-module-to-binary
+// replaces each gpu.module (and its `attn.kernel_info` attribute) by a
+// gpu.binary, so a pass instrumentation reads the kernel infos just before
+// it runs.
+//
+// A module holding gpu.modules already and no attn op (tests build such
+// trivial kernels) goes through the same pipeline: the attn passes find
+// nothing to do.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Pipeline.h"
+
+#include "attn/InitAll.h"
+#include "attn/Pipelines/Pipelines.h"
+
+#include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
+#include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
+#include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVM.h"
+#include "mlir/Conversion/GPUToNVVM/GPUToNVVM.h"
+#include "mlir/Conversion/IndexToLLVM/IndexToLLVM.h"
+#include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
+#include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
+#include "mlir/Conversion/NVVMToLLVM/NVVMToLLVM.h"
+#include "mlir/Conversion/UBToLLVM/UBToLLVM.h"
+#include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVM.h"
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Index/IR/IndexDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/UB/IR/UBOps.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassInstrumentation.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVM/NVVM/Target.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <mutex>
+
+using namespace mlir;
+// `attn` alone is ambiguous here (mlir::attn is the dialect's namespace).
+namespace jit = ::attn::jit;
+using jit::BinaryFormat;
+using jit::KernelBinary;
+using jit::KernelInfo;
+using llvm::Error;
+using llvm::Expected;
+
+static Error makeError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+//===----------------------------------------------------------------------===//
+// Context
+//===----------------------------------------------------------------------===//
+
+std::unique_ptr<MLIRContext>
+jit::createJITContext() {
+  static std::once_flag passesRegistered;
+  std::call_once(passesRegistered, [] { mlir::attn::registerAllPasses(); });
+
+  DialectRegistry registry;
+  mlir::attn::registerAllDialects(registry);
+  registry.insert<affine::AffineDialect, arith::ArithDialect,
+                  cf::ControlFlowDialect, func::FuncDialect, gpu::GPUDialect,
+                  index::IndexDialect, LLVM::LLVMDialect, math::MathDialect,
+                  memref::MemRefDialect, NVVM::NVVMDialect,
+                  nvgpu::NVGPUDialect, scf::SCFDialect, ub::UBDialect,
+                  vector::VectorDialect>();
+  // convert-gpu-to-nvvm and friends find their patterns through these.
+  arith::registerConvertArithToLLVMInterface(registry);
+  cf::registerConvertControlFlowToLLVMInterface(registry);
+  registerConvertFuncToLLVMInterface(registry);
+  index::registerConvertIndexToLLVMInterface(registry);
+  registerConvertMathToLLVMInterface(registry);
+  registerConvertMemRefToLLVMInterface(registry);
+  registerConvertNVVMToLLVMInterface(registry);
+  NVVM::registerConvertGpuToNVVMInterface(registry);
+  ub::registerConvertUBToLLVMInterface(registry);
+  vector::registerConvertVectorToLLVMInterface(registry);
+  // nvvm-attach-target and gpu-module-to-binary.
+  NVVM::registerNVVMTargetInterfaceExternalModels(registry);
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  registerNVVMDialectTranslation(registry);
+  registerGPUDialectTranslation(registry);
+
+  auto context = std::make_unique<MLIRContext>(registry,
+                                               MLIRContext::Threading::DISABLED);
+  // Diagnostics become error messages: the failing op's location is
+  // enough, its (possibly huge) text is not.
+  context->printOpOnDiagnostic(false);
+  context->printStackTraceOnDiagnostic(false);
+  return context;
+}
+
+//===----------------------------------------------------------------------===//
+// Pipeline
+//===----------------------------------------------------------------------===//
+
+llvm::StringRef
+jit::getPipelineDescription() {
+  return "attn-lower-to-nvvm/1";
+}
+
+llvm::json::Value
+jit::kernelInfoToJSON(const KernelInfo &info) {
+  return info.toJSON();
+}
+
+Expected<KernelInfo>
+jit::kernelInfoFromJSON(const llvm::json::Value &value) {
+  return KernelInfo::fromJSON(value);
+}
+
+/// Runs `pm` on `op`, turning its diagnostics into the error's message.
+static Error runPasses(PassManager &pm, Operation *op, llvm::StringRef what) {
+  std::string diagnostics;
+  llvm::raw_string_ostream os(diagnostics);
+  ScopedDiagnosticHandler handler(op->getContext(), [&](Diagnostic &diag) {
+    os << diag.getLocation() << ": ";
+    switch (diag.getSeverity()) {
+    case DiagnosticSeverity::Error:
+      os << "error: ";
+      break;
+    case DiagnosticSeverity::Warning:
+      os << "warning: ";
+      break;
+    case DiagnosticSeverity::Note:
+      os << "note: ";
+      break;
+    case DiagnosticSeverity::Remark:
+      os << "remark: ";
+      break;
+    }
+    os << diag << '\n';
+    for (const Diagnostic &note : diag.getNotes())
+      os << note.getLocation() << ": note: " << note << '\n';
+    return success();
+  });
+  if (succeeded(pm.run(op)))
+    return Error::success();
+  return makeError(what + " failed" +
+                   (diagnostics.empty()
+                        ? llvm::Twine()
+                        : ":\n" + llvm::StringRef(diagnostics).rtrim()));
+}
+
+namespace {
+/// What a gpu.module says about its kernel, read just before
+/// gpu-module-to-binary replaces it (and its attributes) by a gpu.binary.
+struct ModuleRecord {
+  std::string name;
+  /// The `attn.kernel_info` JSON string, if the module has one.
+  std::optional<std::string> kernelInfo;
+  /// The first kernel's name.
+  std::string firstKernel;
+};
+
+class KernelInfoCollector : public PassInstrumentation {
+public:
+  explicit KernelInfoCollector(std::vector<ModuleRecord> &records)
+      : records(records) {}
+
+  void runBeforePass(Pass *pass, Operation *op) override {
+    if (pass->getArgument() != "gpu-module-to-binary")
+      return;
+    records.clear();
+    op->walk([&](gpu::GPUModuleOp module) {
+      ModuleRecord record;
+      record.name = module.getSymName().str();
+      if (auto json = module->getAttrOfType<StringAttr>("attn.kernel_info"))
+        record.kernelInfo = json.getValue().str();
+      // By now kernels are llvm.funcs marked gpu.kernel.
+      for (Operation &op : module.getBody()->getOperations())
+        if (op.hasAttr(gpu::GPUDialect::getKernelFuncAttrName()))
+          if (auto name = op.getAttrOfType<StringAttr>(
+                  SymbolTable::getSymbolAttrName())) {
+            record.firstKernel = name.getValue().str();
+            break;
+          }
+      records.push_back(std::move(record));
+    });
+  }
+
+private:
+  std::vector<ModuleRecord> &records;
+};
+} // namespace
+
+Expected<std::vector<KernelBinary>>
+jit::runPipeline(ModuleOp module, const jit::PipelineOptions &options) {
+  MLIRContext *context = module.getContext();
+  if (!module->hasAttr(gpu::GPUDialect::getContainerModuleAttrName()))
+    module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
+                    UnitAttr::get(context));
+
+  mlir::attn::LowerToNVVMOptions pipelineOptions;
+  pipelineOptions.chip = options.chip;
+  pipelineOptions.features = options.features;
+  pipelineOptions.format =
+      options.format == BinaryFormat::Cubin ? "bin" : "isa";
+  PassManager pm(context, ModuleOp::getOperationName());
+  mlir::attn::buildLowerToNVVMPipeline(pm, pipelineOptions);
+  std::vector<ModuleRecord> records;
+  pm.addInstrumentation(std::make_unique<KernelInfoCollector>(records));
+  if (Error err = runPasses(pm, module, "attn-lower-to-nvvm"))
+    return std::move(err);
+  if (records.empty())
+    return makeError("the spec produced no gpu.module: nothing in it is "
+                     "compiled for the GPU");
+
+  std::vector<KernelBinary> kernels;
+  for (ModuleRecord &record : records) {
+    KernelInfo info;
+    if (record.kernelInfo) {
+      Expected<KernelInfo> parsed = KernelInfo::fromJSON(llvm::StringRef(*record.kernelInfo));
+      if (!parsed)
+        return parsed.takeError();
+      info = std::move(*parsed);
+    } else {
+      // A module built by hand (tests): named, without a launch contract.
+      info.moduleName = record.name;
+      info.kernelName = record.firstKernel;
+    }
+    info.arch = options.chip;
+    auto binary = module.lookupSymbol<gpu::BinaryOp>(record.name);
+    if (!binary || binary.getObjects().empty())
+      return makeError("gpu-module-to-binary made no binary for @" +
+                       record.name);
+    auto object = cast<gpu::ObjectAttr>(binary.getObjects()[0]);
+    kernels.push_back({std::move(info), object.getObject().getValue().str()});
+  }
+  return kernels;
+}

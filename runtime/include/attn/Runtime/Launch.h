@@ -1,0 +1,100 @@
+//===- Launch.h - Launching generated attention kernels ---------*- C++ -*-===//
+//
+// Part of the attn project.
+//
+//===----------------------------------------------------------------------===//
+//
+// The runtime side of kernel ABI v1 (KernelInfo.h): what a generated kernel
+// expects (`getKernelSignature`), how a launch's tensors become its
+// parameters (`packLaunch`: validate first, then the 5-value memref
+// descriptors, then the i64 sizes and strides), and `KernelLauncher`, which
+// loads a binary once per CUDA context and launches it.
+//
+// `getKernelSignature` and `packLaunch` touch no device and are tested
+// without a GPU. Like the rest of the runtime, no MLIR here: KernelInfo.h is
+// a plain header.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_RUNTIME_LAUNCH_H
+#define ATTN_RUNTIME_LAUNCH_H
+
+#include "attn/Conversion/AttnToGPU/KernelInfo.h"
+#include "attn/Runtime/CudaDriver.h"
+#include "attn/Runtime/Tensor.h"
+
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace attn::runtime {
+
+using KernelInfo = ::mlir::attn::KernelInfo;
+
+/// The launch contract of a generated kernel: dtypes, layout, head dims,
+/// lse, side inputs (their extents bound to problem dims where KernelInfo
+/// names one), 16-byte alignment of the cp.async operands. Fails on a
+/// KernelInfo this runtime does not understand (another ABI version, an
+/// unknown dtype or layout).
+llvm::Expected<KernelSignature> getKernelSignature(const KernelInfo &info);
+
+/// Everything cuLaunchKernel takes, for one launch.
+struct PackedLaunch {
+  Dim3 grid = {1, 1, 1};
+  Dim3 block = {1, 1, 1};
+  unsigned sharedBytes = 0;
+  /// One 8-byte value per kernel parameter (pointers and i64 alike).
+  std::vector<uint64_t> values;
+
+  /// The parameter pointers cuLaunchKernel takes; valid while `values` is
+  /// unchanged.
+  std::vector<void *> getParamPointers();
+};
+
+/// Validates `problem` against `info` (runtime::validate plus the static
+/// extents and side-input expressions of KernelInfo) and packs its
+/// parameters per ABI v1. Touches no memory.
+llvm::Expected<PackedLaunch> packLaunch(const KernelInfo &info,
+                                        const AttentionProblem &problem);
+
+/// Evaluates a side-input extent of KernelInfo ("128", "Hq", "ceil(Nq/64)",
+/// "Nk/16") for `dims`; std::nullopt when the expression is not understood.
+std::optional<int64_t> evaluateExtent(llvm::StringRef expression,
+                                      const ProblemDims &dims);
+
+/// A kernel binary ready to launch: loaded lazily into each CUDA context it
+/// is launched in (the calling thread's current one, else device 0's primary
+/// context). Thread-safe.
+class KernelLauncher {
+public:
+  KernelLauncher(std::string image, KernelInfo info, ImageKind kind);
+  ~KernelLauncher();
+
+  const KernelInfo &getInfo() const { return info; }
+
+  /// Validates and packs (no memory touched on mismatch), loads the module
+  /// if needed, and launches asynchronously on `stream`.
+  llvm::Error launch(const AttentionProblem &problem,
+                     cuda::CUstream stream = nullptr);
+
+private:
+  struct Loaded {
+    CudaModule module;
+    cuda::CUfunction function = nullptr;
+  };
+  llvm::Expected<cuda::CUfunction> getFunction(CudaDriver &driver);
+
+  std::string image;
+  KernelInfo info;
+  ImageKind kind;
+  std::mutex mutex;
+  std::map<cuda::CUcontext, Loaded> loaded;
+};
+
+} // namespace attn::runtime
+
+#endif // ATTN_RUNTIME_LAUNCH_H

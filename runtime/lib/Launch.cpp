@@ -1,0 +1,320 @@
+//===- Launch.cpp - Launching generated attention kernels -----------------===//
+//
+// Part of the attn project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Runtime/Launch.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/FormatVariadic.h"
+
+using namespace attn::runtime;
+using llvm::Error;
+using llvm::Expected;
+using llvm::StringRef;
+
+static Error makeError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+//===----------------------------------------------------------------------===//
+// Signature
+//===----------------------------------------------------------------------===//
+
+static std::optional<ProblemDim> parseProblemDim(StringRef name) {
+  return llvm::StringSwitch<std::optional<ProblemDim>>(name)
+      .Case("B", ProblemDim::Batch)
+      .Case("Hq", ProblemDim::QueryHeads)
+      .Case("Hkv", ProblemDim::KVHeads)
+      .Case("Nq", ProblemDim::QueryLength)
+      .Case("Nk", ProblemDim::KeyLength)
+      .Case("Dk", ProblemDim::HeadDimK)
+      .Case("Dv", ProblemDim::HeadDimV)
+      .Default(std::nullopt);
+}
+
+std::optional<int64_t> attn::runtime::evaluateExtent(StringRef expression,
+                                                     const ProblemDims &dims) {
+  expression = expression.trim();
+  int64_t value;
+  if (!expression.getAsInteger(10, value))
+    return value;
+  if (std::optional<ProblemDim> dim = parseProblemDim(expression))
+    return dims.get(*dim);
+  // ceil(X/n) and X/n.
+  bool ceil = expression.consume_front("ceil(");
+  if (ceil && !expression.consume_back(")"))
+    return std::nullopt;
+  auto [lhs, rhs] = expression.split('/');
+  std::optional<int64_t> numerator = evaluateExtent(lhs, dims);
+  std::optional<int64_t> denominator = evaluateExtent(rhs, dims);
+  if (rhs.empty() || !numerator || !denominator || *denominator <= 0)
+    return std::nullopt;
+  return ceil ? (*numerator + *denominator - 1) / *denominator
+              : *numerator / *denominator;
+}
+
+/// The runtime dtype of a KernelInfo dtype name (booleans are bytes).
+static Expected<DType> parseKernelDType(StringRef name, StringRef what) {
+  if (name == "i1")
+    return DType::U8;
+  if (std::optional<DType> dtype = parseDType(name))
+    return *dtype;
+  return makeError("kernel info: unsupported element type '" + name +
+                   "' of " + what);
+}
+
+Expected<KernelSignature>
+attn::runtime::getKernelSignature(const KernelInfo &info) {
+  if (info.abiVersion != 1)
+    return makeError("kernel info: ABI version " +
+                     llvm::Twine(info.abiVersion) +
+                     " is not supported by this runtime (expected 1)");
+  KernelSignature signature;
+  signature.name = info.kernelName;
+  Expected<DType> dtype = parseKernelDType(info.dtype, "q/k/v/o");
+  if (!dtype)
+    return dtype.takeError();
+  signature.dtype = *dtype;
+  if (info.layout == "bhsd")
+    signature.layout = Layout::BHSD;
+  else if (info.layout == "bshd")
+    signature.layout = Layout::BSHD;
+  else
+    return makeError("kernel info: unknown layout '" + info.layout + "'");
+  signature.headDimK = std::max<int64_t>(info.headDimQK, 0);
+  signature.headDimV = std::max<int64_t>(info.headDimV, 0);
+  // The kernel writes lse unconditionally when it has one.
+  signature.lse = info.hasLse ? Presence::Required : Presence::None;
+  signature.arch = info.arch;
+  // Offsets are computed with i64 scalars (index lowers to i64).
+  signature.index32 = false;
+  // cp.async moves 16 bytes at a time.
+  signature.vectorAlignment = 16;
+  for (const mlir::attn::KernelSideInput &input : info.sideInputs) {
+    ArgumentSpec spec;
+    spec.name = input.name;
+    Expected<DType> inputType =
+        parseKernelDType(input.dtype, "side input '" + input.name + "'");
+    if (!inputType)
+      return inputType.takeError();
+    spec.dtype = *inputType;
+    for (const std::string &extent : input.shape) {
+      int64_t value;
+      if (!StringRef(extent).getAsInteger(10, value) && value >= 0)
+        spec.sizes.push_back(DimSize(value));
+      else if (std::optional<ProblemDim> dim = parseProblemDim(extent))
+        spec.sizes.push_back(DimSize(*dim));
+      else
+        spec.sizes.push_back(DimSize::dynamic()); // Checked in packLaunch.
+    }
+    spec.requireContiguous = true;
+    signature.sideInputs.push_back(std::move(spec));
+  }
+  return signature;
+}
+
+//===----------------------------------------------------------------------===//
+// Packing
+//===----------------------------------------------------------------------===//
+
+std::vector<void *> PackedLaunch::getParamPointers() {
+  std::vector<void *> pointers;
+  pointers.reserve(values.size());
+  for (uint64_t &value : values)
+    pointers.push_back(&value);
+  return pointers;
+}
+
+/// Elements spanned by `tensor`: the memref size its descriptor carries.
+static int64_t getSpan(const TensorRef &tensor) {
+  int64_t span = 1;
+  for (auto [size, stride] : llvm::zip(tensor.sizes, tensor.strides)) {
+    if (size == 0)
+      return 0;
+    span += (size - 1) * stride;
+  }
+  return span;
+}
+
+/// Appends the 5 values of a flat memref descriptor.
+static void appendMemRef(std::vector<uint64_t> &values,
+                         const TensorRef &tensor) {
+  uint64_t pointer = reinterpret_cast<uintptr_t>(tensor.data);
+  values.push_back(pointer); // allocated
+  values.push_back(pointer); // aligned
+  values.push_back(0);       // offset
+  values.push_back(static_cast<uint64_t>(getSpan(tensor)));
+  values.push_back(1); // stride
+}
+
+Expected<PackedLaunch> attn::runtime::packLaunch(const KernelInfo &info,
+                                                 const AttentionProblem &problem) {
+  Expected<KernelSignature> signature = getKernelSignature(info);
+  if (!signature)
+    return signature.takeError();
+  Expected<ProblemDims> dims = validateProblem(*signature, problem);
+  if (!dims)
+    return dims.takeError();
+
+  // What validate cannot know: the static extents the kernel was built for
+  // and side-input extents given as expressions.
+  auto checkStatic = [&](int64_t expected, int64_t actual,
+                         StringRef name) -> Error {
+    if (expected >= 0 && expected != actual)
+      return makeError(llvm::formatv(
+          "{0}: {1} = {2}, but the kernel was compiled for {1} = {3}",
+          info.kernelName, name, actual, expected));
+    return Error::success();
+  };
+  if (Error err = checkStatic(info.staticHq, dims->queryHeads, "Hq"))
+    return std::move(err);
+  if (Error err = checkStatic(info.staticHkv, dims->kvHeads, "Hkv"))
+    return std::move(err);
+  if (Error err = checkStatic(info.staticNq, dims->queryLength, "Nq"))
+    return std::move(err);
+  if (Error err = checkStatic(info.staticNk, dims->keyLength, "Nk"))
+    return std::move(err);
+  if (dims->kvHeads <= 0 || dims->queryHeads % dims->kvHeads != 0)
+    return makeError(llvm::formatv("{0}: Hq = {1} is not a multiple of Hkv = "
+                                   "{2}",
+                                   info.kernelName, dims->queryHeads,
+                                   dims->kvHeads));
+
+  // Side inputs in the kernel's order, found by name.
+  llvm::SmallVector<const TensorRef *> sideTensors;
+  for (const mlir::attn::KernelSideInput &input : info.sideInputs) {
+    const SideInput *found = nullptr;
+    for (const SideInput &given : problem.sideInputs)
+      if (given.name == input.name)
+        found = &given;
+    if (!found)
+      return makeError(llvm::formatv("{0}: missing side input '{1}'",
+                                     info.kernelName, input.name));
+    for (auto [axis, extent] : llvm::enumerate(input.shape)) {
+      std::optional<int64_t> expected = evaluateExtent(extent, *dims);
+      if (!expected)
+        return makeError(llvm::formatv("{0}: cannot evaluate extent '{1}' "
+                                       "of side input '{2}'",
+                                       info.kernelName, extent, input.name));
+      if (axis >= found->tensor.sizes.size() ||
+          found->tensor.sizes[axis] != *expected)
+        return makeError(llvm::formatv(
+            "{0}: side input '{1}' axis {2} must have extent {3} ({4})",
+            info.kernelName, input.name, axis, *expected, extent));
+    }
+    sideTensors.push_back(&found->tensor);
+  }
+
+  PackedLaunch launch;
+  std::vector<uint64_t> &values = launch.values;
+  for (const TensorRef *tensor : {&problem.q, &problem.k, &problem.v,
+                                  &problem.o})
+    appendMemRef(values, *tensor);
+  if (info.hasLse)
+    appendMemRef(values, *problem.lse);
+  for (const TensorRef *tensor : sideTensors)
+    appendMemRef(values, *tensor);
+
+  for (int64_t scalar : {dims->batch, dims->queryHeads, dims->kvHeads,
+                         dims->queryLength, dims->keyLength})
+    values.push_back(static_cast<uint64_t>(scalar));
+  // (batch, head, seq) strides; BSHD stores the sequence axis second.
+  bool bshd = signature->layout == Layout::BSHD;
+  for (const TensorRef *tensor : {&problem.q, &problem.k, &problem.v,
+                                  &problem.o}) {
+    values.push_back(static_cast<uint64_t>(tensor->strides[0]));
+    values.push_back(static_cast<uint64_t>(tensor->strides[bshd ? 2 : 1]));
+    values.push_back(static_cast<uint64_t>(tensor->strides[bshd ? 1 : 2]));
+  }
+
+  int64_t gridX = info.gridX(dims->queryLength);
+  if (gridX > 0x7fffffff || dims->queryHeads > 65535 || dims->batch > 65535)
+    return makeError(llvm::formatv("{0}: grid ({1}, {2}, {3}) exceeds the "
+                                   "CUDA grid limits",
+                                   info.kernelName, gridX, dims->queryHeads,
+                                   dims->batch));
+  launch.grid = {static_cast<unsigned>(gridX),
+                 static_cast<unsigned>(dims->queryHeads),
+                 static_cast<unsigned>(dims->batch)};
+  launch.block = {static_cast<unsigned>(info.threads()), 1, 1};
+  launch.sharedBytes = static_cast<unsigned>(info.sharedBytes);
+  return launch;
+}
+
+//===----------------------------------------------------------------------===//
+// KernelLauncher
+//===----------------------------------------------------------------------===//
+
+KernelLauncher::KernelLauncher(std::string image, KernelInfo info,
+                               ImageKind kind)
+    : image(std::move(image)), info(std::move(info)), kind(kind) {}
+
+KernelLauncher::~KernelLauncher() = default;
+
+Expected<cuda::CUfunction> KernelLauncher::getFunction(CudaDriver &driver) {
+  Expected<cuda::CUcontext> context = driver.getCurrentContext();
+  if (!context)
+    return context.takeError();
+  if (!*context) {
+    if (Error err = driver.makeCurrent(0))
+      return std::move(err);
+    context = driver.getCurrentContext();
+    if (!context)
+      return context.takeError();
+  }
+
+  std::lock_guard<std::mutex> lock(mutex);
+  auto it = loaded.find(*context);
+  if (it != loaded.end())
+    return it->second.function;
+
+  Expected<int> device = driver.getCurrentDevice();
+  if (!device)
+    return device.takeError();
+  if (Error err = driver.checkArchitecture(info.arch, *device, kind))
+    return std::move(err);
+  Expected<int> optin = driver.getMaxSharedMemoryPerBlockOptin(*device);
+  if (!optin)
+    return optin.takeError();
+  if (info.sharedBytes > *optin)
+    return makeError(llvm::formatv("{0} needs {1} bytes of shared memory; "
+                                   "device {2} allows {3} per block",
+                                   info.kernelName, info.sharedBytes, *device,
+                                   *optin));
+
+  Expected<CudaModule> module = driver.loadModule(image);
+  if (!module)
+    return module.takeError();
+  Expected<cuda::CUfunction> function = module->getFunction(info.kernelName);
+  if (!function)
+    return function.takeError();
+  // Above 48 KiB, dynamic shared memory must be opted into per function.
+  if (info.sharedBytes > 48 * 1024)
+    if (Error err = driver.setMaxDynamicSharedMemory(
+            *function, static_cast<int>(info.sharedBytes)))
+      return std::move(err);
+  Loaded &entry = loaded[*context];
+  entry.module = std::move(*module);
+  entry.function = *function;
+  return entry.function;
+}
+
+Error KernelLauncher::launch(const AttentionProblem &problem,
+                             cuda::CUstream stream) {
+  // Everything that can be checked without the device is, first.
+  Expected<PackedLaunch> packed = packLaunch(info, problem);
+  if (!packed)
+    return packed.takeError();
+  Expected<CudaDriver &> driver = CudaDriver::get();
+  if (!driver)
+    return driver.takeError();
+  Expected<cuda::CUfunction> function = getFunction(*driver);
+  if (!function)
+    return function.takeError();
+  std::vector<void *> params = packed->getParamPointers();
+  return driver->launch(*function, packed->grid, packed->block,
+                        packed->sharedBytes, stream, params.data());
+}

@@ -1,0 +1,431 @@
+//===- JITTest.cpp - JIT caches and compilation without a GPU -------------===//
+//
+// Part of the attn project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Everything of the JIT that runs without a GPU: cache keys, the in-memory
+// and on-disk caches (corrupt entries, threads and processes racing on one
+// key), compilation to PTX for a named chip, and compile times. Kernels made
+// by a test are trivial gpu.modules written in MLIR, so the cache tests do not
+// depend on the kernel generator.
+//
+//===----------------------------------------------------------------------===//
+
+#include "JITTestUtils.h"
+
+#include "attn/JIT/KernelCache.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include "gtest/gtest.h"
+
+#include <atomic>
+#include <fstream>
+#include <random>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+using namespace attn::jit;
+using namespace attn::jit::testing;
+
+namespace {
+
+/// A fresh directory removed at the end of the test.
+class TempDir {
+public:
+  TempDir() {
+    llvm::SmallString<128> path;
+    EXPECT_FALSE(llvm::sys::fs::createUniqueDirectory("attn-jit-test", path));
+    dir = std::string(path);
+  }
+  ~TempDir() { llvm::sys::fs::remove_directories(dir); }
+  const std::string &get() const { return dir; }
+
+private:
+  std::string dir;
+};
+
+/// Options compiling PTX for sm_90a into `cacheDir`: no GPU, no ptxas.
+JITOptions ptxOptions(std::string cacheDir = "", bool inMemory = false) {
+  JITOptions options;
+  options.chip = "sm_90a";
+  options.format = BinaryFormat::PTX;
+  options.cacheDir = std::move(cacheDir);
+  options.inMemoryCache = inMemory;
+  return options;
+}
+
+size_t countFiles(llvm::StringRef dir) {
+  size_t count = 0;
+  std::error_code ec;
+  for (llvm::sys::fs::directory_iterator it(dir, ec), end; it != end && !ec;
+       it.increment(ec))
+    ++count;
+  return count;
+}
+
+//===----------------------------------------------------------------------===//
+// Keys and the on-disk format
+//===----------------------------------------------------------------------===//
+
+TEST(CacheKeyTest, PartsAreDelimited) {
+  std::string a = CacheKeyBuilder().add("x", "ab").add("y", "c").getKey();
+  std::string b = CacheKeyBuilder().add("x", "a").add("y", "bc").getKey();
+  std::string c = CacheKeyBuilder().add("x", "ab").add("y", "c").getKey();
+  EXPECT_NE(a, b);
+  EXPECT_EQ(a, c);
+  EXPECT_EQ(a.size(), 32u);
+}
+
+TEST(DiskCacheTest, RoundTripAndCorruption) {
+  TempDir dir;
+  DiskCache cache(dir.get());
+  std::string payload(100000, '\0');
+  for (size_t i = 0; i < payload.size(); ++i)
+    payload[i] = static_cast<char>(i * 7);
+  ASSERT_FALSE(llvm::errorToBool(cache.store("k1", payload)));
+  std::optional<std::string> loaded = cache.load("k1");
+  ASSERT_TRUE(loaded);
+  EXPECT_EQ(*loaded, payload);
+  EXPECT_EQ(countFiles(dir.get()), 1u) << "no temporary file left behind";
+
+  // A flipped payload byte: checksum mismatch, entry removed.
+  std::string entry = DiskCache::encode("k1", payload);
+  entry[entry.size() / 2] ^= 1;
+  {
+    std::ofstream out(cache.getPath("k1"), std::ios::binary);
+    out.write(entry.data(), entry.size());
+  }
+  std::string why;
+  EXPECT_FALSE(cache.load("k1", &why));
+  EXPECT_NE(why.find("checksum"), std::string::npos) << why;
+  EXPECT_FALSE(llvm::sys::fs::exists(cache.getPath("k1")));
+
+  // Truncated.
+  entry = DiskCache::encode("k1", payload);
+  {
+    std::ofstream out(cache.getPath("k1"), std::ios::binary);
+    out.write(entry.data(), entry.size() - 10);
+  }
+  EXPECT_FALSE(cache.load("k1", &why));
+  EXPECT_NE(why.find("size"), std::string::npos) << why;
+  EXPECT_FALSE(llvm::sys::fs::exists(cache.getPath("k1")));
+
+  // Another key's entry under this key's name.
+  entry = DiskCache::encode("k2", payload);
+  {
+    std::ofstream out(cache.getPath("k1"), std::ios::binary);
+    out.write(entry.data(), entry.size());
+  }
+  EXPECT_FALSE(cache.load("k1", &why));
+  EXPECT_NE(why.find("key"), std::string::npos) << why;
+
+  // Garbage and an empty file.
+  {
+    std::ofstream out(cache.getPath("k1"), std::ios::binary);
+    out << "not a cache entry at all, but long enough to hold a header";
+  }
+  EXPECT_FALSE(cache.load("k1"));
+  { std::ofstream out(cache.getPath("k1"), std::ios::binary); }
+  EXPECT_FALSE(cache.load("k1"));
+}
+
+TEST(DiskCacheTest, DisabledWhenDirectoryEmpty) {
+  DiskCache cache("");
+  EXPECT_FALSE(llvm::errorToBool(cache.store("k", "payload")));
+  EXPECT_FALSE(cache.load("k"));
+}
+
+/// Two processes write the same key over and over while reading it back:
+/// every read sees a whole entry (rename is atomic), never a torn one.
+TEST(DiskCacheTest, ForkedProcessesWriteOneKey) {
+  TempDir dir;
+  std::string payloadA(1 << 20, 'a'), payloadB(1 << 20, 'b');
+  pid_t children[2];
+  for (int child = 0; child < 2; ++child) {
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      DiskCache cache(dir.get());
+      const std::string &mine = child ? payloadB : payloadA;
+      int bad = 0;
+      for (int i = 0; i < 30; ++i) {
+        if (llvm::errorToBool(cache.store("shared", mine)))
+          ++bad;
+        std::optional<std::string> read = cache.load("shared");
+        // A miss is possible (the other process may be between its read
+        // of a torn file and... no: files are never torn); a hit must be
+        // one of the two whole payloads.
+        if (read && *read != payloadA && *read != payloadB)
+          ++bad;
+      }
+      _exit(bad ? 1 : 0);
+    }
+    children[child] = pid;
+  }
+  for (pid_t pid : children) {
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  std::optional<std::string> final = DiskCache(dir.get()).load("shared");
+  ASSERT_TRUE(final);
+  EXPECT_TRUE(*final == payloadA || *final == payloadB);
+  EXPECT_EQ(countFiles(dir.get()), 1u) << "temporary files left behind";
+}
+
+TEST(MemoryCacheTest, ConcurrentCallersComputeOnce) {
+  MemoryCache<int> cache;
+  std::atomic<int> computed{0};
+  std::vector<std::thread> threads;
+  std::atomic<int> hits{0};
+  for (int i = 0; i < 8; ++i)
+    threads.emplace_back([&] {
+      bool hit = false;
+      auto value = cache.getOrCompute(
+          "key",
+          [&]() -> llvm::Expected<std::shared_ptr<const int>> {
+            ++computed;
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            return std::make_shared<const int>(42);
+          },
+          &hit);
+      ASSERT_TRUE(bool(value));
+      EXPECT_EQ(**value, 42);
+      hits += hit;
+    });
+  for (std::thread &thread : threads)
+    thread.join();
+  EXPECT_EQ(computed.load(), 1);
+  EXPECT_EQ(hits.load(), 7);
+}
+
+TEST(MemoryCacheTest, FailuresAreNotCached) {
+  MemoryCache<int> cache;
+  auto fail = [&]() -> llvm::Expected<std::shared_ptr<const int>> {
+    return llvm::createStringError(llvm::inconvertibleErrorCode(), "boom");
+  };
+  auto first = cache.getOrCompute("key", fail);
+  ASSERT_FALSE(bool(first));
+  EXPECT_EQ(llvm::toString(first.takeError()), "boom");
+  auto second = cache.getOrCompute(
+      "key", []() -> llvm::Expected<std::shared_ptr<const int>> {
+        return std::make_shared<const int>(1);
+      });
+  ASSERT_TRUE(bool(second));
+  EXPECT_EQ(**second, 1);
+}
+
+//===----------------------------------------------------------------------===//
+// The JIT on trivial kernels
+//===----------------------------------------------------------------------===//
+
+TEST(JITCacheTest, KeyIgnoresFormattingNotTarget) {
+  std::string spec = getTrivialKernel("key_format");
+  std::string reformatted =
+      "// a comment\n\n" + llvm::StringRef(spec).str() + "\n// trailing\n";
+  auto a = CompiledKernel::compile(spec, ptxOptions());
+  auto b = CompiledKernel::compile(reformatted, ptxOptions());
+  ASSERT_TRUE(bool(a)) << llvm::toString(a.takeError());
+  ASSERT_TRUE(bool(b)) << llvm::toString(b.takeError());
+  EXPECT_EQ((*a)->getCacheKey(), (*b)->getCacheKey());
+
+  JITOptions other = ptxOptions();
+  other.chip = "sm_80";
+  auto c = CompiledKernel::compile(spec, other);
+  ASSERT_TRUE(bool(c)) << llvm::toString(c.takeError());
+  EXPECT_NE((*a)->getCacheKey(), (*c)->getCacheKey());
+  EXPECT_NE((*a)->getBinary().find(".target sm_90a"), llvm::StringRef::npos);
+  EXPECT_NE((*c)->getBinary().find(".target sm_80"), llvm::StringRef::npos);
+  EXPECT_EQ((*a)->getKernelInfo().kernelName, "attn_fwd");
+}
+
+TEST(JITCacheTest, DiskEntryReusedAndCorruptEntryRebuilt) {
+  TempDir dir;
+  std::string spec = getTrivialKernel("disk_reuse");
+  uint64_t before = getNumCompilations();
+  auto first = CompiledKernel::compile(spec, ptxOptions(dir.get()));
+  ASSERT_TRUE(bool(first)) << llvm::toString(first.takeError());
+  EXPECT_FALSE((*first)->isFromCache());
+  EXPECT_EQ(getNumCompilations(), before + 1);
+
+  auto second = CompiledKernel::compile(spec, ptxOptions(dir.get()));
+  ASSERT_TRUE(bool(second)) << llvm::toString(second.takeError());
+  EXPECT_EQ((*second)->getCacheSource(), "disk");
+  EXPECT_EQ(getNumCompilations(), before + 1);
+  EXPECT_EQ((*second)->getBinary(), (*first)->getBinary());
+
+  // Corrupt the entry: the next compile notices, rebuilds and rewrites it.
+  DiskCache disk(dir.get());
+  std::string path = disk.getPath((*first)->getCacheKey());
+  {
+    auto buffer = llvm::MemoryBuffer::getFile(path);
+    ASSERT_TRUE(bool(buffer));
+    std::string bytes = (*buffer)->getBuffer().str();
+    bytes[bytes.size() - 3] ^= 0x55;
+    std::ofstream out(path, std::ios::binary);
+    out.write(bytes.data(), bytes.size());
+  }
+  auto third = CompiledKernel::compile(spec, ptxOptions(dir.get()));
+  ASSERT_TRUE(bool(third)) << llvm::toString(third.takeError());
+  EXPECT_FALSE((*third)->isFromCache());
+  EXPECT_EQ(getNumCompilations(), before + 2);
+  EXPECT_TRUE(disk.load((*first)->getCacheKey()));
+
+  // Truncated to nothing: the same.
+  { std::ofstream out(path, std::ios::binary | std::ios::trunc); }
+  auto fourth = CompiledKernel::compile(spec, ptxOptions(dir.get()));
+  ASSERT_TRUE(bool(fourth)) << llvm::toString(fourth.takeError());
+  EXPECT_FALSE((*fourth)->isFromCache());
+  EXPECT_EQ((*fourth)->getBinary(), (*first)->getBinary());
+}
+
+TEST(JITCacheTest, ConcurrentThreadsCompileOnce) {
+  std::string spec = getTrivialKernel("threads_once");
+  uint64_t before = getNumCompilations();
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0}, cached{0};
+  for (int i = 0; i < 8; ++i)
+    threads.emplace_back([&] {
+      auto kernel = CompiledKernel::compile(spec, ptxOptions("", true));
+      if (!kernel) {
+        llvm::consumeError(kernel.takeError());
+        ++failures;
+        return;
+      }
+      cached += (*kernel)->isFromCache();
+    });
+  for (std::thread &thread : threads)
+    thread.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(getNumCompilations(), before + 1);
+  EXPECT_EQ(cached.load(), 7);
+}
+
+TEST(JITCacheTest, ForkedProcessesCompileOneKey) {
+  TempDir dir;
+  std::string spec = getTrivialKernel("fork_compile");
+  pid_t children[2];
+  for (pid_t &child : children) {
+    child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      auto kernel = CompiledKernel::compile(spec, ptxOptions(dir.get()));
+      bool ok = kernel && (*kernel)->getBinary().contains("attn_fwd");
+      if (!kernel)
+        llvm::consumeError(kernel.takeError());
+      _exit(ok ? 0 : 1);
+    }
+  }
+  for (pid_t child : children) {
+    int status = 0;
+    ASSERT_EQ(waitpid(child, &status, 0), child);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  uint64_t before = getNumCompilations();
+  auto kernel = CompiledKernel::compile(spec, ptxOptions(dir.get()));
+  ASSERT_TRUE(bool(kernel)) << llvm::toString(kernel.takeError());
+  EXPECT_EQ((*kernel)->getCacheSource(), "disk");
+  EXPECT_EQ(getNumCompilations(), before);
+  EXPECT_EQ(countFiles(dir.get()), 1u);
+}
+
+TEST(JITCacheTest, ColdAndCachedCompileTimes) {
+  TempDir dir;
+  std::string spec = getTrivialKernel("timing");
+  JITOptions options = ptxOptions(dir.get(), true);
+  auto cold = CompiledKernel::compile(spec, options);
+  ASSERT_TRUE(bool(cold)) << llvm::toString(cold.takeError());
+  auto warm = CompiledKernel::compile(spec, options);
+  ASSERT_TRUE(bool(warm)) << llvm::toString(warm.takeError());
+  clearMemoryCache();
+  auto disk = CompiledKernel::compile(spec, options);
+  ASSERT_TRUE(bool(disk)) << llvm::toString(disk.takeError());
+  EXPECT_EQ((*warm)->getCacheSource(), "memory");
+  EXPECT_EQ((*disk)->getCacheSource(), "disk");
+  std::printf("[ timing ] trivial kernel: cold %.2f ms, in-memory %.3f ms, "
+              "on-disk %.3f ms\n",
+              (*cold)->getCompileTimeMs(), (*warm)->getCompileTimeMs(),
+              (*disk)->getCompileTimeMs());
+}
+
+TEST(JITTest, InvalidSpecGivesDiagnostics) {
+  auto kernel = CompiledKernel::compile("func.func @f( {", ptxOptions());
+  ASSERT_FALSE(bool(kernel));
+  std::string message = llvm::toString(kernel.takeError());
+  EXPECT_NE(message.find("invalid spec"), std::string::npos) << message;
+  EXPECT_NE(message.find("error:"), std::string::npos) << message;
+}
+
+TEST(JITTest, BundleSerialisationRoundTrips) {
+  CompiledBundle bundle;
+  bundle.key = "k";
+  bundle.chip = "sm_90a";
+  bundle.format = BinaryFormat::Cubin;
+  KernelBinary kernel;
+  kernel.info.hasLse = true;
+  kernel.info.sideInputs.push_back({"slopes", "f32", {"Hq"}, 3});
+  kernel.image = std::string("\x7f" "ELF\0\1\2", 7);
+  bundle.kernels.push_back(kernel);
+  auto back = CompiledBundle::deserialize(bundle.serialize());
+  ASSERT_TRUE(bool(back)) << llvm::toString(back.takeError());
+  EXPECT_EQ(back->kernels.front().image, kernel.image);
+  EXPECT_EQ(back->kernels.front().info.sideInputs.front().name, "slopes");
+  EXPECT_EQ(back->format, BinaryFormat::Cubin);
+}
+
+//===----------------------------------------------------------------------===//
+// Specs to PTX (needs the kernel generator, no GPU)
+//===----------------------------------------------------------------------===//
+
+class SpecToPTXTest : public ::testing::TestWithParam<const char *> {};
+
+TEST_P(SpecToPTXTest, HasTensorCoreMMA) {
+  std::optional<std::string> spec = readExample(GetParam());
+  ASSERT_TRUE(spec) << "cannot read example " << GetParam();
+  auto kernel = CompiledKernel::compile(*spec, ptxOptions());
+  if (!kernel) {
+    std::string message = llvm::toString(kernel.takeError());
+    if (isKernelGeneratorMissing(message))
+      GTEST_SKIP() << "the kernel generator is not in this build's "
+                      "pipeline yet: "
+                   << message;
+    FAIL() << message;
+  }
+  EXPECT_NE((*kernel)->getBinary().find("mma.sync"), llvm::StringRef::npos);
+  std::printf("[ timing ] %s: cold compile to PTX %.1f ms\n", GetParam(),
+              (*kernel)->getCompileTimeMs());
+}
+
+INSTANTIATE_TEST_SUITE_P(Examples, SpecToPTXTest,
+                         ::testing::Values("softmax_dense", "softmax_causal",
+                                           "sliding_window", "softcap",
+                                           "gqa", "sink_logits"));
+
+TEST(SpecBuilderTest, BuildsACausalWindowSpec) {
+  mlir::MLIRContext context;
+  auto module = SpecBuilder(context)
+                    .setName("causal_window")
+                    .setHeadDim(64)
+                    .setElementType(SpecElementType::F16)
+                    .addCausal()
+                    .addWindow(256, 0)
+                    .setReturnLse(true)
+                    .build();
+  ASSERT_TRUE(module);
+  ASSERT_TRUE(mlir::succeeded(mlir::verify(*module)));
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  module->print(os);
+  EXPECT_NE(text.find("#attn.and<[#attn.causal, #attn.window<256, 0>]>"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("lse tensor<?x?x?xf32>"), std::string::npos) << text;
+}
+
+} // namespace
