@@ -6,13 +6,16 @@
 
 #include "attn/Pipelines/Pipelines.h"
 
+#include "attn/Conversion/Passes.h"
 #include "attn/Transforms/Passes.h"
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
 #include "mlir/Conversion/GPUToNVVM/GPUToNVVMPass.h"
+#include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
 #include "mlir/Conversion/NVGPUToNVVM/NVGPUToNVVM.h"
 #include "mlir/Conversion/NVVMToLLVM/NVVMToLLVM.h"
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
 #include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
@@ -37,9 +40,9 @@ void attn::buildLowerToNVVMPipeline(OpPassManager &pm,
   pm.addPass(createAttnPlanPass(plan));
 
   // Level 2 -> level 3: a gpu.module per kernel.
-  // HOOK: convert-attn-to-gpu (attn/Conversion/Passes.h) goes here, created
-  // through its generated createConvertAttnToGPU({chip}), once the kernel
-  // emitter's library is part of the build.
+  ConvertAttnToGPUOptions toGPU;
+  toGPU.chip = options.chip;
+  pm.addPass(createConvertAttnToGPU(toGPU));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 
@@ -56,7 +59,14 @@ void attn::buildLowerToNVVMPipeline(OpPassManager &pm,
   device.addPass(createSCFToControlFlowPass());
   device.addPass(memref::createExpandStridedMetadataPass());
   device.addPass(createLowerAffinePass());
+  // Before convert-gpu-to-nvvm: this pass also unrolls n-D vector.bitcast
+  // (ldmatrix fragments repacked for mma.sync), which the ConvertToLLVM
+  // interface patterns alone leave behind as unrealized casts.
+  device.addPass(createConvertVectorToLLVMPass());
   device.addPass(createConvertGpuOpsToNVVMOps());
+  // Math ops without a libdevice mapping (math.absi) go to LLVM intrinsics;
+  // after convert-gpu-to-nvvm so that float math keeps its __nv_* calls.
+  device.addPass(createConvertMathToLLVMPass());
   device.addPass(createConvertNVVMToLLVMPass());
   device.addPass(createCanonicalizerPass());
   device.addPass(createCSEPass());
