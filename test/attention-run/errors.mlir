@@ -79,11 +79,6 @@
 // RUN:   2>&1 | FileCheck %s --check-prefix=SIZE
 // SIZE: attention-run: error: problem sizes must be positive
 
-// Without --reference there is nothing to run on in this build.
-// RUN: not attention-run %s --func bhsd --random-inputs 2>&1 \
-// RUN:   | FileCheck %s --check-prefix=NO-GPU
-// NO-GPU: attention-run: error: GPU execution is not available in this build yet; pass --reference to run the fp64 CPU reference
-
 // Bad usage.
 // RUN: not attention-run 2>&1 | FileCheck %s --check-prefix=NO-SPEC
 // NO-SPEC: attention-run: error: no spec file given

@@ -6,11 +6,13 @@
 //
 // Runs one function of a spec on NumPy `.npy` inputs (or on random inputs of
 // the right kind) and writes its results as `.npy` files, so that anyone can
-// check the compiler against PyTorch without writing C++. This version runs
-// the fp64 CPU reference only (`--reference`); GPU execution comes with the
-// runtime.
+// check the compiler against PyTorch without writing C++. By default the
+// spec is compiled by the JIT and run on GPU 0 (bf16/f16 inputs converted on
+// the host); `--reference` runs the fp64 CPU reference instead, and
+// `--check` runs both on the same inputs and compares them.
 //
 //   attention-run spec.mlir --list-inputs
+//   attention-run spec.mlir --random-inputs --check
 //   attention-run spec.mlir --reference --random-inputs --save-inputs dir \
 //       --output o=o.npy
 //   attention-run spec.mlir --reference --input q=q.npy --input k=k.npy \
@@ -21,7 +23,10 @@
 #include "attn/Dialect/Attn/IR/AttnDialect.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/InitAll.h"
+#include "attn/JIT/HostRun.h"
+#include "attn/JIT/JIT.h"
 #include "attn/Reference/Reference.h"
+#include "attn/Runtime/CudaDriver.h"
 #include "attn/Support/HostTensor.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -97,9 +102,36 @@ static cl::list<std::string>
 
 static cl::opt<bool>
     useReference("reference",
-                 cl::desc("Run the fp64 CPU reference (the only executor in "
-                          "this build)"),
+                 cl::desc("Run the fp64 CPU reference instead of the GPU"),
                  cl::cat(runCategory));
+
+static cl::opt<bool>
+    checkGPU("check",
+             cl::desc("Run the GPU kernel and the fp64 reference on the same "
+                      "inputs and compare every result (tolerance 1e-2 for "
+                      "bf16, 5e-3 for f16); exit 1 on a mismatch"),
+             cl::cat(runCategory));
+
+static cl::opt<std::string>
+    chipName("chip", cl::desc("GPU target chip (default: device 0's)"),
+             cl::value_desc("sm_90a"), cl::cat(runCategory));
+
+static cl::opt<std::string>
+    binaryFormat("format",
+                 cl::desc("ptx or cubin (default: cubin when ptxas is found)"),
+                 cl::cat(runCategory));
+
+static cl::opt<bool>
+    packedQKV("packed-qkv",
+              cl::desc("Pass q, k and v to the kernel as strided views of "
+                       "one packed buffer"),
+              cl::cat(runCategory));
+
+static cl::opt<int>
+    timeLaunches("time",
+                 cl::desc("Launch N more times and print the mean kernel "
+                          "time"),
+                 cl::value_desc("N"), cl::init(0), cl::cat(runCategory));
 
 static cl::opt<bool>
     randomInputs("random-inputs",
@@ -566,6 +598,10 @@ static void printTensorValues(llvm::raw_ostream &os, StringRef name,
   }
 }
 
+static LogicalResult compareTensors(StringRef name, const HostTensor &actual,
+                                    const HostTensor &expected,
+                                    double tolerance);
+
 /// Compares `actual` with `expected` by ||actual - expected|| / ||expected||
 /// and prints `NAME: rel_err=... (tol X) ok|FAIL`. Non-finite values must
 /// match exactly (e.g. -inf lse on fully masked rows) and are left out of the
@@ -583,9 +619,17 @@ static LogicalResult compareResult(StringRef name, const HostTensor &actual,
     return failure();
   }
 
+  return compareTensors(name, actual, *expected, rtol);
+}
+
+/// Prints `NAME: rel_err=... (tol X) ok|FAIL` for `actual` against
+/// `expected` (same shape) and returns failure above `tolerance`.
+static LogicalResult compareTensors(StringRef name, const HostTensor &actual,
+                                    const HostTensor &expected,
+                                    double tolerance) {
   double diffSquares = 0.0, refSquares = 0.0;
   int64_t nonFiniteMismatches = 0;
-  for (auto [out, ref] : llvm::zip(actual.data, expected->data)) {
+  for (auto [out, ref] : llvm::zip(actual.data, expected.data)) {
     if (!std::isfinite(out) || !std::isfinite(ref)) {
       bool same = (std::isnan(out) && std::isnan(ref)) || out == ref;
       nonFiniteMismatches += !same;
@@ -599,10 +643,10 @@ static LogicalResult compareResult(StringRef name, const HostTensor &actual,
     relErr = std::sqrt(diffSquares / refSquares);
   else
     relErr = diffSquares > 0 ? INFINITY : 0.0;
-  bool ok = relErr <= rtol && nonFiniteMismatches == 0;
+  bool ok = relErr <= tolerance && nonFiniteMismatches == 0;
 
   llvm::outs() << name << ": rel_err=" << llvm::format("%.3e", relErr)
-               << " (tol " << llvm::format("%g", rtol.getValue()) << ")";
+               << " (tol " << llvm::format("%g", tolerance) << ")";
   if (nonFiniteMismatches)
     llvm::outs() << ' ' << nonFiniteMismatches << " non-finite mismatches";
   llvm::outs() << (ok ? " ok" : " FAIL") << '\n';
@@ -616,7 +660,7 @@ static LogicalResult compareResult(StringRef name, const HostTensor &actual,
 static LogicalResult run(MLIRContext &context) {
   if (specFilename.empty())
     return emitToolError("no spec file given; usage: attention-run "
-                         "SPEC.mlir --reference [--input NAME=file.npy ...] "
+                         "SPEC.mlir [--reference|--check] [--input NAME=file.npy ...] "
                          "(see --help)");
 
   std::string errorMessage;
@@ -664,9 +708,16 @@ static LogicalResult run(MLIRContext &context) {
     return success();
   }
 
-  if (!useReference)
-    return emitToolError("GPU execution is not available in this build yet; "
-                         "pass --reference to run the fp64 CPU reference");
+  bool runGPU = !useReference || checkGPU;
+  if (runGPU) {
+    // Say why the GPU path is closed before any work.
+    llvm::Expected<::attn::runtime::CudaDriver &> driver =
+        ::attn::runtime::CudaDriver::get();
+    if (!driver)
+      return emitToolError("cannot run on the GPU: " +
+                           llvm::toString(driver.takeError()) +
+                           "; pass --reference to run the fp64 CPU reference");
+  }
 
   // Check the result names before the (possibly long) evaluation.
   FailureOr<SmallVector<NamedPath>> outputs =
@@ -707,10 +758,47 @@ static LogicalResult run(MLIRContext &context) {
   if (!saveInputsDir.empty() && failed(saveInputs(*args, *inputs)))
     return failure();
 
-  llvm::Expected<std::vector<HostTensor>> values =
-      reference::evaluate(*func, *inputs);
-  if (!values)
-    return emitToolError(llvm::toString(values.takeError()));
+  llvm::Expected<std::vector<HostTensor>> values = std::vector<HostTensor>();
+  std::string dtypeName;
+  if (runGPU) {
+    namespace jit = ::attn::jit;
+    jit::JITOptions options;
+    options.chip = chipName;
+    if (!binaryFormat.empty()) {
+      options.format = jit::parseBinaryFormat(binaryFormat);
+      if (!options.format)
+        return emitToolError("--format must be ptx or cubin, not '" +
+                             binaryFormat + "'");
+    }
+    auto kernel = jit::CompiledKernel::compile(*module, options);
+    if (!kernel)
+      return emitToolError(llvm::toString(kernel.takeError()));
+    llvm::errs() << "compiled for " << (*kernel)->getChip() << " ("
+                 << jit::getBinaryFormatName((*kernel)->getFormat()) << ") in "
+                 << llvm::format("%.1f", (*kernel)->getCompileTimeMs())
+                 << " ms"
+                 << ((*kernel)->isFromCache()
+                         ? " (from the " + (*kernel)->getCacheSource().str() +
+                               " cache)"
+                         : std::string())
+                 << '\n';
+    dtypeName = (*kernel)->getKernelInfo().dtype;
+    jit::HostRunOptions runOptions;
+    runOptions.packedQKV = packedQKV;
+    double milliseconds = 0;
+    runOptions.timedLaunches = timeLaunches;
+    runOptions.milliseconds = &milliseconds;
+    values = jit::runOnGPU(**kernel, *func, *inputs, runOptions);
+    if (!values)
+      return emitToolError(llvm::toString(values.takeError()));
+    if (timeLaunches > 0)
+      llvm::outs() << "kernel: " << llvm::format("%.4f", milliseconds)
+                    << " ms (mean of " << timeLaunches << " launches)\n";
+  } else {
+    values = reference::evaluate(*func, *inputs);
+    if (!values)
+      return emitToolError(llvm::toString(values.takeError()));
+  }
   if (values->size() != results.size())
     return emitToolError("the reference returned " + Twine(values->size()) +
                          " results for a function with " +
@@ -722,6 +810,19 @@ static LogicalResult run(MLIRContext &context) {
       printTensorValues(llvm::outs(), result.name, value);
   }
 
+  bool checkOk = true;
+  if (checkGPU) {
+    llvm::Expected<std::vector<HostTensor>> expected =
+        reference::evaluate(*func, *inputs);
+    if (!expected)
+      return emitToolError(llvm::toString(expected.takeError()));
+    double tolerance = dtypeName == "f16" ? 5e-3 : 1e-2;
+    for (auto [result, actual, reference] :
+         llvm::zip(results, *values, *expected))
+      checkOk &= succeeded(
+          compareTensors(result.name, actual, reference, tolerance));
+  }
+
   for (const auto &[index, path] : *outputFiles)
     if (llvm::Error error = writeNpy(path, (*values)[index], ElementKind::F64))
       return emitToolError(llvm::toString(std::move(error)));
@@ -730,7 +831,7 @@ static LogicalResult run(MLIRContext &context) {
   for (const auto &[index, path] : *compareFiles)
     allOk &=
         succeeded(compareResult(results[index].name, (*values)[index], path));
-  return success(allOk);
+  return success(allOk && checkOk);
 }
 
 int main(int argc, char **argv) {
@@ -739,7 +840,7 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(
       argc, argv,
       "attention-run: runs an attn spec on .npy inputs\n\n"
-      "  attention-run SPEC.mlir [--func NAME] --reference\n"
+      "  attention-run SPEC.mlir [--func NAME] [--reference | --check]\n"
       "      (--input NAME=file.npy ... | --random-inputs [--seed N])\n"
       "      [--output NAME=file.npy ...] [--compare NAME=file.npy ...]\n");
 
