@@ -48,9 +48,11 @@ std::optional<int64_t> attn::runtime::evaluateExtent(StringRef expression,
   if (ceil && !expression.consume_back(")"))
     return std::nullopt;
   auto [lhs, rhs] = expression.split('/');
+  if (rhs.empty())
+    return std::nullopt;
   std::optional<int64_t> numerator = evaluateExtent(lhs, dims);
   std::optional<int64_t> denominator = evaluateExtent(rhs, dims);
-  if (rhs.empty() || !numerator || !denominator || *denominator <= 0)
+  if (!numerator || !denominator || *denominator <= 0)
     return std::nullopt;
   return ceil ? (*numerator + *denominator - 1) / *denominator
               : *numerator / *denominator;
