@@ -96,22 +96,8 @@ struct AttnPlanPass : public attn::impl::AttnPlanPassBase<AttnPlanPass> {
       return failure();
     AggregateOp aggregate = chain->aggregate;
 
-    // The spec's own plan, if any: validated before anything is derived.
-    DictionaryAttr user;
-    if (Attribute attr = aggregate->getAttr(plan::kSpecAttrName)) {
-      user = dyn_cast<DictionaryAttr>(attr);
-      if (!user)
-        return aggregate.emitOpError()
-               << plan::kSpecAttrName
-               << " must be a dictionary such as {block_m = 128 : i64, "
-                  "block_n = 64 : i64}, got "
-               << attr;
-      if (failed(verifyPlanAttr(user, /*requireComplete=*/false, [&] {
-            return aggregate.emitOpError() << "in " << plan::kSpecAttrName
-                                           << ": ";
-          })))
-        return failure();
-    }
+    // The spec's own plan, if any (the dialect verified its entries).
+    auto user = aggregate->getAttrOfType<DictionaryAttr>(plan::kSpecAttrName);
     auto userInt = [&](StringRef key) -> std::optional<int64_t> {
       if (auto value = user ? dyn_cast_or_null<IntegerAttr>(user.get(key))
                             : IntegerAttr())

@@ -39,6 +39,28 @@ void AttnDialect::initialize() {
       >();
 }
 
+/// `attn.plan` overrides the compiler's plan for one spec chain: a (possibly
+/// partial) plan dictionary on its attn.aggregate. Other `attn.*` attributes
+/// (e.g. on GPU modules) are left to their producers.
+LogicalResult AttnDialect::verifyOperationAttribute(Operation *op,
+                                                    NamedAttribute attr) {
+  if (attr.getName() != plan::kSpecAttrName)
+    return success();
+  if (!isa<AggregateOp>(op))
+    return op->emitOpError()
+           << plan::kSpecAttrName << " belongs on the attn.aggregate whose "
+           << "chain it plans";
+  auto dict = dyn_cast<DictionaryAttr>(attr.getValue());
+  if (!dict)
+    return op->emitOpError() << plan::kSpecAttrName
+                             << " must be a dictionary such as {block_m = "
+                                "128 : i64, block_n = 64 : i64}, got "
+                             << attr.getValue();
+  return verifyPlanAttr(dict, /*requireComplete=*/false, [&] {
+    return op->emitOpError() << "in " << plan::kSpecAttrName << ": ";
+  });
+}
+
 //===----------------------------------------------------------------------===//
 // Mask attributes
 //===----------------------------------------------------------------------===//
