@@ -79,7 +79,7 @@ def AttnAnalyzeMasksPass : Pass<"attn-analyze-masks"> {
     ```
     After:
     ```mlir
-    %o = attn.kernel(%q, %k, %v, %ids) {mask_classes = ["static", "device"]} : ... {
+    %o = attn.kernel(%q, %k, %v, %ids) attributes {mask_classes = ["static", "device"]} : ... {
       ...
     }
     ```
@@ -120,8 +120,8 @@ def AttnPlanPass : Pass<"attn-plan"> {
     ```
     After:
     ```mlir
-    %o = attn.kernel(%q, %k, %v) {plan = {algorithm = "quadratic",
-        block_m = 128 : i64, block_n = 64 : i64, stages = 2 : i64,
+    %o = attn.kernel(%q, %k, %v) attributes {plan = {algorithm = "quadratic",
+        block_m = 128 : i64, block_n = 32 : i64, stages = 2 : i64,
         warps = 4 : i64}} : ... { ... }
     ```
   }];

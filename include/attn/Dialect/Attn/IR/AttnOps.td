@@ -313,7 +313,7 @@ def Attn_KernelOp : Attn_Op<"kernel",
     tile is partial).
 
     ```mlir
-    %o = attn.kernel(%q, %k, %v) {mask_classes = ["static"],
+    %o = attn.kernel(%q, %k, %v) attributes {mask_classes = ["static"],
         plan = {algorithm = "quadratic", block_m = 128 : i64,
                 block_n = 64 : i64, stages = 2 : i64, warps = 4 : i64}}
         : (tensor<?x?x?x128xbf16>, tensor<?x?x?x128xbf16>,
