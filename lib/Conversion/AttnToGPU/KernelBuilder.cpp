@@ -110,16 +110,16 @@ LogicalResult mlir::attn::checkSupported(SpecChain &chain,
                                          const TargetInfo &target) {
   AggregateOp agg = chain.aggregate;
   NormalizeKind kind = chain.normalize.getKind();
+  if (agg.getInitialState() || agg.getFinalState())
+    return agg.emitOpError()
+           << "recurrent states are not supported by convert-attn-to-gpu "
+              "(they belong to the linear family)";
   if (kind == NormalizeKind::none || kind == NormalizeKind::sum)
     return agg.emitOpError()
            << "normalize " << stringifyNormalizeKind(kind)
            << " is the linear family, compiled by the chunked linear-time "
               "backend (a later issue), not by convert-attn-to-gpu, which "
               "handles softmax, sigmoid, softplus_l1, relu and relu2";
-  if (agg.getInitialState() || agg.getFinalState())
-    return agg.emitOpError()
-           << "recurrent states are not supported by convert-attn-to-gpu "
-              "(they belong to the linear family)";
   Type elementType =
       cast<RankedTensorType>(chain.score.getQuery().getType()).getElementType();
   if (!target.supportsMatrixElementType(elementType))

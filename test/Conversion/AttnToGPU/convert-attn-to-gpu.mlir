@@ -1,0 +1,111 @@
+// RUN: attention-opt %s --convert-attn-to-gpu --split-input-file | FileCheck %s
+
+// Causal f16 softmax: the FA2 skeleton with tensor cores, async copies and
+// the mask only on partial tiles.
+
+// CHECK-LABEL: module attributes {gpu.container_module}
+// CHECK:       func.func @causal_f16
+// CHECK:         attn.aggregate
+// CHECK:       gpu.module @attn_kernels attributes {attn.kernel_info =
+// CHECK-SAME:    \22block_m\22:64,\22block_n\22:32,
+// CHECK-SAME:    \22dtype\22:\22f16\22
+// CHECK:         gpu.func @attn_fwd(%{{.*}}: memref<?xf16>, %{{.*}}: memref<?xf16>, %{{.*}}: memref<?xf16>, %{{.*}}: memref<?xf16>, %{{.*}}: i64
+// CHECK-SAME:      kernel attributes {known_block_size = array<i32: 128, 1, 1>}
+// CHECK:           gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
+// CHECK:           memref.view {{.*}} to memref<64x72xf16, #gpu.address_space<workgroup>>
+// Q and the first K/V tile: 16-byte copies, zero-filled out of range.
+// CHECK:           nvgpu.device_async_copy %{{.*}}[%{{.*}}], %{{.*}}[%{{.*}}, %{{.*}}], 8, %{{.*}} {bypassL1} : memref<?xf16> to memref<64x72xf16, #gpu.address_space<workgroup>>
+// CHECK:           %[[G0:.*]] = nvgpu.device_async_create_group
+// CHECK:           nvgpu.device_async_wait %[[G0]] {numGroups = 0 : i32}
+// CHECK:           gpu.barrier
+// CHECK:           nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = false} : memref<64x72xf16, #gpu.address_space<workgroup>> -> vector<4x2xf16>
+// The key loop: prefetch the next tile, wait for this one.
+// CHECK:           scf.for
+// CHECK:             nvgpu.device_async_copy
+// CHECK:             %[[G:.*]] = nvgpu.device_async_create_group
+// CHECK:             nvgpu.device_async_wait %[[G]] {numGroups = 1 : i32}
+// CHECK:             gpu.barrier
+// Skipped tiles compute nothing.
+// CHECK:             scf.if
+// CHECK:               nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 16]} : (vector<4x2xf16>, vector<2x2xf16>, vector<2x2xf32>) -> vector<2x2xf32>
+// Partial tiles: the causal predicate j <= p; full tiles: none.
+// CHECK:               scf.if
+// CHECK:                 arith.cmpi sle
+// CHECK:                 scf.yield
+// CHECK-NOT:             arith.cmpi sle
+// CHECK:               } else {
+// CHECK-NOT:             arith.cmpi sle
+// CHECK:                 scf.yield
+// Online softmax: quad reductions, exp2.
+// CHECK:               gpu.shuffle  xor
+// CHECK:               gpu.shuffle  xor
+// CHECK:               math.exp2
+// O += P V with V fragments from transposed loads.
+// CHECK:               nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = true}
+// CHECK:               nvgpu.mma.sync
+// Epilogue: vectorised stores of O.
+// CHECK:           vector.store %{{.*}}, %{{.*}}[%{{.*}}] : memref<?xf16>, vector<2xf16>
+// CHECK:           gpu.return
+func.func @causal_f16(%q: tensor<?x?x?x64xf16>, %k: tensor<?x?x?x64xf16>,
+                      %v: tensor<?x?x?x64xf16>) -> tensor<?x?x?x64xf16> {
+  %s = attn.score %q, %k : tensor<?x?x?x64xf16>, tensor<?x?x?x64xf16>
+  %m = attn.mask %s, #attn.causal
+  %w = attn.normalize %m softmax
+  %o = attn.aggregate %w, %v {attn.plan = {block_m = 64 : i64, block_n = 32 : i64}}
+      : tensor<?x?x?x64xf16> -> tensor<?x?x?x64xf16>
+  return %o : tensor<?x?x?x64xf16>
+}
+
+// -----
+
+// bf16: nvvm.mma.sync with packed registers (nvgpu.mma.sync's lowering has no
+// bf16 types); lse and a side input (sink logits) in ABI order.
+
+// CHECK-LABEL: func.func @sinks_bf16
+// CHECK:       gpu.module @attn_kernels
+// CHECK-SAME:    \22lse\22:true
+// CHECK-SAME:    \22side_inputs\22:[{\22arg\22:3,\22dtype\22:\22f32\22,\22name\22:\22sinks\22,\22shape\22:[\22Hq\22]}]
+// CHECK:         gpu.func @attn_fwd(%{{.*}}: memref<?xbf16>, %{{.*}}: memref<?xbf16>, %{{.*}}: memref<?xbf16>, %{{.*}}: memref<?xbf16>, %{{.*}}: memref<?xf32>, %{{.*}}: memref<?xf32>, %{{.*}}: i64
+// CHECK:           nvvm.mma.sync A[{{.*}}] B[{{.*}}] C[{{.*}}] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>, shape = #nvvm.shape<m = 16, n = 8, k = 16>}
+// CHECK:           math.log2
+// CHECK:           memref.store %{{.*}}, %{{.*}}[%{{.*}}] : memref<?xf32>
+func.func @sinks_bf16(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16>,
+                      %v: tensor<?x?x?x64xbf16>,
+                      %sinks: tensor<?xf32> {attn.name = "sinks"})
+    -> (tensor<?x?x?x64xbf16>, tensor<?x?x?xf32>) {
+  %s = attn.score %q, %k : tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>
+  %w = attn.normalize %s softmax sinks(%sinks : tensor<?xf32>)
+  %o, %lse = attn.aggregate %w, %v
+      : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>, lse tensor<?x?x?xf32>
+  return %o, %lse : tensor<?x?x?x64xbf16>, tensor<?x?x?xf32>
+}
+
+// -----
+
+// Region modifiers are cloned; tensor.extract becomes a load from the flat
+// side input.
+
+// CHECK-LABEL: func.func @alibi
+// CHECK:       gpu.module @attn_kernels
+// CHECK:         gpu.func @attn_fwd(%{{.*}}: memref<?xbf16>, %{{.*}}: memref<?xbf16>, %{{.*}}: memref<?xbf16>, %{{.*}}: memref<?xbf16>, %[[SLOPES:[a-z0-9]+]]: memref<?xf32>,
+// CHECK:           memref.load %[[SLOPES]][%{{.*}}] : memref<?xf32>
+// CHECK:           math.absi
+func.func @alibi(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16>,
+                 %v: tensor<?x?x?x64xbf16>, %slopes: tensor<?xf32>)
+    -> tensor<?x?x?x64xbf16> {
+  %s = attn.score %q, %k : tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>
+  %b = attn.modify %s(%slopes : tensor<?xf32>) {
+  ^bb0(%x: f32, %batch: index, %h: index, %i: index, %j: index, %sl: tensor<?xf32>):
+    %slope = tensor.extract %sl[%h] : tensor<?xf32>
+    %diff = arith.subi %i, %j : index
+    %diff64 = arith.index_cast %diff : index to i64
+    %dist64 = math.absi %diff64 : i64
+    %dist = arith.sitofp %dist64 : i64 to f32
+    %penalty = arith.mulf %slope, %dist : f32
+    %y = arith.subf %x, %penalty : f32
+    attn.yield %y : f32
+  }
+  %w = attn.normalize %b softmax
+  %o = attn.aggregate %w, %v : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
+  return %o : tensor<?x?x?x64xbf16>
+}
