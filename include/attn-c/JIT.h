@@ -1,0 +1,64 @@
+/*===- attn-c/JIT.h - C API of the attn JIT -----------------------*- C -*-===*\
+|*                                                                            *|
+|* Part of the attn project.                                                  *|
+|*                                                                            *|
+|*===----------------------------------------------------------------------===*|
+|*                                                                            *|
+|* A C interface to attn::jit::CompiledKernel, so that Python (ctypes) and    *|
+|* other languages compile a spec and launch it on their own device tensors:  *|
+|* bench/attn_ctypes.py wraps it for PyTorch. Errors are reported by a NULL   *|
+|* or non-zero return and attnGetLastError() (per thread).                    *|
+|*                                                                            *|
+\*===----------------------------------------------------------------------===*/
+
+#ifndef ATTN_C_JIT_H
+#define ATTN_C_JIT_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// A compiled spec.
+typedef struct AttnKernel AttnKernel;
+
+/// A device tensor of a launch, by role: "q", "k", "v", "o", "lse",
+/// "initial_state", "final_state", or a side input's name. `dtype` is "f16",
+/// "bf16", "f32", "i32", "i64", "i8" or "u8"; strides are in elements.
+typedef struct AttnTensor {
+  const char *name;
+  void *data;
+  const char *dtype;
+  int32_t rank;
+  const int64_t *sizes;
+  const int64_t *strides;
+} AttnTensor;
+
+/// The message of the last failed call on this thread ("" if none).
+const char *attnGetLastError(void);
+
+/// Compiles `specText` for `chip` ("sm_90a", ...; NULL or "" detects the
+/// GPU). `useCache` = 0 bypasses both caches (a cold compile). NULL on error.
+AttnKernel *attnCompile(const char *specText, const char *chip,
+                        int32_t useCache);
+
+/// Wall time of the attnCompile that made `kernel`, in milliseconds.
+double attnKernelGetCompileTimeMs(const AttnKernel *kernel);
+
+/// 1 if `kernel` came from the in-memory or on-disk cache.
+int32_t attnKernelIsFromCache(const AttnKernel *kernel);
+
+/// Validates the tensors against the kernel and launches on `stream` (a
+/// CUstream; NULL for the default stream). Returns 0 on success.
+int32_t attnLaunch(AttnKernel *kernel, const AttnTensor *tensors,
+                   int32_t numTensors, void *stream);
+
+/// Frees `kernel`.
+void attnDestroy(AttnKernel *kernel);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ATTN_C_JIT_H */

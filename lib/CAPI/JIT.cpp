@@ -1,0 +1,105 @@
+//===- JIT.cpp - C API of the attn JIT ------------------------------------===//
+//
+// Part of the attn project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn-c/JIT.h"
+
+#include "attn/JIT/JIT.h"
+
+#include "llvm/ADT/StringRef.h"
+
+#include <memory>
+#include <string>
+
+using namespace attn;
+
+struct AttnKernel {
+  std::unique_ptr<jit::CompiledKernel> kernel;
+};
+
+static thread_local std::string lastError;
+
+static int32_t fail(llvm::Error err) {
+  lastError = llvm::toString(std::move(err));
+  return 1;
+}
+
+const char *attnGetLastError(void) { return lastError.c_str(); }
+
+AttnKernel *attnCompile(const char *specText, const char *chip,
+                        int32_t useCache) {
+  lastError.clear();
+  jit::JITOptions options;
+  if (chip)
+    options.chip = chip;
+  if (!useCache) {
+    options.cacheDir.clear();
+    options.inMemoryCache = false;
+  }
+  auto kernel = jit::CompiledKernel::compile(specText ? specText : "", options);
+  if (!kernel) {
+    fail(kernel.takeError());
+    return nullptr;
+  }
+  return new AttnKernel{std::move(*kernel)};
+}
+
+double attnKernelGetCompileTimeMs(const AttnKernel *kernel) {
+  return kernel ? kernel->kernel->getCompileTimeMs() : 0.0;
+}
+
+int32_t attnKernelIsFromCache(const AttnKernel *kernel) {
+  return kernel && kernel->kernel->isFromCache();
+}
+
+int32_t attnLaunch(AttnKernel *kernel, const AttnTensor *tensors,
+                   int32_t numTensors, void *stream) {
+  lastError.clear();
+  if (!kernel)
+    return fail(llvm::createStringError("attnLaunch: null kernel"));
+  runtime::AttentionProblem problem;
+  problem.layout = llvm::StringRef(kernel->kernel->getKernelInfo().layout) ==
+                           "bshd"
+                       ? runtime::Layout::BSHD
+                       : runtime::Layout::BHSD;
+  for (int32_t i = 0; i < numTensors; ++i) {
+    const AttnTensor &t = tensors[i];
+    llvm::StringRef name = t.name ? t.name : "";
+    std::optional<runtime::DType> dtype =
+        runtime::parseDType(t.dtype ? t.dtype : "");
+    if (!dtype)
+      return fail(llvm::createStringError(
+          "attnLaunch: tensor '" + name.str() + "' has unknown dtype '" +
+          std::string(t.dtype ? t.dtype : "(null)") + "'"));
+    if (t.rank < 0 || t.rank > static_cast<int32_t>(runtime::TensorRef::kMaxRank))
+      return fail(llvm::createStringError(
+          "attnLaunch: tensor '" + name.str() + "' has rank " +
+          std::to_string(t.rank) + "; at most 4 is supported"));
+    runtime::TensorRef ref(t.data, *dtype, llvm::ArrayRef(t.sizes, t.rank),
+                           llvm::ArrayRef(t.strides, t.rank));
+    if (name == "q")
+      problem.q = ref;
+    else if (name == "k")
+      problem.k = ref;
+    else if (name == "v")
+      problem.v = ref;
+    else if (name == "o")
+      problem.o = ref;
+    else if (name == "lse")
+      problem.lse = ref;
+    else if (name == "initial_state")
+      problem.initialState = ref;
+    else if (name == "final_state")
+      problem.finalState = ref;
+    else
+      problem.sideInputs.push_back({name.str(), ref});
+  }
+  if (llvm::Error err = kernel->kernel->launch(
+          problem, static_cast<runtime::cuda::CUstream>(stream)))
+    return fail(std::move(err));
+  return 0;
+}
+
+void attnDestroy(AttnKernel *kernel) { delete kernel; }
