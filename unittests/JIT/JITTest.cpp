@@ -405,7 +405,7 @@ TEST_P(SpecToPTXTest, HasTensorCoreMMA) {
 INSTANTIATE_TEST_SUITE_P(Examples, SpecToPTXTest,
                          ::testing::Values("softmax_dense", "softmax_causal",
                                            "sliding_window", "softcap",
-                                           "gqa", "sink_logits"));
+                                           "alibi", "gqa", "sink_logits"));
 
 TEST(SpecBuilderTest, BuildsACausalWindowSpec) {
   mlir::MLIRContext context;
