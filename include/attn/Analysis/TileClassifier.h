@@ -153,6 +153,34 @@ template <typename Int>
 using DataDependentClassifier =
     std::function<Int(Attribute leaf, const TileBounds<Int> &tile)>;
 
+/// Document ids (data-dependent): the class of a tile from the id ranges of
+/// its query positions ([qMin, qMax], over positions >= 0; empty as qMin >
+/// qMax) and of its keys ([kMin, kMax]). Skip when the ranges do not meet;
+/// full when both tiles hold one identical id and no position is negative;
+/// else partial. The device reads both ranges from the ids input (a warp
+/// reduction per tile), never an N x N mask.
+template <typename Int, typename Bool>
+Int classifyDocumentTile(Int qMin, Int qMax, Int kMin, Int kMax,
+                         Bool noNegativePositions, Int like) {
+  using namespace tile;
+  Int skip = constantLike(like, 0), partial = constantLike(like, 1),
+      full = constantLike(like, 2);
+  auto disjoint = lor(qMax < kMin, kMax < qMin);
+  auto single = land(land(qMin == qMax, kMin == kMax),
+                     land(qMin == kMin, noNegativePositions));
+  return select(disjoint, skip, select(single, full, partial));
+}
+
+/// Block-sparse layouts (data-dependent): skip when no layout block the tile
+/// covers is set, full when all are, else partial.
+template <typename Int, typename Bool>
+Int classifyBlockSparseTile(Bool anySet, Bool allSet, Int like) {
+  using namespace tile;
+  return select(anySet,
+                select(allSet, constantLike(like, 2), constantLike(like, 1)),
+                constantLike(like, 0));
+}
+
 /// The class (as Int: 0 skip, 1 partial, 2 full) of `tile` under `mask`.
 template <typename Int>
 Int classifyTile(Attribute mask, const TileBounds<Int> &t,

@@ -40,6 +40,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include <cmath>
+#include <cstdlib>
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -75,10 +76,14 @@ KernelPlan mlir::attn::choosePlan(SpecChain &chain, StringRef chip) {
   KernelPlan plan;
   int64_t d = std::max(chain.score.getHeadDim(),
                        headDim(chain.aggregate.getValues()));
-  // 128 x 32 measured fastest for d = 128 on H100 (254 vs 225 TFLOP/s for
-  // 128 x 64, which spills); small heads afford 64-key tiles.
+  // d = 128: 128 x 64 with Q reloaded from shared memory (the register
+  // budget of FlashAttention-2); keeping Q in registers as well spills.
   if (d > 64)
-    plan.blockN = 32;
+    plan.qInRegisters = false;
+  if (const char *e = std::getenv("ATTN_K_QREGS"))
+    plan.qInRegisters = e[0] == '1';
+  if (const char *e = std::getenv("ATTN_K_BLOCKN"))
+    plan.blockN = std::atoi(e);
   if (d > 128) {
     // 256: the O accumulators alone take 128 registers per 16 rows.
     plan.blockM = 64;
@@ -267,7 +272,7 @@ private:
   double scale = 1.0;
 
   // Values of the entry block.
-  Value batchIdx, headIdx, laneId, warpId, threadId;
+  Value batchIdx, headIdx, laneId, warpId, threadId, warpRow0;
   Value numQueries, numKeys, offset, i0;
   Value qMem, kMem, vMem, oMem, lseMem;
   Value qBase, kBase, vBase, oBase, qStride, kStride, vStride, oStride;
@@ -317,12 +322,19 @@ SmallVector<SmallVector<Value>> KernelEmitter::computeScores(Value kRow0) {
       b, loc, DenseElementsAttr::get(cType, b.getF32FloatAttr(0.0)));
   SmallVector<SmallVector<Value>> s(rowTiles, SmallVector<Value>(nTiles, zero));
   for (int64_t kk = 0; kk < dk / shape.k; ++kk) {
+    SmallVector<Value> a(rowTiles);
+    for (int64_t rt = 0; rt < rowTiles; ++rt)
+      a[rt] = plan.qInRegisters
+                  ? qFrags[rt][kk]
+                  : target.loadAFragment(b, loc, qSmem,
+                                         add(warpRow0, c(rt * shape.m)),
+                                         c(kk * shape.k), laneId);
     for (int64_t nb = 0; nb < nTiles; nb += 2) {
       auto [b0, b1] = target.loadBFragmentsFromRows(
           b, loc, kSmem, add(kRow0, c(nb * shape.n)), c(kk * shape.k), laneId);
       for (int64_t rt = 0; rt < rowTiles; ++rt) {
-        s[rt][nb] = target.mma(b, loc, qFrags[rt][kk], b0, s[rt][nb]);
-        s[rt][nb + 1] = target.mma(b, loc, qFrags[rt][kk], b1, s[rt][nb + 1]);
+        s[rt][nb] = target.mma(b, loc, a[rt], b0, s[rt][nb]);
+        s[rt][nb + 1] = target.mma(b, loc, a[rt], b1, s[rt][nb + 1]);
       }
     }
   }
@@ -348,7 +360,9 @@ KernelEmitter::processScores(ArrayRef<SmallVector<Value>> s, Value j0,
         Value pos = needIndices ? posOf[rt][e] : Value();
         Value y;
         if (foldScale) {
-          y = mulf(x, f(scale * kLog2E));
+          // Raw scores: the scale (with log2 e) is applied in the exp2's
+          // FFMA, the running max in scaled units (the scale is positive).
+          y = x;
         } else {
           y = mulf(x, f(scale));
           y = epi.applyModifiers(b, loc, y, batchIdx, headIdx, pos, j);
@@ -366,8 +380,8 @@ KernelEmitter::processScores(ArrayRef<SmallVector<Value>> s, Value j0,
               if (auto a = chain.normalize.getBias())
                 bias = a->convertToDouble();
               Value z = addf(y, f(bias));
-              Value ez = math::ExpOp::create(
-                  b, loc, arith::NegFOp::create(b, loc, z));
+              // e^-z as the target's fast 2^(-z log2 e).
+              Value ez = target.exp2(b, loc, mulf(z, f(-kLog2E)));
               w = arith::DivFOp::create(b, loc, f(1.0), addf(f(1.0), ez));
               break;
             }
@@ -375,9 +389,7 @@ KernelEmitter::processScores(ArrayRef<SmallVector<Value>> s, Value j0,
               // softplus(y) = max(y, 0) + log1p(exp(-|y|)), then ^power.
               Value absY = math::AbsFOp::create(b, loc, y);
               Value tail = math::Log1pOp::create(
-                  b, loc,
-                  math::ExpOp::create(b, loc,
-                                      arith::NegFOp::create(b, loc, absY)));
+                  b, loc, target.exp2(b, loc, mulf(absY, f(-kLog2E))));
               w = addf(maxf(y, zeroF), tail);
               double power = 1.0;
               if (auto a = chain.normalize.getPower())
@@ -433,7 +445,7 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
   kind = chain.normalize.getKind();
   scale = chain.score.getEffectiveScale();
   foldScale = kind == NormalizeKind::softmax && !epi.hasModifiers() &&
-              !epi.hasDecay();
+              !epi.hasDecay() && scale > 0.0;
   bool hasLse = static_cast<bool>(agg.getLse());
   Layout layout = chain.score.getLayout();
   LayoutAxes axes = getLayoutAxes(layout);
@@ -510,6 +522,10 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
   IRInt iLo{i0, &irCtx};
   IRInt iHi = iLo + IRInt{rowsValid, &irCtx} - 1;
 
+  if (epi.hasDataDependentMask())
+    epi.prepareQueryTile(b, loc, target, laneId, batchIdx, p0.value, p1.value,
+                         plan.blockM, plan.blockN);
+
   // The key tiles [first, last) of the hull of visible keys.
   Value first = c(0);
   Value last = arith::CeilDivSIOp::create(b, loc, numKeys, c(plan.blockN));
@@ -548,7 +564,7 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
 
   // Per-lane fragment coordinates.
   int64_t n = target.getCFragmentSize();
-  Value warpRow0 = mul(warpId, c(rowTiles * shape.m));
+  warpRow0 = mul(warpId, c(rowTiles * shape.m));
   rowOf.assign(rowTiles, {});
   posOf.assign(rowTiles, {});
   colOf.clear();
@@ -568,7 +584,46 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
     IRInt j1 = tile::tmin(j0 + plan.blockN, nk) - 1;
     return epi.classifyTile({iLo, iHi, p0, p1, j0, j1, nk}, batchIdx, headIdx);
   };
-  auto loadKV = [&](SmallVectorImpl<Value> &tokens, Value t, Value stage) {
+  if (epi.hasDataDependentMask()) {
+    // Trim skipped key tiles off both ends of the range (a document's
+    // earlier documents, empty layout rows): a scan of cheap classifications
+    // instead of loop trips with barriers.
+    Type idx = b.getIndexType();
+    auto isSkip = [&](Value t) {
+      return cmpi(arith::CmpIPredicate::eq, classify(t).value, c(0));
+    };
+    auto lo = scf::WhileOp::create(
+        b, loc, TypeRange{idx}, ValueRange{first},
+        [&](OpBuilder &, Location, ValueRange args) {
+          Value t = args[0];
+          Value go = arith::AndIOp::create(
+              b, loc, cmpi(arith::CmpIPredicate::slt, t, last), isSkip(t));
+          scf::ConditionOp::create(b, loc, go, args);
+        },
+        [&](OpBuilder &, Location, ValueRange args) {
+          scf::YieldOp::create(b, loc, ValueRange{add(args[0], c(1))});
+        });
+    first = lo.getResult(0);
+    auto hi = scf::WhileOp::create(
+        b, loc, TypeRange{idx}, ValueRange{last},
+        [&](OpBuilder &, Location, ValueRange args) {
+          Value t = args[0];
+          Value prev = arith::MaxSIOp::create(
+              b, loc, arith::SubIOp::create(b, loc, t, c(1)), c(0));
+          Value go = arith::AndIOp::create(
+              b, loc, cmpi(arith::CmpIPredicate::sgt, t, first), isSkip(prev));
+          scf::ConditionOp::create(b, loc, go, args);
+        },
+        [&](OpBuilder &, Location, ValueRange args) {
+          scf::YieldOp::create(b, loc,
+                               ValueRange{arith::SubIOp::create(b, loc, args[0], c(1))});
+        });
+    last = hi.getResult(0);
+  }
+  // K and V of a tile are two async groups, so that S = Q K^T starts as soon
+  // as K has landed while V is still in flight.
+  auto loadKV = [&](SmallVectorImpl<Value> &kTokens,
+                    SmallVectorImpl<Value> &vTokens, Value t, Value stage) {
     Value enable = cmpi(arith::CmpIPredicate::slt, t, last);
     if (epi.hasMask())
       enable = arith::AndIOp::create(
@@ -576,26 +631,30 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
           cmpi(arith::CmpIPredicate::ne, classify(t).value, c(0)));
     Value row0 = mul(t, c(plan.blockN));
     Value dstRow0 = mul(stage, c(plan.blockN));
-    copyTile(tokens, kMem, kBase, kStride, row0, numKeys, enable, kSmem,
+    copyTile(kTokens, kMem, kBase, kStride, row0, numKeys, enable, kSmem,
              dstRow0, plan.blockN, dk);
-    copyTile(tokens, vMem, vBase, vStride, row0, numKeys, enable, vSmem,
+    copyTile(vTokens, vMem, vBase, vStride, row0, numKeys, enable, vSmem,
              dstRow0, plan.blockN, dv);
   };
 
-  // Prologue: Q and the first K/V tile in one group.
-  SmallVector<Value> tokens;
+  // Prologue: Q with the first K tile in one group, the first V tile in the
+  // next.
+  SmallVector<Value> tokens, vTokens0;
   copyTile(tokens, qMem, qBase, qStride, i0, numQueries, Value(), qSmem, c(0),
            plan.blockM, dk);
-  loadKV(tokens, first, c(0));
+  loadKV(tokens, vTokens0, first, c(0));
   Value group0 = target.asyncCommit(b, loc, tokens);
-  target.asyncWait(b, loc, group0, 0);
-  target.barrier(b, loc);
+  (void)target.asyncCommit(b, loc, vTokens0);
   qFrags.assign(rowTiles, {});
-  for (int64_t rt = 0; rt < rowTiles; ++rt)
-    for (int64_t kk = 0; kk < dk / shape.k; ++kk)
-      qFrags[rt].push_back(target.loadAFragment(
-          b, loc, qSmem, add(warpRow0, c(rt * shape.m)), c(kk * shape.k),
-          laneId));
+  if (plan.qInRegisters) {
+    target.asyncWait(b, loc, group0, 1);
+    target.barrier(b, loc);
+    for (int64_t rt = 0; rt < rowTiles; ++rt)
+      for (int64_t kk = 0; kk < dk / shape.k; ++kk)
+        qFrags[rt].push_back(target.loadAFragment(
+            b, loc, qSmem, add(warpRow0, c(rt * shape.m)), c(kk * shape.k),
+            laneId));
+  }
 
   // Loop state: O accumulators, then per row (two per row tile) m and l.
   int64_t oTiles = dv / shape.n;
@@ -615,11 +674,13 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
         Value stage = arith::RemUIOp::create(
             b, loc, arith::SubIOp::create(b, loc, t, first), c(2));
         Value other = arith::SubIOp::create(b, loc, c(1), stage);
-        // Prefetch tile t + 1 into the other buffer, then wait for tile t.
-        SmallVector<Value> next;
-        loadKV(next, add(t, c(1)), other);
-        Value group = target.asyncCommit(b, loc, next);
-        target.asyncWait(b, loc, group, 1);
+        // Prefetch tile t + 1 into the other buffer (groups K(t+1), V(t+1)),
+        // then wait for K(t): V(t) and both of t + 1 may stay in flight.
+        SmallVector<Value> nextK, nextV;
+        loadKV(nextK, nextV, add(t, c(1)), other);
+        Value kGroup = target.asyncCommit(b, loc, nextK);
+        Value vGroup = target.asyncCommit(b, loc, nextV);
+        target.asyncWait(b, loc, kGroup, 3);
         target.barrier(b, loc);
 
         Value j0 = mul(t, c(plan.blockN));
@@ -683,6 +744,8 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
                       if (target.getCPosition(e)[0] == h)
                         mx = maxf(mx, elem(y, e));
                   mx = quadReduce(mx, /*isMax=*/true);
+                  if (foldScale)
+                    mx = mulf(mx, f(scale * kLog2E));
                   Value mOld = state[mAt + 2 * rt + h];
                   Value mNew = maxf(mOld, mx);
                   Value isInf = arith::CmpFOp::create(
@@ -691,12 +754,26 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
                   alpha[h] = target.exp2(b, loc, subf(mOld, mUse[h]));
                   newState[mAt + 2 * rt + h] = mNew;
                 }
+                SmallVector<Value> negMUse(2);
+                for (int64_t h = 0; h < 2; ++h)
+                  negMUse[h] = arith::NegFOp::create(b, loc, mUse[h]);
                 SmallVector<Value> sums = {f(0.0), f(0.0)};
                 for (Value y : ys) {
                   SmallVector<Value> ps;
                   for (int64_t e = 0; e < n; ++e) {
                     int64_t h = target.getCPosition(e)[0];
-                    Value pe = target.exp2(b, loc, subf(elem(y, e), mUse[h]));
+                    // x * c - m as one FFMA (contractable mul + add;
+                    // math.fma would become a libdevice call).
+                    Value arg = subf(elem(y, e), mUse[h]);
+                    if (foldScale) {
+                      auto contract = arith::FastMathFlagsAttr::get(
+                          b.getContext(), arith::FastMathFlags::contract);
+                      Value prod = arith::MulFOp::create(
+                          b, loc, elem(y, e), f(scale * kLog2E), contract);
+                      arg = arith::AddFOp::create(b, loc, prod, negMUse[h],
+                                                  contract);
+                    }
+                    Value pe = target.exp2(b, loc, arg);
                     sums[h] = addf(sums[h], pe);
                     ps.push_back(pe);
                   }
@@ -713,7 +790,9 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
                   newState[rt * oTiles + nd] =
                       mulf(state[rt * oTiles + nd], alphaVec);
               }
-              // O += P V.
+              // O += P V, once V(t) has landed.
+              target.asyncWait(b, loc, vGroup, 2);
+              target.barrier(b, loc);
               for (int64_t kk = 0; kk < plan.blockN / shape.k; ++kk) {
                 SmallVector<Value> pA;
                 for (int64_t rt = 0; rt < rowTiles; ++rt)

@@ -13,6 +13,8 @@
 
 #include "ScoreEpilogue.h"
 
+#include "attn/Target/TargetInfo.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -475,9 +477,108 @@ Value ScoreEpilogue::maskValue(OpBuilder &b, Location loc, Attribute m,
 // Tile classification
 //===----------------------------------------------------------------------===//
 
+/// Calls `fn(leaf, maskOp)` for every leaf of `m`.
+static void forEachLeaf(Attribute m, MaskOp op,
+                        function_ref<void(Attribute, MaskOp)> fn) {
+  if (auto a = dyn_cast<AndAttr>(m)) {
+    for (Attribute sub : a.getMasks())
+      forEachLeaf(sub, op, fn);
+    return;
+  }
+  if (auto o = dyn_cast<OrAttr>(m)) {
+    for (Attribute sub : o.getMasks())
+      forEachLeaf(sub, op, fn);
+    return;
+  }
+  fn(m, op);
+}
+
+bool ScoreEpilogue::hasDataDependentMask() const {
+  bool found = false;
+  for (MaskOp op : maskOps)
+    forEachLeaf(op.getMask(), op, [&](Attribute leaf, MaskOp) {
+      found |= isa<DocumentAttr, BlockSparseAttr>(leaf);
+    });
+  return found;
+}
+
+std::pair<Value, Value> ScoreEpilogue::idRange(OpBuilder &b, Location loc,
+                                               const SideInput &side,
+                                               Value batch, Value lo, Value hi,
+                                               int64_t maxLen) const {
+  Type t = side.memoryElementType;
+  unsigned width = t.getIntOrFloatBitWidth();
+  Value big = arith::ConstantIntOp::create(
+      b, loc, t, static_cast<int64_t>(APInt::getSignedMaxValue(width)
+                                          .getSExtValue()));
+  Value small = arith::ConstantIntOp::create(
+      b, loc, t, APInt::getSignedMinValue(width).getSExtValue());
+  Value mn = big, mx = small;
+  int64_t warp = target->getWarpSize();
+  for (int64_t k = 0; k * warp < maxLen; ++k) {
+    Value idx = arith::AddIOp::create(
+        b, loc, lo, arith::AddIOp::create(b, loc, laneId, cIdx(b, loc, k * warp)));
+    Value valid = arith::AndIOp::create(
+        b, loc,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, idx, hi),
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, idx,
+                              cIdx(b, loc, 0)));
+    Value safe = arith::SelectOp::create(b, loc, valid, idx, cIdx(b, loc, 0));
+    Value id = loadSide(b, loc, side, {batch, safe});
+    mn = arith::MinSIOp::create(
+        b, loc, mn, arith::SelectOp::create(b, loc, valid, id, big));
+    mx = arith::MaxSIOp::create(
+        b, loc, mx, arith::SelectOp::create(b, loc, valid, id, small));
+  }
+  for (int64_t mask = 1; mask < warp; mask *= 2) {
+    mn = arith::MinSIOp::create(b, loc, mn, target->shuffleXor(b, loc, mn, mask));
+    mx = arith::MaxSIOp::create(b, loc, mx, target->shuffleXor(b, loc, mx, mask));
+  }
+  return {mn, mx};
+}
+
+void ScoreEpilogue::prepareQueryTile(OpBuilder &b, Location loc,
+                                     const TargetInfo &t, Value lane,
+                                     Value batch, Value p0, Value p1,
+                                     int64_t maxQueries, int64_t keys) {
+  target = &t;
+  laneId = lane;
+  maxKeys = keys;
+  Value zero = cIdx(b, loc, 0);
+  queryPositionsValid =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, p0, zero);
+  Value lo = arith::MaxSIOp::create(b, loc, p0, zero);
+  for (MaskOp op : maskOps)
+    forEachLeaf(op.getMask(), op, [&](Attribute leaf, MaskOp maskOp) {
+      auto doc = dyn_cast<DocumentAttr>(leaf);
+      if (!doc)
+        return;
+      const SideInput *side = lookup(maskOp.getInputs()[doc.getInput()]);
+      if (!side->memoryElementType.isInteger(32) || queryIdRange.count(side->memref))
+        return;
+      queryIdRange[side->memref] =
+          idRange(b, loc, *side, batch, lo, p1, maxQueries);
+    });
+}
+
 IRInt ScoreEpilogue::classifyDataDependent(Attribute leaf, MaskOp maskOp,
                                            const TileBounds<IRInt> &t,
                                            Value batch, Value head) const {
+  if (auto doc = dyn_cast<DocumentAttr>(leaf)) {
+    const SideInput *side = lookup(maskOp.getInputs()[doc.getInput()]);
+    auto it = queryIdRange.find(side->memref);
+    if (it == queryIdRange.end())
+      return t.p0.lift(static_cast<int64_t>(TileClass::Partial));
+    OpBuilder &b = t.p0.ctx->builder;
+    Location loc = t.p0.ctx->loc;
+    auto [kMin, kMax] =
+        idRange(b, loc, *side, batch, t.j0.value, t.j1.value, maxKeys);
+    auto wrap = [&](Value v) { return IRInt{v, t.p0.ctx}; };
+    return classifyDocumentTile(wrap(it->second.first),
+                                wrap(it->second.second), wrap(kMin),
+                                wrap(kMax),
+                                IRBool{queryPositionsValid, t.p0.ctx}, t.p0);
+  }
   auto bs = dyn_cast<BlockSparseAttr>(leaf);
   if (!bs)
     return t.p0.lift(static_cast<int64_t>(TileClass::Partial));
@@ -510,8 +611,7 @@ IRInt ScoreEpilogue::classifyDataDependent(Attribute leaf, MaskOp maskOp,
         scf::YieldOp::create(b, loc, inner.getResults());
       });
   IRBool any{outer.getResult(0), t.p0.ctx}, all{outer.getResult(1), t.p0.ctx};
-  IRInt skip = t.p0.lift(0), partial = t.p0.lift(1), full = t.p0.lift(2);
-  return tile::select(any, tile::select(all, full, partial), skip);
+  return classifyBlockSparseTile(any, all, t.p0);
 }
 
 IRInt ScoreEpilogue::classifyTile(const TileBounds<IRInt> &t, Value batch,

@@ -22,6 +22,8 @@
 
 namespace mlir::attn {
 
+class TargetInfo;
+
 /// The run-time problem extents of a kernel, as index values.
 struct ProblemDims {
   Value batch, heads, kvHeads, queries, keys;
@@ -57,6 +59,17 @@ public:
   bool hasModifiers() const;
   bool hasDecay() const;
   bool hasMask() const { return !maskOps.empty(); }
+  /// Whether a mask has a leaf classified from input data on the device
+  /// (document ids, block-sparse layouts).
+  bool hasDataDependentMask() const;
+
+  /// Prepares the device classification of data-dependent leaves for the
+  /// CTA's query positions [p0, p1] (at the kernel entry): the id range of
+  /// every document leaf, reduced over the warp's lanes. Key tiles span at
+  /// most `maxKeys` keys.
+  void prepareQueryTile(OpBuilder &b, Location loc, const TargetInfo &target,
+                        Value lane, Value batch, Value p0, Value p1,
+                        int64_t maxQueries, int64_t maxKeys);
   /// The and of every attn.mask of the chain, or null.
   Attribute getCombinedMask() const;
 
@@ -95,8 +108,21 @@ private:
                               const TileBounds<IRInt> &tile, Value batch,
                               Value head) const;
 
+  /// The [min, max] of the ids in `side` at positions [lo, hi] of `batch`
+  /// (INT_MAX, INT_MIN when empty), the same in every lane.
+  std::pair<Value, Value> idRange(OpBuilder &b, Location loc,
+                                  const SideInput &side, Value batch, Value lo,
+                                  Value hi, int64_t maxLen) const;
+
   SpecChain &chain;
   SmallVector<SideInput> sideInputs;
+  const TargetInfo *target = nullptr;
+  Value laneId;
+  int64_t maxKeys = 0;
+  /// Per document ids input (its memref): the query tile's id range.
+  DenseMap<Value, std::pair<Value, Value>> queryIdRange;
+  /// Whether the query tile has no negative position (p0 >= 0).
+  Value queryPositionsValid;
   SmallVector<MaskOp> maskOps; ///< Every attn.mask, and-ed.
   ProblemDims dims;
 };

@@ -15,15 +15,19 @@
 // CHECK:           memref.view {{.*}} to memref<64x72xf16, #gpu.address_space<workgroup>>
 // Q and the first K/V tile: 16-byte copies, zero-filled out of range.
 // CHECK:           nvgpu.device_async_copy %{{.*}}[%{{.*}}], %{{.*}}[%{{.*}}, %{{.*}}], 8, %{{.*}} {bypassL1} : memref<?xf16> to memref<64x72xf16, #gpu.address_space<workgroup>>
+// Q with the first K tile in one group, the first V tile in the next.
 // CHECK:           %[[G0:.*]] = nvgpu.device_async_create_group
-// CHECK:           nvgpu.device_async_wait %[[G0]] {numGroups = 0 : i32}
+// CHECK:           nvgpu.device_async_create_group
+// CHECK:           nvgpu.device_async_wait %[[G0]] {numGroups = 1 : i32}
 // CHECK:           gpu.barrier
 // CHECK:           nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = false} : memref<64x72xf16, #gpu.address_space<workgroup>> -> vector<4x2xf16>
 // The key loop: prefetch the next tile, wait for this one.
 // CHECK:           scf.for
 // CHECK:             nvgpu.device_async_copy
-// CHECK:             %[[G:.*]] = nvgpu.device_async_create_group
-// CHECK:             nvgpu.device_async_wait %[[G]] {numGroups = 1 : i32}
+// K(t+1) and V(t+1) are separate groups; S = Q K^T waits for K(t) only.
+// CHECK:             %[[KG:.*]] = nvgpu.device_async_create_group
+// CHECK:             %[[VG:.*]] = nvgpu.device_async_create_group
+// CHECK:             nvgpu.device_async_wait %[[KG]] {numGroups = 3 : i32}
 // CHECK:             gpu.barrier
 // Skipped tiles compute nothing.
 // CHECK:             scf.if
@@ -39,7 +43,9 @@
 // Online softmax: quad reductions, exp2.
 // CHECK:               gpu.shuffle  xor
 // CHECK:               gpu.shuffle  xor
-// CHECK:               math.exp2
+// CHECK:               llvm.call_intrinsic "llvm.nvvm.ex2.approx.ftz.f32"
+// CHECK:               nvgpu.device_async_wait %[[VG]] {numGroups = 2 : i32}
+// CHECK:               gpu.barrier
 // O += P V with V fragments from transposed loads.
 // CHECK:               nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = true}
 // CHECK:               nvgpu.mma.sync
@@ -106,6 +112,32 @@ func.func @alibi(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16>,
     attn.yield %y : f32
   }
   %w = attn.normalize %b softmax
+  %o = attn.aggregate %w, %v : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
+  return %o : tensor<?x?x?x64xbf16>
+}
+
+// -----
+
+// Document ids are classified on the device: the query tile's id range once
+// (a warp min/max reduction over i32 ids), each key tile's range per
+// classification, and the skipped key tiles trimmed off both ends of the loop.
+
+// CHECK-LABEL: func.func @document
+// CHECK:       gpu.func @attn_fwd
+// CHECK:         memref.load %{{.*}}[%{{.*}}] : memref<?xi32>
+// CHECK:         arith.minsi
+// CHECK:         gpu.shuffle  xor %{{.*}} : i32
+// CHECK:         arith.maxsi
+// CHECK:         scf.while
+// CHECK:         scf.while
+// CHECK:         scf.for
+func.func @document(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16>,
+                    %v: tensor<?x?x?x64xbf16>, %ids: tensor<?x?xi32>)
+    -> tensor<?x?x?x64xbf16> {
+  %s = attn.score %q, %k : tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>
+  %m = attn.mask %s, #attn.and<[#attn.causal, #attn.document<input = 0>]>
+      (%ids : tensor<?x?xi32>)
+  %w = attn.normalize %m softmax
   %o = attn.aggregate %w, %v : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
   return %o : tensor<?x?x?x64xbf16>
 }

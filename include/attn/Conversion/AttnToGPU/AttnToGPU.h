@@ -28,6 +28,11 @@ struct KernelPlan {
   int64_t blockN = 64;  ///< Keys per inner-loop tile.
   int64_t warps = 4;    ///< Warps per CTA; each owns blockM / warps rows.
   int64_t stages = 2;   ///< K/V shared-memory buffers (2: double buffering).
+  /// Whether the Q fragments stay in registers for the whole key loop (else
+  /// they are reloaded from shared memory per k-step, as FlashAttention-2
+  /// does: 64 fewer registers per thread at 128 x 128, which lets 64-key
+  /// tiles fit without spills).
+  bool qInRegisters = true;
 };
 
 /// The name of the DictionaryAttr that overrides the plan on an
