@@ -20,7 +20,7 @@ config.environment["FILECHECK_OPTS"] = "--enable-var-scope"
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
-tools = ["attention-opt", "attention-run"]
+tools = ["attention-opt", "attention-run", "attn-jit-example"]
 llvm_config.add_tool_substitutions(tools, [config.attn_tools_dir])
 
 # Tests that execute specs on the fp64 reference (`REQUIRES: attention-run`)
