@@ -84,6 +84,10 @@ KernelPlan mlir::attn::choosePlan(SpecChain &chain, StringRef chip) {
     plan.qInRegisters = e[0] == '1';
   if (const char *e = std::getenv("ATTN_K_BLOCKN"))
     plan.blockN = std::atoi(e);
+  if (const char *e = std::getenv("ATTN_K_BLOCKM"))
+    plan.blockM = std::atoi(e);
+  if (const char *e = std::getenv("ATTN_K_WARPS"))
+    plan.warps = std::atoi(e);
   if (d > 128) {
     // 256: the O accumulators alone take 128 registers per 16 rows.
     plan.blockM = 64;
@@ -489,7 +493,16 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
   numKeys = dims.keys;
   auto strideOf = [&](int t, int which) { return scalars[5 + 3 * t + which]; };
 
+  // Masked kernels take the query tiles in reverse order: under causal-like
+  // masks the last tiles are the heaviest, and starting them first shortens
+  // the tail of the grid.
   Value qTile = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
+  if (epi.hasMask())
+    qTile = arith::SubIOp::create(
+        b, loc,
+        arith::SubIOp::create(
+            b, loc, gpu::GridDimOp::create(b, loc, gpu::Dimension::x), c(1)),
+        qTile);
   headIdx = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
   batchIdx = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
   threadId = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
@@ -622,13 +635,14 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
   }
   // K and V of a tile are two async groups, so that S = Q K^T starts as soon
   // as K has landed while V is still in flight.
+  // `cls` is the tile's class (null without masks).
   auto loadKV = [&](SmallVectorImpl<Value> &kTokens,
-                    SmallVectorImpl<Value> &vTokens, Value t, Value stage) {
+                    SmallVectorImpl<Value> &vTokens, Value t, Value stage,
+                    Value cls) {
     Value enable = cmpi(arith::CmpIPredicate::slt, t, last);
-    if (epi.hasMask())
-      enable = arith::AndIOp::create(
-          b, loc, enable,
-          cmpi(arith::CmpIPredicate::ne, classify(t).value, c(0)));
+    if (cls)
+      enable = arith::AndIOp::create(b, loc, enable,
+                                     cmpi(arith::CmpIPredicate::ne, cls, c(0)));
     Value row0 = mul(t, c(plan.blockN));
     Value dstRow0 = mul(stage, c(plan.blockN));
     copyTile(kTokens, kMem, kBase, kStride, row0, numKeys, enable, kSmem,
@@ -642,7 +656,8 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
   SmallVector<Value> tokens, vTokens0;
   copyTile(tokens, qMem, qBase, qStride, i0, numQueries, Value(), qSmem, c(0),
            plan.blockM, dk);
-  loadKV(tokens, vTokens0, first, c(0));
+  Value cls0 = epi.hasMask() ? classify(first).value : Value();
+  loadKV(tokens, vTokens0, first, c(0), cls0);
   Value group0 = target.asyncCommit(b, loc, tokens);
   (void)target.asyncCommit(b, loc, vTokens0);
   qFrags.assign(rowTiles, {});
@@ -667,24 +682,35 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
   for (int64_t i = 0; i < 2 * rowTiles; ++i)
     init.push_back(f(0.0));
   size_t mAt = rowTiles * oTiles, lAt = mAt + 2 * rowTiles;
+  // Last: the class of the current key tile, classified once (when its
+  // copies are issued, one iteration ahead).
+  init.push_back(cls0 ? cls0 : c(2));
 
   auto loop = scf::ForOp::create(
       b, loc, first, last, c(1), init,
-      [&](OpBuilder &, Location, Value t, ValueRange state) {
+      [&](OpBuilder &, Location, Value t, ValueRange stateAll) {
+        ValueRange state = stateAll.drop_back();
+        Value cls = stateAll.back();
         Value stage = arith::RemUIOp::create(
             b, loc, arith::SubIOp::create(b, loc, t, first), c(2));
         Value other = arith::SubIOp::create(b, loc, c(1), stage);
-        // Prefetch tile t + 1 into the other buffer (groups K(t+1), V(t+1)),
-        // then wait for K(t): V(t) and both of t + 1 may stay in flight.
-        SmallVector<Value> nextK, nextV;
-        loadKV(nextK, nextV, add(t, c(1)), other);
-        Value kGroup = target.asyncCommit(b, loc, nextK);
-        Value vGroup = target.asyncCommit(b, loc, nextV);
-        target.asyncWait(b, loc, kGroup, 3);
+        // Wait for K(t) (V(t) may stay in flight); after the barrier every
+        // warp is done with tile t - 1, whose buffer receives tile t + 1:
+        // groups K(t+1), V(t+1). Two barriers per tile.
+        target.asyncWait(b, loc, group0, 1);
         target.barrier(b, loc);
+        Value tNext = add(t, c(1));
+        Value nextCls = c(2);
+        if (epi.hasMask())
+          nextCls = select(cmpi(arith::CmpIPredicate::slt, tNext, last),
+                           classify(tNext).value, c(0));
+        SmallVector<Value> nextK, nextV;
+        loadKV(nextK, nextV, tNext, other,
+               epi.hasMask() ? nextCls : Value());
+        (void)target.asyncCommit(b, loc, nextK);
+        Value vGroup = target.asyncCommit(b, loc, nextV);
 
         Value j0 = mul(t, c(plan.blockN));
-        Value cls = epi.hasMask() ? classify(t).value : c(2);
         Value notSkip = cmpi(arith::CmpIPredicate::ne, cls, c(0));
         Value pastEnd = cmpi(arith::CmpIPredicate::sgt,
                              add(j0, c(plan.blockN)), numKeys);
@@ -817,12 +843,11 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
               scf::YieldOp::create(b, loc, state);
             });
         (void)types;
-        // The other buffer is overwritten by the next prefetch.
-        target.barrier(b, loc);
-        scf::YieldOp::create(b, loc, computeIf.getResults());
+        SmallVector<Value> yields(computeIf.getResults());
+        yields.push_back(nextCls);
+        scf::YieldOp::create(b, loc, yields);
       });
-  SmallVector<Value> result(loop.getResults().begin(),
-                            loop.getResults().end());
+  SmallVector<Value> result(loop.getResults().drop_back());
 
   // Epilogue: normalise, optional output norm, store O and lse.
   std::optional<OutputNorm> norm = agg.getNorm();

@@ -21,14 +21,15 @@
 // CHECK:           nvgpu.device_async_wait %[[G0]] {numGroups = 1 : i32}
 // CHECK:           gpu.barrier
 // CHECK:           nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = false} : memref<64x72xf16, #gpu.address_space<workgroup>> -> vector<4x2xf16>
-// The key loop: prefetch the next tile, wait for this one.
+// The key loop: wait for this tile, prefetch the next one.
 // CHECK:           scf.for
-// CHECK:             nvgpu.device_async_copy
-// K(t+1) and V(t+1) are separate groups; S = Q K^T waits for K(t) only.
-// CHECK:             %[[KG:.*]] = nvgpu.device_async_create_group
-// CHECK:             %[[VG:.*]] = nvgpu.device_async_create_group
-// CHECK:             nvgpu.device_async_wait %[[KG]] {numGroups = 3 : i32}
+// S = Q K^T waits for K(t) only; then K(t+1) and V(t+1) go into the buffer
+// of tile t - 1 as separate groups.
+// CHECK:             nvgpu.device_async_wait %{{.*}} {numGroups = 1 : i32}
 // CHECK:             gpu.barrier
+// CHECK:             nvgpu.device_async_copy
+// CHECK:             nvgpu.device_async_create_group
+// CHECK:             %[[VG:.*]] = nvgpu.device_async_create_group
 // Skipped tiles compute nothing.
 // CHECK:             scf.if
 // CHECK:               nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 16]} : (vector<4x2xf16>, vector<2x2xf16>, vector<2x2xf32>) -> vector<2x2xf32>
