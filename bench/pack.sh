@@ -8,10 +8,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${ATTN_STATIC_BUILD_DIR:-build-static}
 scripts/device-pack.sh
-cmake --build "$build" -j "${ATTN_JOBS:-2}" --target attn-c attn-jit-example
+cmake --build "$build" -j "${ATTN_JOBS:-2}" --target attn-c
 mkdir -p .device/lib .device/bench
-strip -o .device/bin/attn-jit-example "$build/bin/attn-jit-example"
-xz -T2 -6 -f .device/bin/attn-jit-example
+# A call carries at most 64 MiB: the AOT tool is not needed there.
+rm -f .device/bin/attention-compile.xz
 lib=$(readlink -f "$build/lib/libattn-c.so")
 strip -o .device/lib/libattn-c.so "$lib"
 xz -T2 -6 -f .device/lib/libattn-c.so

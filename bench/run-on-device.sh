@@ -9,7 +9,6 @@ for f in .device/lib/*.xz .device/bin/*.xz; do
 done
 chmod +x .device/bin/* 2>/dev/null || true
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem --format=csv | tee "$out/gpu.txt"
-.device/bin/attn-jit-example --len 1000 2>&1 | tee "$out/jit_example.log"
 export ATTN_LIB=$PWD/.device/lib/libattn-c.so
 export PYTHONUNBUFFERED=1
 python3 .device/bench/softmax_bench.py 2>&1 | tee "$out/softmax_bench.log"

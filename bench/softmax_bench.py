@@ -124,6 +124,7 @@ def main():
         flops = dense_flops(dens)
         r = {"case": name, "density": dens}
         # ours
+        print(f"[{name}] compiling and timing attn", flush=True)
         o = torch.empty_like(q)
         t0 = time.time()
         kern = lib.compile(text, cache=False)
@@ -151,6 +152,7 @@ def main():
                     r[be.name] = None
                     print(name, be.name, "failed:", repr(e)[:200])
         if flex is not None:
+            print(f"[{name}] timing FlexAttention", flush=True)
             try:
                 bm = create_block_mask(flex_masks[mask], None, None, S, S, device=dev) if mask else None
                 sm = flex_mods.get(mod)
