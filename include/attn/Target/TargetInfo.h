@@ -62,6 +62,10 @@ public:
   /// `value` (f32) of the lane whose id is this lane's xor `mask`.
   virtual Value shuffleXor(OpBuilder &b, Location loc, Value value,
                            int64_t mask) const = 0;
+  /// The minimum (or maximum, `isMax`) of the signed i32 `value` over the
+  /// lanes of the warp, in every lane (all lanes active).
+  virtual Value warpReduceInt(OpBuilder &b, Location loc, Value value,
+                              bool isMax) const = 0;
   /// A block-wide barrier that also orders shared memory.
   virtual void barrier(OpBuilder &b, Location loc) const = 0;
 
@@ -125,7 +129,8 @@ public:
   virtual int64_t getAsyncCopyBytes() const = 0;
   /// Copies `elements` elements from `src[srcIndex]` (global, flat) to
   /// `dst[dstIndices]`; when `valid` is false nothing is read and zeros are
-  /// written. Returns a token for `asyncCommit`.
+  /// written (a null `valid`: always copies). Returns a token for
+  /// `asyncCommit`.
   virtual Value asyncCopy(OpBuilder &b, Location loc, Value dst,
                           ValueRange dstIndices, Value src, Value srcIndex,
                           int64_t elements, Value valid) const = 0;

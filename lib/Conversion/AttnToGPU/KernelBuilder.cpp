@@ -40,7 +40,6 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include <cmath>
-#include <cstdlib>
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -80,14 +79,6 @@ KernelPlan mlir::attn::choosePlan(SpecChain &chain, StringRef chip) {
   // budget of FlashAttention-2); keeping Q in registers as well spills.
   if (d > 64)
     plan.qInRegisters = false;
-  if (const char *e = std::getenv("ATTN_K_QREGS"))
-    plan.qInRegisters = e[0] == '1';
-  if (const char *e = std::getenv("ATTN_K_BLOCKN"))
-    plan.blockN = std::atoi(e);
-  if (const char *e = std::getenv("ATTN_K_BLOCKM"))
-    plan.blockM = std::atoi(e);
-  if (const char *e = std::getenv("ATTN_K_WARPS"))
-    plan.warps = std::atoi(e);
   if (d > 128) {
     // 256: the O accumulators alone take 128 registers per 16 rows.
     plan.blockM = 64;
@@ -306,12 +297,17 @@ void KernelEmitter::copyTile(SmallVectorImpl<Value> &tokens, Value src,
     Value col = mul(arith::RemUIOp::create(b, loc, chunk, c(chunksPerRow)),
                     c(perCopy));
     Value row = add(row0, r);
-    Value valid = cmpi(arith::CmpIPredicate::slt, row, limit);
+    // Null: the copy is unconditional.
+    Value valid;
+    auto andValid = [&](Value v) {
+      valid = valid ? arith::AndIOp::create(b, loc, valid, v).getResult() : v;
+    };
+    if (limit)
+      andValid(cmpi(arith::CmpIPredicate::slt, row, limit));
     if (enable)
-      valid = arith::AndIOp::create(b, loc, valid, enable);
+      andValid(enable);
     if ((it + 1) * threads > chunks)
-      valid = arith::AndIOp::create(
-          b, loc, valid, cmpi(arith::CmpIPredicate::ult, chunk, c(chunks)));
+      andValid(cmpi(arith::CmpIPredicate::ult, chunk, c(chunks)));
     Value srcIndex = add(add(base, mul(row, rowStride)), col);
     tokens.push_back(target.asyncCopy(b, loc, dst,
                                       ValueRange{add(dstRow0, r), col}, src,
@@ -633,9 +629,10 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
         });
     last = hi.getResult(0);
   }
-  // K and V of a tile are two async groups, so that S = Q K^T starts as soon
-  // as K has landed while V is still in flight.
-  // `cls` is the tile's class (null without masks).
+  // K and V of a tile are two async groups (committed here, their group
+  // tokens appended to kTokens / vTokens), so that S = Q K^T starts as soon
+  // as K has landed while V is still in flight. `cls` is the tile's class
+  // (null without masks).
   auto loadKV = [&](SmallVectorImpl<Value> &kTokens,
                     SmallVectorImpl<Value> &vTokens, Value t, Value stage,
                     Value cls) {
@@ -645,21 +642,26 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
                                      cmpi(arith::CmpIPredicate::ne, cls, c(0)));
     Value row0 = mul(t, c(plan.blockN));
     Value dstRow0 = mul(stage, c(plan.blockN));
-    copyTile(kTokens, kMem, kBase, kStride, row0, numKeys, enable, kSmem,
-             dstRow0, plan.blockN, dk);
-    copyTile(vTokens, vMem, vBase, vStride, row0, numKeys, enable, vSmem,
-             dstRow0, plan.blockN, dv);
+    // Predicated copies throughout: an unpredicated branch for whole tiles
+    // measured 8% slower (more live values, spills 16 -> 48 B).
+    SmallVector<Value> k, v;
+    copyTile(k, kMem, kBase, kStride, row0, numKeys, enable, kSmem, dstRow0,
+             plan.blockN, dk);
+    copyTile(v, vMem, vBase, vStride, row0, numKeys, enable, vSmem, dstRow0,
+             plan.blockN, dv);
+    kTokens.push_back(target.asyncCommit(b, loc, k));
+    vTokens.push_back(target.asyncCommit(b, loc, v));
   };
 
   // Prologue: Q with the first K tile in one group, the first V tile in the
   // next.
-  SmallVector<Value> tokens, vTokens0;
+  // Groups: Q, K(first), V(first).
+  SmallVector<Value> tokens, kTokens0, vTokens0;
   copyTile(tokens, qMem, qBase, qStride, i0, numQueries, Value(), qSmem, c(0),
            plan.blockM, dk);
-  Value cls0 = epi.hasMask() ? classify(first).value : Value();
-  loadKV(tokens, vTokens0, first, c(0), cls0);
   Value group0 = target.asyncCommit(b, loc, tokens);
-  (void)target.asyncCommit(b, loc, vTokens0);
+  Value cls0 = epi.hasMask() ? classify(first).value : Value();
+  loadKV(kTokens0, vTokens0, first, c(0), cls0);
   qFrags.assign(rowTiles, {});
   if (plan.qInRegisters) {
     target.asyncWait(b, loc, group0, 1);
@@ -707,8 +709,7 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
         SmallVector<Value> nextK, nextV;
         loadKV(nextK, nextV, tNext, other,
                epi.hasMask() ? nextCls : Value());
-        (void)target.asyncCommit(b, loc, nextK);
-        Value vGroup = target.asyncCommit(b, loc, nextV);
+        Value vGroup = nextV.front();
 
         Value j0 = mul(t, c(plan.blockN));
         Value notSkip = cmpi(arith::CmpIPredicate::ne, cls, c(0));

@@ -530,11 +530,8 @@ std::pair<Value, Value> ScoreEpilogue::idRange(OpBuilder &b, Location loc,
     mx = arith::MaxSIOp::create(
         b, loc, mx, arith::SelectOp::create(b, loc, valid, id, small));
   }
-  for (int64_t mask = 1; mask < warp; mask *= 2) {
-    mn = arith::MinSIOp::create(b, loc, mn, target->shuffleXor(b, loc, mn, mask));
-    mx = arith::MaxSIOp::create(b, loc, mx, target->shuffleXor(b, loc, mx, mask));
-  }
-  return {mn, mx};
+  return {target->warpReduceInt(b, loc, mn, /*isMax=*/false),
+          target->warpReduceInt(b, loc, mx, /*isMax=*/true)};
 }
 
 void ScoreEpilogue::prepareQueryTile(OpBuilder &b, Location loc,

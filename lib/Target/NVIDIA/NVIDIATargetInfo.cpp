@@ -59,6 +59,23 @@ Value NVIDIATargetInfo::shuffleXor(OpBuilder &b, Location loc, Value value,
       .getShuffleResult();
 }
 
+Value NVIDIATargetInfo::warpReduceInt(OpBuilder &b, Location loc, Value value,
+                                      bool isMax) const {
+  if (computeCapability >= 80) {
+    // redux.sync.{min,max}.s32: one instruction over the full warp.
+    Value all = arith::ConstantIntOp::create(b, loc, -1, 32);
+    return NVVM::ReduxOp::create(
+        b, loc, value.getType(), value,
+        isMax ? NVVM::ReduxKind::MAX : NVVM::ReduxKind::MIN, all);
+  }
+  for (int64_t mask = 1; mask < 32; mask *= 2) {
+    Value other = shuffleXor(b, loc, value, mask);
+    value = isMax ? arith::MaxSIOp::create(b, loc, value, other).getResult()
+                  : arith::MinSIOp::create(b, loc, value, other).getResult();
+  }
+  return value;
+}
+
 void NVIDIATargetInfo::barrier(OpBuilder &b, Location loc) const {
   gpu::BarrierOp::create(b, loc);
 }
@@ -241,13 +258,17 @@ Value NVIDIATargetInfo::asyncCopy(OpBuilder &b, Location loc, Value dst,
                                   ValueRange dstIndices, Value src,
                                   Value srcIndex, int64_t elements,
                                   Value valid) const {
+  auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
+  if (!valid)
+    return nvgpu::DeviceAsyncCopyOp::create(
+        b, loc, tokenType, dst, dstIndices, src, ValueRange{srcIndex},
+        b.getIndexAttr(elements), Value(), b.getUnitAttr());
   // An invalid copy reads 0 bytes from a clamped (valid) address and
   // zero-fills the destination.
   Value zero = cIdx(b, loc, 0);
   Value index = arith::SelectOp::create(b, loc, valid, srcIndex, zero);
   Value srcElements = arith::SelectOp::create(
       b, loc, valid, cIdx(b, loc, elements), zero);
-  auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
   return nvgpu::DeviceAsyncCopyOp::create(
       b, loc, tokenType, dst, dstIndices, src, ValueRange{index},
       b.getIndexAttr(elements), srcElements, b.getUnitAttr());

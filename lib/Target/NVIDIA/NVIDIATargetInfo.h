@@ -27,6 +27,8 @@ public:
   Value getLaneId(OpBuilder &b, Location loc) const override;
   Value shuffleXor(OpBuilder &b, Location loc, Value value,
                    int64_t mask) const override;
+  Value warpReduceInt(OpBuilder &b, Location loc, Value value,
+                      bool isMax) const override;
   void barrier(OpBuilder &b, Location loc) const override;
 
   Attribute getSharedMemorySpace(MLIRContext *ctx) const override;

@@ -15,8 +15,10 @@
 // CHECK:           memref.view {{.*}} to memref<64x72xf16, #gpu.address_space<workgroup>>
 // Q and the first K/V tile: 16-byte copies, zero-filled out of range.
 // CHECK:           nvgpu.device_async_copy %{{.*}}[%{{.*}}], %{{.*}}[%{{.*}}, %{{.*}}], 8, %{{.*}} {bypassL1} : memref<?xf16> to memref<64x72xf16, #gpu.address_space<workgroup>>
-// Q with the first K tile in one group, the first V tile in the next.
+// Groups Q, K(first), V(first).
 // CHECK:           %[[G0:.*]] = nvgpu.device_async_create_group
+// CHECK:           nvgpu.device_async_copy
+// CHECK:           nvgpu.device_async_create_group
 // CHECK:           nvgpu.device_async_create_group
 // CHECK:           nvgpu.device_async_wait %[[G0]] {numGroups = 1 : i32}
 // CHECK:           gpu.barrier
@@ -120,15 +122,15 @@ func.func @alibi(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16>,
 // -----
 
 // Document ids are classified on the device: the query tile's id range once
-// (a warp min/max reduction over i32 ids), each key tile's range per
+// (a warp min/max reduction over i32 ids, redux.sync), each key tile's range per
 // classification, and the skipped key tiles trimmed off both ends of the loop.
 
 // CHECK-LABEL: func.func @document
 // CHECK:       gpu.func @attn_fwd
 // CHECK:         memref.load %{{.*}}[%{{.*}}] : memref<?xi32>
 // CHECK:         arith.minsi
-// CHECK:         gpu.shuffle  xor %{{.*}} : i32
-// CHECK:         arith.maxsi
+// CHECK:         nvvm.redux.sync  min
+// CHECK:         nvvm.redux.sync  max
 // CHECK:         scf.while
 // CHECK:         scf.while
 // CHECK:         scf.for
