@@ -5,13 +5,13 @@
 // RUN:   -verify-diagnostics | FileCheck %s
 
 // CHECK-LABEL: func.func @softmax_128(
-// CHECK:         attn.kernel({{.*}}) attributes {plan = {algorithm = "quadratic", block_m = 128 : i64, block_n = 32 : i64, stages = 2 : i64, warps = 4 : i64}}
+// CHECK:         attn.kernel({{.*}}) attributes {plan = {algorithm = "quadratic", block_m = 128 : i64, block_n = 64 : i64, stages = 2 : i64, warps = 4 : i64}}
 func.func @softmax_128(%q: tensor<?x?x?x128xbf16>, %k: tensor<?x?x?x128xbf16>,
                        %v: tensor<?x?x?x128xbf16>) -> tensor<?x?x?x128xbf16> {
   %s = attn.score %q, %k : tensor<?x?x?x128xbf16>, tensor<?x?x?x128xbf16>
   %m = attn.mask %s, #attn.causal
   %w = attn.normalize %m softmax
-  // expected-remark @+1 {{plan: algorithm = quadratic (normalize is softmax; the chunked form needs none or sum); block_m = 128, block_n = 32, warps = 4, stages = 2 (default for head dim 128 on sm_90a)}}
+  // expected-remark @+1 {{plan: algorithm = quadratic (normalize is softmax; the chunked form needs none or sum); block_m = 128, block_n = 64, warps = 4, stages = 2 (default for head dim 128 on sm_90a)}}
   %o = attn.aggregate %w, %v : tensor<?x?x?x128xbf16> -> tensor<?x?x?x128xbf16>
   return %o : tensor<?x?x?x128xbf16>
 }
