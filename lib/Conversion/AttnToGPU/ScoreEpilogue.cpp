@@ -63,6 +63,40 @@ static std::string dimOfIndexArg(Value index, Block &block,
   return names[n];
 }
 
+/// The extents of tensor input `n` of a modifier or predicate region (block
+/// argument `firstIndexArg + 4 + n`): static sizes, or the problem dim of the
+/// block argument that indexes a dimension directly. Only dims after the
+/// first matter for linearisation, so the first may stay unknown ("?").
+static FailureOr<SmallVector<std::string>>
+inferRegionInputDims(Operation *op, unsigned n, Value input, Block &block,
+                     unsigned firstIndexArg) {
+  auto type = cast<RankedTensorType>(input.getType());
+  SmallVector<std::string> dims;
+  for (int64_t d = 0; d < type.getRank(); ++d) {
+    if (!type.isDynamicDim(d)) {
+      dims.push_back(std::to_string(type.getDimSize(d)));
+      continue;
+    }
+    std::string inferred;
+    for (Operation *user : block.getArgument(firstIndexArg + 4 + n).getUsers()) {
+      auto extract = dyn_cast<tensor::ExtractOp>(user);
+      if (!extract)
+        continue;
+      std::string dim =
+          dimOfIndexArg(extract.getIndices()[d], block, firstIndexArg);
+      if (!dim.empty() && (inferred.empty() || inferred == dim))
+        inferred = dim;
+    }
+    if (inferred.empty() && d > 0)
+      return op->emitOpError()
+             << "input " << n << ": cannot infer the extent of dynamic "
+             << "dimension " << d << " for the GPU kernel (index it "
+             << "directly by %b, %h, %i or %j, or give it a static size)";
+    dims.push_back(inferred.empty() ? "?" : inferred);
+  }
+  return dims;
+}
+
 LogicalResult ScoreEpilogue::collectSideInputs() {
   auto add = [&](Value v, SmallVector<std::string> dims) {
     if (lookup(v))
@@ -76,38 +110,14 @@ LogicalResult ScoreEpilogue::collectSideInputs() {
     side.dims = std::move(dims);
     sideInputs.push_back(std::move(side));
   };
-  // Region inputs: extents from static sizes or from the block arguments
-  // that index them; only dims after the first matter for linearisation.
   auto addRegionInputs = [&](Operation *op, ValueRange inputs, Region &region,
                              unsigned firstIndexArg) -> LogicalResult {
-    Block &block = region.front();
-    unsigned firstInput = firstIndexArg + 4;
     for (auto [n, input] : llvm::enumerate(inputs)) {
-      auto type = cast<RankedTensorType>(input.getType());
-      SmallVector<std::string> dims;
-      for (int64_t d = 0; d < type.getRank(); ++d) {
-        if (!type.isDynamicDim(d)) {
-          dims.push_back(std::to_string(type.getDimSize(d)));
-          continue;
-        }
-        std::string inferred;
-        for (Operation *user : block.getArgument(firstInput + n).getUsers()) {
-          auto extract = dyn_cast<tensor::ExtractOp>(user);
-          if (!extract)
-            continue;
-          std::string dim =
-              dimOfIndexArg(extract.getIndices()[d], block, firstIndexArg);
-          if (!dim.empty() && (inferred.empty() || inferred == dim))
-            inferred = dim;
-        }
-        if (inferred.empty() && d > 0)
-          return op->emitOpError()
-                 << "input " << n << ": cannot infer the extent of dynamic "
-                 << "dimension " << d << " for the GPU kernel (index it "
-                 << "directly by %b, %h, %i or %j, or give it a static size)";
-        dims.push_back(inferred.empty() ? "?" : inferred);
-      }
-      add(input, std::move(dims));
+      FailureOr<SmallVector<std::string>> dims = inferRegionInputDims(
+          op, n, input, region.front(), firstIndexArg);
+      if (failed(dims))
+        return failure();
+      add(input, std::move(*dims));
     }
     return success();
   };
@@ -150,30 +160,12 @@ LogicalResult ScoreEpilogue::collectSideInputs() {
         if (maskOp.getPredicate().empty())
           continue;
         // A predicate region input.
-        auto type = cast<RankedTensorType>(input.getType());
-        Block &block = maskOp.getPredicate().front();
-        SmallVector<std::string> dims;
-        for (int64_t d = 0; d < type.getRank(); ++d) {
-          if (!type.isDynamicDim(d)) {
-            dims.push_back(std::to_string(type.getDimSize(d)));
-            continue;
-          }
-          std::string inferred;
-          for (Operation *user : block.getArgument(4 + n).getUsers())
-            if (auto extract = dyn_cast<tensor::ExtractOp>(user)) {
-              std::string dim =
-                  dimOfIndexArg(extract.getIndices()[d], block, 0);
-              if (!dim.empty())
-                inferred = dim;
-            }
-          if (inferred.empty() && d > 0)
-            return maskOp.emitOpError()
-                   << "input " << n << ": cannot infer the extent of dynamic "
-                   << "dimension " << d << " for the GPU kernel (index it "
-                   << "directly by %b, %h, %i or %j, or give it a static size)";
-          dims.push_back(inferred.empty() ? "?" : inferred);
-        }
-        add(input, std::move(dims));
+        FailureOr<SmallVector<std::string>> dims = inferRegionInputDims(
+            maskOp, n, input, maskOp.getPredicate().front(),
+            /*firstIndexArg=*/0);
+        if (failed(dims))
+          return failure();
+        add(input, std::move(*dims));
       }
     } else if (auto decay = dyn_cast<DecayOp>(op)) {
       if (Value input = decay.getInput())
