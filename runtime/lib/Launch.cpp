@@ -7,7 +7,6 @@
 #include "attn/Runtime/Launch.h"
 
 #include "llvm/ADT/StringExtras.h"
-#include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/FormatVariadic.h"
 
 using namespace attn::runtime;
@@ -23,16 +22,16 @@ static Error makeError(const llvm::Twine &message) {
 // Signature
 //===----------------------------------------------------------------------===//
 
+/// The problem dim named `name` ("B", "Hq", ...; getProblemDimName's
+/// spelling).
 static std::optional<ProblemDim> parseProblemDim(StringRef name) {
-  return llvm::StringSwitch<std::optional<ProblemDim>>(name)
-      .Case("B", ProblemDim::Batch)
-      .Case("Hq", ProblemDim::QueryHeads)
-      .Case("Hkv", ProblemDim::KVHeads)
-      .Case("Nq", ProblemDim::QueryLength)
-      .Case("Nk", ProblemDim::KeyLength)
-      .Case("Dk", ProblemDim::HeadDimK)
-      .Case("Dv", ProblemDim::HeadDimV)
-      .Default(std::nullopt);
+  for (auto dim : {ProblemDim::Batch, ProblemDim::QueryHeads,
+                   ProblemDim::KVHeads, ProblemDim::QueryLength,
+                   ProblemDim::KeyLength, ProblemDim::HeadDimK,
+                   ProblemDim::HeadDimV, ProblemDim::FeatureDim})
+    if (getProblemDimName(dim) == name)
+      return dim;
+  return std::nullopt;
 }
 
 std::optional<int64_t> attn::runtime::evaluateExtent(StringRef expression,
