@@ -55,6 +55,28 @@ bool isSoftmaxFamily(SpecChain &chain);
 LogicalResult checkSupported(SpecChain &chain, const KernelPlan &plan,
                              const TargetInfo &target);
 
+/// The tiling of a chunked linear-time kernel (DESIGN §4, linear family): a
+/// CTA per (batch, head, value-column tile) walks the sequence in chunks with
+/// the f32 state on chip.
+struct ChunkedPlan {
+  int64_t chunk = 64;      ///< Tokens per chunk; warps * 16.
+  int64_t valueTile = 64;  ///< Value columns per CTA.
+  int64_t warps = 4;       ///< Each owns 16 rows of a chunk.
+};
+
+/// The default chunked plan for `chain` on `chip`; `attn.plan`'s `block_m`
+/// (chunk), `block_n` (value tile) and `warps` override it.
+ChunkedPlan chooseChunkedPlan(SpecChain &chain, StringRef chip);
+
+/// Builds the chunked linear-time `gpu.func` for `chain` (normalize none or
+/// sum, mask none or causal, decays folded into per-token log-gates) at the
+/// builder's insertion point, inside a `gpu.module` body, and returns its
+/// ABI. Emits a diagnostic naming the limit and fails when the chain cannot
+/// be compiled this way.
+FailureOr<KernelInfo> buildChunkedKernel(OpBuilder &builder, SpecChain &chain,
+                                         const ChunkedPlan &plan,
+                                         const TargetInfo &target);
+
 /// Builds a `gpu.func` kernel for `chain` at the builder's insertion point,
 /// which must be inside a `gpu.module` body, and returns its ABI. Emits a
 /// diagnostic and fails when the chain cannot be compiled.

@@ -5,18 +5,23 @@
 //===----------------------------------------------------------------------===//
 //
 // What a launcher must know about a kernel made by `convert-attn-to-gpu`
-// (kernel ABI v1, /tmp/attn-gpu-design.md): its name and target, the
-// element types and layout of q/k/v/o, the tiling (grid and block shape,
-// dynamic shared memory) and the side inputs it reads, in parameter order.
+// (kernel ABI v2): its name and target, its algorithm, the element types and
+// layout of q/k/v/o, the tiling (grid and block shape, dynamic shared
+// memory), the recurrent states and the side inputs it reads, in parameter
+// order.
 //
 // Parameters, in order: q, k, v, o as flat `memref<?xT>` (5 values each after
-// lowering: {ptr, ptr, 0, numel, 1}), then lse (f32) if `hasLse`, then each
-// side input (flat, dense row-major), then 17 `i64` scalars: B, Hq, Hkv, Nq,
-// Nk and the (batch, head, seq) strides in elements of q, k, v, o. The head
-// dim stride is 1. cp.async copies 16 bytes, so base pointers must be 16-byte
-// aligned and the strides multiples of 8 elements.
-// Launch: grid (ceil(Nq / blockM), Hq, B), block (32 * warps), dynamic shared
-// memory `sharedBytes`.
+// lowering: {ptr, ptr, 0, numel, 1}), then lse (f32) if `hasLse`, then the
+// initial state (f32, dense [B, Hq, F, Dv]) if `hasInitialState`, then the
+// final state (same) if `hasFinalState`, then each side input (flat, dense
+// row-major), then 17 `i64` scalars: B, Hq, Hkv, Nq, Nk and the (batch, head,
+// seq) strides in elements of q, k, v, o. The head dim stride is 1. cp.async
+// copies 16 bytes, so base pointers must be 16-byte aligned and the strides
+// multiples of 8 elements.
+// Launch: block (32 * warps), dynamic shared memory `sharedBytes`, grid
+//   quadratic: (ceil(Nq / blockM), Hq, B) - a CTA per query tile;
+//   chunked:   (ceil(Dv / blockN), Hq, B) - a CTA per value-column tile,
+//              walking the sequence in chunks of blockM tokens.
 //
 // Header-only and free of MLIR so that the runtime can use it.
 //
@@ -51,7 +56,8 @@ struct KernelSideInput {
 /// Everything a launcher needs to run one generated kernel.
 struct KernelInfo {
   /// ABI version; bumped on any change of the parameter list.
-  int64_t abiVersion = 1;
+  static constexpr int64_t kVersion = 2;
+  int64_t abiVersion = kVersion;
   /// The `gpu.module` and `gpu.func` symbol names.
   std::string moduleName = "attn_kernels";
   std::string kernelName = "attn_fwd";
@@ -61,12 +67,17 @@ struct KernelInfo {
   std::string dtype = "bf16";
   /// "bhsd" or "bshd" (axis order of q, k, v, o).
   std::string layout = "bhsd";
-  /// "softmax", "sigmoid", "softplus_l1", "relu", "relu2".
+  /// "quadratic" (tiled over query and key tiles) or "chunked" (the
+  /// linear-time recurrence over chunks, linear family only).
+  std::string algorithm = "quadratic";
+  /// "softmax", "sigmoid", "softplus_l1", "relu", "relu2", "none", "sum".
   std::string normalize = "softmax";
   int64_t headDimQK = 0;
   int64_t headDimV = 0;
   /// Static extents of the spec, or -1 where dynamic.
   int64_t staticHq = -1, staticHkv = -1, staticNq = -1, staticNk = -1;
+  /// Quadratic: query rows and keys per tile. Chunked: tokens per chunk
+  /// (blockM) and value columns per CTA (blockN).
   int64_t blockM = 128;
   int64_t blockN = 64;
   int64_t warps = 4;
@@ -74,12 +85,22 @@ struct KernelInfo {
   /// Dynamic shared memory in bytes.
   int64_t sharedBytes = 0;
   bool hasLse = false;
+  /// Recurrent states [B, Hq, featureDim, Dv] f32 read / written (chunked).
+  bool hasInitialState = false;
+  bool hasFinalState = false;
+  /// F, the rows of a state (the feature dim of phi); 0 without states.
+  int64_t featureDim = 0;
   std::vector<KernelSideInput> sideInputs;
 
   /// Threads per block.
   int64_t threads() const { return 32 * warps; }
-  /// Number of query tiles (grid.x) for `nq` queries.
-  int64_t gridX(int64_t nq) const { return (nq + blockM - 1) / blockM; }
+  bool isChunked() const { return algorithm == "chunked"; }
+  /// grid.x for `nq` queries: query tiles, or value-column tiles (chunked).
+  int64_t gridX(int64_t nq) const {
+    if (isChunked())
+      return (headDimV + blockN - 1) / blockN;
+    return (nq + blockM - 1) / blockM;
+  }
 
   llvm::json::Value toJSON() const {
     llvm::json::Array inputs;
@@ -96,13 +117,16 @@ struct KernelInfo {
         {"abi", abiVersion},        {"module", moduleName},
         {"kernel", kernelName},     {"arch", arch},
         {"dtype", dtype},           {"layout", layout},
-        {"normalize", normalize},   {"dk", headDimQK},
+        {"algorithm", algorithm},   {"normalize", normalize},
+        {"dk", headDimQK},
         {"dv", headDimV},           {"hq", staticHq},
         {"hkv", staticHkv},         {"nq", staticNq},
         {"nk", staticNk},           {"block_m", blockM},
         {"block_n", blockN},        {"warps", warps},
         {"stages", stages},         {"shared_bytes", sharedBytes},
-        {"lse", hasLse},            {"side_inputs", std::move(inputs)}};
+        {"lse", hasLse},            {"initial_state", hasInitialState},
+        {"final_state", hasFinalState}, {"feature_dim", featureDim},
+        {"side_inputs", std::move(inputs)}};
   }
 
   /// Serialises to a compact JSON string.
@@ -137,11 +161,13 @@ struct KernelInfo {
       out = v->str();
       return true;
     };
-    if (!getInt("abi", info.abiVersion) || info.abiVersion != 1)
-      return fail("missing or unsupported 'abi' (expected 1)");
+    if (!getInt("abi", info.abiVersion) || info.abiVersion != kVersion)
+      return fail("missing or unsupported 'abi' (expected " +
+                  llvm::Twine(kVersion) + ")");
     if (!getStr("module", info.moduleName) ||
         !getStr("kernel", info.kernelName) || !getStr("arch", info.arch) ||
         !getStr("dtype", info.dtype) || !getStr("layout", info.layout) ||
+        !getStr("algorithm", info.algorithm) ||
         !getStr("normalize", info.normalize))
       return fail("missing a string field");
     if (!getInt("dk", info.headDimQK) || !getInt("dv", info.headDimV) ||
@@ -149,12 +175,21 @@ struct KernelInfo {
         !getInt("nq", info.staticNq) || !getInt("nk", info.staticNk) ||
         !getInt("block_m", info.blockM) || !getInt("block_n", info.blockN) ||
         !getInt("warps", info.warps) || !getInt("stages", info.stages) ||
-        !getInt("shared_bytes", info.sharedBytes))
+        !getInt("shared_bytes", info.sharedBytes) ||
+        !getInt("feature_dim", info.featureDim))
       return fail("missing an integer field");
     std::optional<bool> lse = obj->getBoolean("lse");
     if (!lse)
       return fail("missing 'lse'");
     info.hasLse = *lse;
+    std::optional<bool> initial = obj->getBoolean("initial_state");
+    std::optional<bool> final = obj->getBoolean("final_state");
+    if (!initial || !final)
+      return fail("missing 'initial_state' or 'final_state'");
+    info.hasInitialState = *initial;
+    info.hasFinalState = *final;
+    if (info.algorithm != "quadratic" && info.algorithm != "chunked")
+      return fail("unknown algorithm '" + info.algorithm + "'");
     const llvm::json::Array *inputs = obj->getArray("side_inputs");
     if (!inputs)
       return fail("missing 'side_inputs'");
