@@ -4,6 +4,7 @@
 # the benchmark scripts. Then, on the GPU machine, from the repository root:
 #
 #   bench/run-on-device.sh            # prints the tables, logs under $OUT
+#   ATTN_BENCH=linear bench/run-on-device.sh   # only the linear family
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${ATTN_STATIC_BUILD_DIR:-build-static}
@@ -16,4 +17,18 @@ lib=$(readlink -f "$build/lib/libattn-c.so")
 strip -o .device/lib/libattn-c.so "$lib"
 xz -T2 -6 -f .device/lib/libattn-c.so
 cp bench/*.py bench/run-on-device.sh .device/bench/
+# flash-linear-attention's fla/ source folder, the peer of linear_bench.py
+# (pure Python + Triton; never committed here), imported as `fla` with
+# PYTHONPATH=.device. Its layers/ and models/ (optional in fla/__init__.py,
+# they pull in transformers) are left out: the benchmark uses fla.ops only.
+fla_src=${FLA_SRC:-/work/fla-src/fla}
+rm -rf .device/fla
+if [ -d "$fla_src" ]; then
+  mkdir -p .device/fla
+  tar -C "$fla_src" --exclude=__pycache__ --exclude=./layers --exclude=./models \
+    -cf - . | tar -C .device/fla -xf -
+  du -sh .device/fla
+else
+  echo "pack.sh: warning: no fla source at $fla_src (set FLA_SRC): linear_bench.py runs without its peer" >&2
+fi
 du -sh .device/lib/*

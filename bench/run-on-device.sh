@@ -11,4 +11,27 @@ chmod +x .device/bin/* 2>/dev/null || true
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem --format=csv | tee "$out/gpu.txt"
 export ATTN_LIB=$PWD/.device/lib/libattn-c.so
 export PYTHONUNBUFFERED=1
-python3 .device/bench/softmax_bench.py 2>&1 | tee "$out/softmax_bench.log"
+# ATTN_BENCH=softmax|linear|all (default all); LINEAR_BENCH_ARGS, e.g.
+# "--quick", go to linear_bench.py. One benchmark failing does not stop the
+# other.
+which=${ATTN_BENCH:-all}
+case $which in
+  all|softmax|linear) ;;
+  *) echo "ATTN_BENCH must be softmax, linear or all, not '$which'" >&2; exit 2 ;;
+esac
+status=0
+case $which in
+  all|softmax)
+    python3 .device/bench/softmax_bench.py 2>&1 | tee "$out/softmax_bench.log" ||
+      { echo "softmax_bench.py failed" >&2; status=1; } ;;
+esac
+case $which in
+  all|linear)
+    # fla (flash-linear-attention's fla/ folder, copied by bench/pack.sh)
+    # imports from .device/.
+    PYTHONPATH="$PWD/.device${PYTHONPATH:+:$PYTHONPATH}" \
+      python3 .device/bench/linear_bench.py ${LINEAR_BENCH_ARGS:-} 2>&1 |
+      tee "$out/linear_bench.log" ||
+      { echo "linear_bench.py failed" >&2; status=1; } ;;
+esac
+exit $status
