@@ -16,22 +16,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "JITTestUtils.h"
+#include "GPUTestUtils.h"
 
-#include "attn/InitAll.h"
-#include "attn/JIT/HostRun.h"
-#include "attn/Reference/Reference.h"
-#include "attn/Runtime/CudaDriver.h"
-
-#include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/IR/BuiltinOps.h"
-#include "mlir/Parser/Parser.h"
 #include "llvm/ADT/StringExtras.h"
-#include "llvm/Support/raw_ostream.h"
 
-#include "gtest/gtest.h"
-
-#include <cmath>
 #include <cstring>
 
 using namespace attn;
@@ -40,90 +28,6 @@ using namespace attn::jit::testing;
 using attn::runtime::CudaDriver;
 
 namespace {
-
-/// Skips the test unless a CUDA GPU is usable.
-#define REQUIRE_GPU()                                                          \
-  do {                                                                         \
-    llvm::Expected<CudaDriver &> driver = CudaDriver::get();                   \
-    if (!driver)                                                               \
-      GTEST_SKIP() << "no CUDA GPU: " << llvm::toString(driver.takeError());  \
-  } while (false)
-
-/// ||a - b|| / ||b|| over the finite values; non-finite ones must match.
-double relativeError(const HostTensor &actual, const HostTensor &expected,
-                     int64_t *nonFiniteMismatches) {
-  double diff = 0, ref = 0;
-  *nonFiniteMismatches = 0;
-  for (auto [a, b] : llvm::zip(actual.data, expected.data)) {
-    if (!std::isfinite(a) || !std::isfinite(b)) {
-      *nonFiniteMismatches += !((std::isnan(a) && std::isnan(b)) || a == b);
-      continue;
-    }
-    diff += (a - b) * (a - b);
-    ref += b * b;
-  }
-  if (ref == 0)
-    return diff == 0 ? 0 : INFINITY;
-  return std::sqrt(diff / ref);
-}
-
-/// The first spec function of `module`.
-mlir::func::FuncOp getSpec(mlir::ModuleOp module) {
-  mlir::func::FuncOp spec;
-  module.walk([&](mlir::func::FuncOp func) {
-    if (!spec && !func.isExternal())
-      spec = func;
-  });
-  return spec;
-}
-
-struct RunResult {
-  std::vector<HostTensor> gpu, reference;
-};
-
-/// Compiles `module`, runs it on random inputs of `size` on the GPU and on
-/// the reference, and checks every result against the tolerance of its
-/// element type. Returns the results for further checks.
-std::optional<RunResult> runAndCompare(mlir::ModuleOp module,
-                                       const reference::ProblemSize &size,
-                                       const HostRunOptions &runOptions = {},
-                                       uint64_t seed = 1) {
-  mlir::func::FuncOp spec = getSpec(module);
-  EXPECT_TRUE(spec);
-  if (!spec)
-    return std::nullopt;
-  auto kernel = CompiledKernel::compile(module);
-  if (!kernel) {
-    ADD_FAILURE() << "compile: " << llvm::toString(kernel.takeError());
-    return std::nullopt;
-  }
-  auto inputs = reference::makeRandomInputs(spec, size, seed);
-  if (!inputs) {
-    ADD_FAILURE() << "inputs: " << llvm::toString(inputs.takeError());
-    return std::nullopt;
-  }
-  auto gpu = runOnGPU(**kernel, spec, *inputs, runOptions);
-  if (!gpu) {
-    ADD_FAILURE() << "GPU run: " << llvm::toString(gpu.takeError());
-    return std::nullopt;
-  }
-  auto ref = reference::evaluate(spec, *inputs);
-  if (!ref) {
-    ADD_FAILURE() << "reference: " << llvm::toString(ref.takeError());
-    return std::nullopt;
-  }
-  double tolerance = (*kernel)->getKernelInfo().dtype == "f16" ? 5e-3 : 1e-2;
-  for (size_t i = 0; i < gpu->size(); ++i) {
-    int64_t mismatches = 0;
-    double err = relativeError((*gpu)[i], (*ref)[i], &mismatches);
-    EXPECT_LE(err, tolerance)
-        << "result " << i << " of @" << spec.getSymName().str() << " at B"
-        << size.batch << " Hq" << size.qHeads << " Hkv" << size.kvHeads
-        << " Nq" << size.qLen << " Nk" << size.kvLen;
-    EXPECT_EQ(mismatches, 0) << "non-finite values differ in result " << i;
-  }
-  return RunResult{std::move(*gpu), std::move(*ref)};
-}
 
 /// A spec from SpecBuilder, parsed back in `context` (as a user would pass
 /// text) so that the reference and the JIT see the same module.

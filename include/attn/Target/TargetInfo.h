@@ -101,6 +101,12 @@ public:
   /// rows are M).
   virtual Value loadAFragment(OpBuilder &b, Location loc, Value tile,
                               Value row, Value col, Value lane) const = 0;
+  /// The A fragment of the m x k tile whose element (r, c) is
+  /// `tile[row + c][col + r]`: the k x m block of `tile` at (row, col) read
+  /// transposed (K^T in S = K^T V, with K stored row-major as k x m).
+  virtual Value loadAFragmentFromColumns(OpBuilder &b, Location loc,
+                                         Value tile, Value row, Value col,
+                                         Value lane) const = 0;
   /// Two B fragments (n-tiles `n0`, `n0 + n`) for `C = A * tile^T`, reading
   /// the 2n x k rows of `tile` at (row, col) (rows are N: K in S = Q K^T).
   virtual std::pair<Value, Value>

@@ -168,7 +168,14 @@ LogicalResult ScoreEpilogue::collectSideInputs() {
         add(input, std::move(*dims));
       }
     } else if (auto decay = dyn_cast<DecayOp>(op)) {
-      if (Value input = decay.getInput())
+      Value input = decay.getInput();
+      if (!input)
+        continue;
+      if (decay.getKind() == DecayKind::gated)
+        add(input, chain.score.getLayout() == Layout::bshd
+                       ? SmallVector<std::string>{"B", "Nk", "Hq"}
+                       : SmallVector<std::string>{"B", "Hq", "Nk"});
+      else
         add(input, {"Hq"});
     }
   }
@@ -344,6 +351,38 @@ Value ScoreEpilogue::logDecay(OpBuilder &b, Location loc, Value head,
         b, loc, arith::IndexCastOp::create(b, loc, b.getI64Type(), diff));
     Value distF = arith::SIToFPOp::create(b, loc, b.getF32Type(), dist);
     Value term = arith::MulFOp::create(b, loc, distF, logRate);
+    total = total ? arith::AddFOp::create(b, loc, total, term) : term;
+  }
+  return total;
+}
+
+Value ScoreEpilogue::tokenLogGate(OpBuilder &b, Location loc, Value batch,
+                                  Value head, Value token) const {
+  Value total;
+  for (Operation *op : chain.scoreOps) {
+    auto decay = dyn_cast<DecayOp>(op);
+    if (!decay)
+      continue;
+    Value term;
+    if (decay.getKind() == DecayKind::gated) {
+      const SideInput &side = *lookup(decay.getInput());
+      term = toF32(b, loc,
+                   chain.score.getLayout() == Layout::bshd
+                       ? loadSide(b, loc, side, {batch, token, head})
+                       : loadSide(b, loc, side, {batch, head, token}));
+    } else if (Value input = decay.getInput()) {
+      term = math::LogOp::create(
+          b, loc, toF32(b, loc, loadSide(b, loc, *lookup(input), {head})));
+    } else {
+      ArrayRef<double> rates = *decay.getRates();
+      term = cF32(b, loc, std::log(rates.front()));
+      for (size_t h = 1; h < rates.size(); ++h) {
+        Value isH = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                          head, cIdx(b, loc, h));
+        term = arith::SelectOp::create(
+            b, loc, isH, cF32(b, loc, std::log(rates[h])), term);
+      }
+    }
     total = total ? arith::AddFOp::create(b, loc, total, term) : term;
   }
   return total;

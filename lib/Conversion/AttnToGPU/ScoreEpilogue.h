@@ -89,6 +89,12 @@ public:
   /// M_ij (i1) of the structured and data-dependent masks, without bounds.
   Value visible(OpBuilder &b, Location loc, Value batch, Value head, Value row,
                 Value pos, Value key) const;
+  /// The log-gate of token `token` (f32): the sum over the decays of `ln
+  /// gamma_h` (exponential) and `g[b, h, token]` (gated), so that every
+  /// decay is `exp(G_p - G_j)` with `G` the running sum (the chunked form's
+  /// one mechanism). Null without decays.
+  Value tokenLogGate(OpBuilder &b, Location loc, Value batch, Value head,
+                     Value token) const;
   /// The sink logit of `head` (f32), or null.
   Value sinkLogit(OpBuilder &b, Location loc, Value head) const;
 

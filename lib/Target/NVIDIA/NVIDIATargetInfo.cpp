@@ -166,6 +166,17 @@ Value NVIDIATargetInfo::loadAFragment(OpBuilder &b, Location loc, Value tile,
   return ldmatrix(b, loc, tile, r, c, /*transpose=*/false);
 }
 
+Value NVIDIATargetInfo::loadAFragmentFromColumns(OpBuilder &b, Location loc,
+                                                 Value tile, Value row,
+                                                 Value col, Value lane) const {
+  // Matrices (transposed): A rows 0-7 / 8-15 (tile columns) of A columns
+  // 0-7 (tile rows 0-7), then of A columns 8-15 (tile rows 8-15).
+  Value r = laneOffset(b, loc, row, lane, 1, 8, 1);
+  r = laneOffset(b, loc, r, lane, 16, 0, 8);
+  Value c = laneOffset(b, loc, col, lane, 8, 2, 8);
+  return ldmatrix(b, loc, tile, r, c, /*transpose=*/true);
+}
+
 std::pair<Value, Value>
 NVIDIATargetInfo::loadBFragmentsFromRows(OpBuilder &b, Location loc, Value tile,
                                          Value row, Value col,

@@ -46,6 +46,9 @@ public:
   }
   Value loadAFragment(OpBuilder &b, Location loc, Value tile, Value row,
                       Value col, Value lane) const override;
+  Value loadAFragmentFromColumns(OpBuilder &b, Location loc, Value tile,
+                                 Value row, Value col,
+                                 Value lane) const override;
   std::pair<Value, Value> loadBFragmentsFromRows(OpBuilder &b, Location loc,
                                                  Value tile, Value row,
                                                  Value col,

@@ -1,0 +1,1020 @@
+//===- ChunkedKernelBuilder.cpp - Linear-time chunked attention -----------===//
+//
+// Part of the attn project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Builds the chunked linear-time kernel of a linear-family chain (normalize
+// none or sum, mask none or causal; DESIGN §4):
+//
+//   CTA (value tile vt, head h, batch b), `warps` warps; warp w owns rows
+//   [16w, 16w + 16) of each chunk and rows [w Dk/warps, (w+1) Dk/warps) of
+//   the state S [Dk x BV] (f32, in accumulator registers for the whole run).
+//   Every decay is a per-token log-gate g (ln gamma_h for exponential
+//   decays); inside a chunk G is the inclusive running sum of g from the
+//   chunk's first token, so that with S the state before the chunk
+//     o_i = scale (phi(q_i) exp(G_i) S + sum_{j <= i} exp(G_i - G_j)
+//                  <phi(q_i), phi(k_j)> v_j)
+//     S  <- exp(G_last) S + sum_j exp(G_last - G_j) phi(k_j)^T v_j
+//   Every exponent is <= 0 (log-gates are <= 0), so nothing overflows however
+//   strong the decay. `sum` appends a column of ones to V (and so a column z
+//   to S): its output column is the denominator.
+//   Causal: for each chunk (q, k, v double-buffered by async copies):
+//     phi in shared memory; G by a warp scan; K~ = K exp(G_last - G_j);
+//     O = (Q S) * scale exp(G_i) + (Q K^T * causal decay * scale) V;
+//     S = exp(G_last) S + K~^T V, then S (bf16/f16) to shared memory for the
+//     next chunk's Q S.
+//   No mask (the global form O = phi(Q) (phi(K)^T V)): one pass over the
+//   chunks accumulates S, a second computes O = scale Q S.
+//   Matrix ops: Q K^T, Q S, A V and K^T V, all through TargetInfo.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Conversion/AttnToGPU/AttnToGPU.h"
+
+#include "FeatureMap.h"
+#include "ScoreEpilogue.h"
+#include "attn/Target/TargetInfo.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/UB/IR/UBOps.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+
+/// Rows of shared-memory tiles are padded by 16 bytes so that the eight row
+/// addresses of an ldmatrix hit distinct banks.
+static constexpr int64_t kRowPad = 8;
+static constexpr double kLog2E = 1.4426950408889634;
+/// Value columns appended for the `sum` denominator: one column of ones,
+/// padded to the width of two matrix-op n tiles.
+static constexpr int64_t kSumColumns = 16;
+
+static int64_t headDimOf(Value v) {
+  return cast<RankedTensorType>(v.getType()).getDimSize(3);
+}
+
+static bool hasCausalMask(SpecChain &chain) {
+  return llvm::any_of(chain.scoreOps,
+                      [](Operation *op) { return isa<MaskOp>(op); });
+}
+
+ChunkedPlan mlir::attn::chooseChunkedPlan(SpecChain &chain, StringRef chip) {
+  (void)chip;
+  ChunkedPlan plan;
+  int64_t dk = chain.score.getHeadDim();
+  int64_t dv = headDimOf(chain.aggregate.getValues());
+  // The state takes Dk * valueTile / (32 warps) registers per lane: 64 at
+  // Dk = 128 with 64-column tiles; halve the tile for Dk = 256.
+  plan.valueTile = dk > 128 ? 32 : 64;
+  // An output norm needs the whole row of o in one CTA.
+  if (chain.aggregate.getNorm())
+    plan.valueTile = dv;
+  plan.valueTile = std::min(plan.valueTile, dv);
+  if (auto dict =
+          chain.aggregate->getAttrOfType<DictionaryAttr>(kPlanAttrName)) {
+    if (auto v = dict.getAs<IntegerAttr>("block_m"))
+      plan.chunk = v.getInt();
+    if (auto v = dict.getAs<IntegerAttr>("block_n"))
+      plan.valueTile = v.getInt();
+    if (auto v = dict.getAs<IntegerAttr>("warps"))
+      plan.warps = v.getInt();
+  }
+  return plan;
+}
+
+namespace {
+
+/// The static configuration of one chunked kernel.
+struct ChunkedConfig {
+  Type elementType;
+  int64_t dk = 0, dv = 0;
+  int64_t chunk = 0, valueTile = 0, warps = 0, threads = 0;
+  /// Value columns per CTA including the `sum` columns.
+  int64_t augTile = 0;
+  int64_t stateRowsPerWarp = 0;
+  bool causal = false, sum = false, decay = false;
+  FeatureMap map = FeatureMap::identity;
+  double scale = 1.0;
+  bool hasInitialState = false, hasFinalState = false;
+  std::optional<OutputNorm> norm;
+  double normEps = 1e-6;
+  // Shared memory, in bytes.
+  int64_t qOffset = 0, kOffset = 0, vOffset = 0, ktOffset = 0, sOffset = 0,
+          gOffset = 0, sharedBytes = 0;
+};
+
+} // namespace
+
+static FailureOr<ChunkedConfig> configure(SpecChain &chain,
+                                          const ChunkedPlan &plan,
+                                          const TargetInfo &target) {
+  AggregateOp agg = chain.aggregate;
+  ChunkedConfig cfg;
+  NormalizeKind kind = chain.normalize.getKind();
+  if (kind != NormalizeKind::none && kind != NormalizeKind::sum)
+    return agg.emitOpError()
+           << "the chunked linear-time kernel computes normalize none or "
+              "sum, not "
+           << stringifyNormalizeKind(kind);
+  for (Operation *op : chain.scoreOps) {
+    if (isa<ModifyOp>(op))
+      return op->emitOpError()
+             << "makes the score non-bilinear; the chunked kernel cannot "
+                "evaluate it (use the quadratic form)";
+    if (auto mask = dyn_cast<MaskOp>(op); mask && !isa<CausalAttr>(mask.getMask()))
+      return op->emitOpError()
+             << "the chunked kernel supports no mask or #attn.causal only";
+  }
+  cfg.causal = hasCausalMask(chain);
+  cfg.sum = kind == NormalizeKind::sum;
+  cfg.decay = llvm::any_of(chain.scoreOps,
+                           [](Operation *op) { return isa<DecayOp>(op); });
+  if (cfg.decay && !cfg.causal)
+    return agg.emitOpError()
+           << "a decay without a causal mask is symmetric (|p - j|), which "
+              "the chunked recurrence does not compute; add #attn.causal or "
+              "use the quadratic form";
+  if (chain.score.getGate())
+    return agg.emitOpError()
+           << "the per-channel gate (GLA) is not supported by the chunked "
+              "kernel yet; scalar gates (attn.decay gated) are";
+  cfg.map = chain.score.getFeatureMap();
+  if (!isInPlaceFeatureMap(cfg.map))
+    return agg.emitOpError()
+           << "feature map " << stringifyFeatureMap(cfg.map)
+           << " changes the feature width; the chunked kernel supports the "
+              "maps that keep it (identity, elu_plus_one, relu, exp, l2norm)";
+
+  auto qType = cast<RankedTensorType>(chain.score.getQuery().getType());
+  cfg.elementType = qType.getElementType();
+  if (!target.supportsMatrixElementType(cfg.elementType))
+    return agg.emitOpError()
+           << "q/k/v of type " << cfg.elementType
+           << " are not supported by the chunked kernel: it needs bf16 or "
+              "f16 inputs for the matrix ops";
+  cfg.dk = chain.score.getHeadDim();
+  cfg.dv = headDimOf(agg.getValues());
+  for (auto [name, d] : {std::pair<StringRef, int64_t>{"query/key", cfg.dk},
+                         {"value", cfg.dv}})
+    if (d % 16 != 0 || d > 256)
+      return agg.emitOpError()
+             << name << " head dim " << d
+             << " is not supported by the chunked kernel: it must be a "
+                "multiple of 16 and at most 256";
+  cfg.chunk = plan.chunk;
+  cfg.valueTile = plan.valueTile;
+  cfg.warps = plan.warps;
+  cfg.threads = cfg.warps * target.getWarpSize();
+  MatrixOpShape shape = target.getMatrixOpShape();
+  if (cfg.warps <= 0 || cfg.chunk != shape.m * cfg.warps)
+    return agg.emitOpError()
+           << "chunked plan: block_m (the chunk, " << cfg.chunk
+           << ") must be " << shape.m << " x warps (" << cfg.warps << ")";
+  if (cfg.chunk % target.getWarpSize() != 0)
+    return agg.emitOpError() << "chunked plan: the chunk (" << cfg.chunk
+                             << ") must be a multiple of the warp size";
+  if (cfg.valueTile <= 0 || cfg.valueTile % 16 != 0 ||
+      cfg.dv % cfg.valueTile != 0)
+    return agg.emitOpError()
+           << "chunked plan: block_n (the value tile, " << cfg.valueTile
+           << ") must be a multiple of 16 dividing Dv = " << cfg.dv;
+  if (cfg.dk % (cfg.warps * shape.m) != 0)
+    return agg.emitOpError()
+           << "chunked plan: Dk = " << cfg.dk << " must split into "
+           << cfg.warps << " warps of multiples of " << shape.m
+           << " state rows";
+  cfg.norm = agg.getNorm();
+  cfg.normEps = agg.getNormEps().convertToDouble();
+  if (cfg.norm && cfg.valueTile != cfg.dv)
+    return agg.emitOpError()
+           << "the output norm needs the whole row of o (Dv = " << cfg.dv
+           << ") in one CTA, but the value tile is " << cfg.valueTile;
+  int64_t stateRegs = cfg.dk * cfg.valueTile / cfg.threads;
+  if (stateRegs > 128)
+    return agg.emitOpError()
+           << "the state tile Dk x value tile = " << cfg.dk << " x "
+           << cfg.valueTile << " needs " << stateRegs
+           << " registers per thread; at most 128 fit (lower block_n"
+           << (cfg.norm ? ", or drop the output norm, which needs all Dv "
+                          "columns in one CTA"
+                        : "")
+           << ")";
+  cfg.augTile = cfg.valueTile + (cfg.sum ? kSumColumns : 0);
+  cfg.stateRowsPerWarp = cfg.dk / cfg.warps;
+  cfg.scale = chain.score.getEffectiveScale();
+  cfg.hasInitialState = static_cast<bool>(agg.getInitialState());
+  cfg.hasFinalState = static_cast<bool>(agg.getFinalState());
+
+  // Shared memory: Q and K [2 chunk][Dk + pad], V [2 chunk][aug + pad],
+  // K~ [chunk][Dk + pad] (decays), S [Dk][aug + pad], G [chunk] f32.
+  int64_t eb = cfg.elementType.getIntOrFloatBitWidth() / 8;
+  int64_t offset = 0;
+  auto take = [&](int64_t bytes) {
+    int64_t at = offset;
+    offset += (bytes + 15) / 16 * 16;
+    return at;
+  };
+  cfg.qOffset = take(2 * cfg.chunk * (cfg.dk + kRowPad) * eb);
+  cfg.kOffset = take(2 * cfg.chunk * (cfg.dk + kRowPad) * eb);
+  cfg.vOffset = take(2 * cfg.chunk * (cfg.augTile + kRowPad) * eb);
+  cfg.ktOffset = cfg.decay ? take(cfg.chunk * (cfg.dk + kRowPad) * eb) : 0;
+  cfg.sOffset = take(cfg.dk * (cfg.augTile + kRowPad) * eb);
+  cfg.gOffset = cfg.decay ? take(cfg.chunk * 4) : 0;
+  cfg.sharedBytes = offset;
+  if (cfg.sharedBytes > target.getMaxSharedBytes())
+    return agg.emitOpError()
+           << "the chunked plan needs " << cfg.sharedBytes
+           << " bytes of shared memory, more than the "
+           << target.getMaxSharedBytes() << " bytes " << target.getChip()
+           << " allows; lower block_n or block_m";
+  return cfg;
+}
+
+namespace {
+
+/// Emits one chunked kernel.
+class ChunkedEmitter {
+public:
+  ChunkedEmitter(OpBuilder &b, Location loc, SpecChain &chain,
+                 const ChunkedConfig &cfg, const TargetInfo &target,
+                 ScoreEpilogue &epi)
+      : b(b), loc(loc), chain(chain), cfg(cfg), target(target), epi(epi) {}
+
+  KernelInfo emit();
+
+private:
+  Value c(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value f(double v) {
+    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+  }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
+  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
+  Value addf(Value x, Value y) { return arith::AddFOp::create(b, loc, x, y); }
+  Value subf(Value x, Value y) { return arith::SubFOp::create(b, loc, x, y); }
+  Value mulf(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
+  Value cmpi(arith::CmpIPredicate p, Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, p, x, y);
+  }
+  Value select(Value cond, Value x, Value y) {
+    return arith::SelectOp::create(b, loc, cond, x, y);
+  }
+  Value elem(Value frag, int64_t e) {
+    return vector::ExtractOp::create(b, loc, frag, target.getCPosition(e));
+  }
+  Value zeroC() {
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(cType, b.getF32FloatAttr(0.0)));
+  }
+  /// An accumulator fragment from its elements.
+  Value fromElems(ArrayRef<Value> elems) {
+    auto rowType = VectorType::get({cType.getDimSize(1)}, b.getF32Type());
+    Value v = ub::PoisonOp::create(b, loc, cType);
+    for (int64_t r = 0; r < cType.getDimSize(0); ++r) {
+      Value row = vector::FromElementsOp::create(
+          b, loc, rowType,
+          elems.slice(r * rowType.getDimSize(0), rowType.getDimSize(0)));
+      v = vector::InsertOp::create(b, loc, row, v, ArrayRef<int64_t>{r});
+    }
+    return v;
+  }
+  /// A fragment whose element e is `perHalf[row half of e]`.
+  Value rowBroadcast(ArrayRef<Value> perHalf) {
+    SmallVector<Value> elems;
+    for (int64_t e = 0; e < target.getCFragmentSize(); ++e)
+      elems.push_back(perHalf[target.getCPosition(e)[0]]);
+    return fromElems(elems);
+  }
+  Value quadSum(Value v) {
+    for (int64_t mask : {1, 2})
+      v = addf(v, target.shuffleXor(b, loc, v, mask));
+    return v;
+  }
+  Value exp2(Value x) { return target.exp2(b, loc, x); }
+
+  /// Async copies of `rows` x `dim` elements from global row `row0` (rows
+  /// >= Nk are zero-filled) into `dst` at row `dstRow0`.
+  void copyTile(SmallVectorImpl<Value> &tokens, Value src, Value base,
+                Value rowStride, Value row0, Value dst, Value dstRow0,
+                int64_t dim);
+  /// Issues and commits the copies of chunk `chunkIdx` into `stage` (nothing
+  /// is read when the chunk is past the end); returns the group token.
+  Value issueChunk(Value chunkIdx, Value stage, bool q, bool kv);
+  /// Applies phi to the rows of a landed Q or K tile.
+  void applyMap(Value tile, Value stage, Value validRows);
+  /// Per lane, the log-gates of the chunk starting at token `t0`.
+  SmallVector<Value> loadGates(Value t0);
+  /// Warp 0 turns the log-gates into their inclusive running sums in G.
+  void scanGates(ArrayRef<Value> gates);
+  /// K~ = K * exp(G_last - G_j), row by row, into the K~ tile.
+  void scaleKeys(Value stage);
+  /// The accumulators of Q S (the state in shared memory) for the warp's
+  /// rows, plus (causal) S = Q K^T in `scores`.
+  SmallVector<Value> queryProducts(Value stage,
+                                   SmallVectorImpl<Value> *scores);
+  /// Adds the intra-chunk term to `acc` and applies the decays and scale.
+  void addIntraChunk(Value stage, SmallVectorImpl<Value> &acc,
+                     ArrayRef<Value> scores);
+  /// Stores the warp's rows of O (the `sum` division and the output norm
+  /// applied) for the chunk starting at token `t0`.
+  void storeOutput(ArrayRef<Value> acc, Value t0);
+  /// S = decay * S + keys^T V with keys the rows of `keys` from `keyRow0`.
+  void updateState(SmallVectorImpl<Value> &state, Value keys, Value keyRow0,
+                   Value stage);
+  /// Writes the state (narrowed) to shared memory for the Q S products.
+  void writeSharedState(ArrayRef<Value> state);
+  /// Reads / writes the state of the CTA's value columns in global memory.
+  SmallVector<Value> loadInitialState(Value mem);
+  void storeFinalState(ArrayRef<Value> state, Value mem);
+
+  /// Index of the state fragment of m tile `mt`, n tile `nt`.
+  int64_t stateAt(int64_t mt, int64_t nt) const { return mt * augTiles + nt; }
+
+  OpBuilder &b;
+  Location loc;
+  SpecChain &chain;
+  const ChunkedConfig &cfg;
+  const TargetInfo &target;
+  ScoreEpilogue &epi;
+
+  VectorType cType;
+  MatrixOpShape shape;
+  int64_t augTiles = 0, valueTiles = 0, stateMTiles = 0;
+  Value batchIdx, headIdx, threadId, laneId, warpId, warpRow0, stateRow0;
+  Value seqLen, valueCol0, group0, dimsHeads;
+  Value qMem, kMem, vMem, oMem;
+  Value qBase, kBase, vBase, oBase, qStride, kStride, vStride, oStride;
+  Value qSmem, kSmem, vSmem, ktSmem, sSmem, gSmem;
+  /// Views of the same bytes with vector elements: loads and stores of 16
+  /// (8 x 16-bit) and 4 bytes (pairs), lowered with the shared address space
+  /// like every memref access (vector.load would need it in vector-to-llvm).
+  Value kVec8, ktVec8, sVec2;
+  /// Per C element: row and column inside a 16 x 8 tile.
+  SmallVector<Value> rowOf, colOf;
+};
+
+} // namespace
+
+void ChunkedEmitter::copyTile(SmallVectorImpl<Value> &tokens, Value src,
+                              Value base, Value rowStride, Value row0,
+                              Value dst, Value dstRow0, int64_t dim) {
+  int64_t perCopy = target.getAsyncCopyBytes() /
+                    (cfg.elementType.getIntOrFloatBitWidth() / 8);
+  int64_t chunksPerRow = dim / perCopy;
+  int64_t copies = cfg.chunk * chunksPerRow;
+  for (int64_t it = 0; it * cfg.threads < copies; ++it) {
+    Value idx = add(threadId, c(it * cfg.threads));
+    Value r = arith::DivUIOp::create(b, loc, idx, c(chunksPerRow));
+    Value col = mul(arith::RemUIOp::create(b, loc, idx, c(chunksPerRow)),
+                    c(perCopy));
+    Value row = add(row0, r);
+    Value valid = cmpi(arith::CmpIPredicate::slt, row, seqLen);
+    if ((it + 1) * cfg.threads > copies)
+      valid = arith::AndIOp::create(
+          b, loc, valid, cmpi(arith::CmpIPredicate::ult, idx, c(copies)));
+    Value srcIndex = add(add(base, mul(row, rowStride)), col);
+    tokens.push_back(target.asyncCopy(b, loc, dst,
+                                      ValueRange{add(dstRow0, r), col}, src,
+                                      srcIndex, perCopy, valid));
+  }
+}
+
+Value ChunkedEmitter::issueChunk(Value chunkIdx, Value stage, bool q,
+                                 bool kv) {
+  Value row0 = mul(chunkIdx, c(cfg.chunk));
+  Value dstRow0 = mul(stage, c(cfg.chunk));
+  SmallVector<Value> tokens;
+  if (q)
+    copyTile(tokens, qMem, qBase, qStride, row0, qSmem, dstRow0, cfg.dk);
+  if (kv) {
+    copyTile(tokens, kMem, kBase, kStride, row0, kSmem, dstRow0, cfg.dk);
+    copyTile(tokens, vMem, vBase, vStride, row0, vSmem, dstRow0,
+             cfg.valueTile);
+  }
+  return target.asyncCommit(b, loc, tokens);
+}
+
+void ChunkedEmitter::applyMap(Value tile, Value stage, Value validRows) {
+  applyFeatureMapInShared(b, loc, target, cfg.map, tile,
+                          mul(stage, c(cfg.chunk)), cfg.chunk, cfg.dk,
+                          validRows, threadId, cfg.threads);
+}
+
+SmallVector<Value> ChunkedEmitter::loadGates(Value t0) {
+  SmallVector<Value> gates;
+  int64_t perLane = cfg.chunk / target.getWarpSize();
+  for (int64_t e = 0; e < perLane; ++e) {
+    Value t = add(t0, add(mul(laneId, c(perLane)), c(e)));
+    Value inRange = cmpi(arith::CmpIPredicate::slt, t, seqLen);
+    // Tokens past the end have g = 0: they change no running sum.
+    auto ifOp = scf::IfOp::create(
+        b, loc, inRange,
+        [&](OpBuilder &, Location) {
+          scf::YieldOp::create(
+              b, loc, epi.tokenLogGate(b, loc, batchIdx, headIdx, t));
+        },
+        [&](OpBuilder &, Location) { scf::YieldOp::create(b, loc, f(0.0)); });
+    gates.push_back(ifOp.getResult(0));
+  }
+  return gates;
+}
+
+void ChunkedEmitter::scanGates(ArrayRef<Value> gates) {
+  Value isWarp0 = cmpi(arith::CmpIPredicate::eq, warpId, c(0));
+  scf::IfOp::create(b, loc, isWarp0, [&](OpBuilder &, Location) {
+    // Lane-local inclusive sums, then an inclusive scan of the lane totals
+    // by xor shuffles (prefix and total per butterfly step).
+    SmallVector<Value> local;
+    Value running = f(0.0);
+    for (Value g : gates) {
+      running = addf(running, g);
+      local.push_back(running);
+    }
+    Value total = running, prefix = running;
+    for (int64_t d = 1; d < target.getWarpSize(); d *= 2) {
+      Value other = target.shuffleXor(b, loc, total, d);
+      Value takes = cmpi(
+          arith::CmpIPredicate::ne,
+          arith::AndIOp::create(b, loc, laneId, c(d)), c(0));
+      prefix = select(takes, addf(prefix, other), prefix);
+      total = addf(total, other);
+    }
+    Value exclusive = subf(prefix, running);
+    int64_t perLane = static_cast<int64_t>(gates.size());
+    for (int64_t e = 0; e < perLane; ++e)
+      memref::StoreOp::create(b, loc, addf(exclusive, local[e]), gSmem,
+                              ValueRange{add(mul(laneId, c(perLane)), c(e))});
+    scf::YieldOp::create(b, loc);
+  });
+}
+
+void ChunkedEmitter::scaleKeys(Value stage) {
+  // 8-element vectors (16 bytes) per thread and step.
+  int64_t width = 8;
+  int64_t perRow = cfg.dk / width;
+  int64_t total = cfg.chunk * perRow;
+  auto vecType = VectorType::get({width}, cfg.elementType);
+  auto f32Vec = VectorType::get({width}, b.getF32Type());
+  Value gLast = memref::LoadOp::create(b, loc, gSmem, ValueRange{c(cfg.chunk - 1)});
+  for (int64_t it = 0; it * cfg.threads < total; ++it) {
+    Value idx = add(threadId, c(it * cfg.threads));
+    auto body = [&] {
+      Value r = arith::DivUIOp::create(b, loc, idx, c(perRow));
+      Value col = mul(arith::RemUIOp::create(b, loc, idx, c(perRow)), c(width));
+      Value g = memref::LoadOp::create(b, loc, gSmem, ValueRange{r});
+      Value factor = exp2(mulf(subf(gLast, g), f(kLog2E)));
+      Value vcol = arith::DivUIOp::create(b, loc, col, c(width));
+      Value x = memref::LoadOp::create(
+          b, loc, kVec8, ValueRange{add(mul(stage, c(cfg.chunk)), r), vcol});
+      Value wide = arith::ExtFOp::create(b, loc, f32Vec, x);
+      Value scaled = arith::MulFOp::create(
+          b, loc, wide, vector::BroadcastOp::create(b, loc, f32Vec, factor));
+      memref::StoreOp::create(b, loc,
+                              arith::TruncFOp::create(b, loc, vecType, scaled),
+                              ktVec8, ValueRange{r, vcol});
+    };
+    if ((it + 1) * cfg.threads > total) {
+      scf::IfOp::create(b, loc, cmpi(arith::CmpIPredicate::ult, idx, c(total)),
+                        [&](OpBuilder &, Location) {
+                          body();
+                          scf::YieldOp::create(b, loc);
+                        });
+    } else {
+      body();
+    }
+  }
+}
+
+SmallVector<Value>
+ChunkedEmitter::queryProducts(Value stage, SmallVectorImpl<Value> *scores) {
+  int64_t keyTiles = cfg.chunk / shape.n;
+  SmallVector<Value> acc(augTiles, zeroC());
+  if (scores)
+    scores->assign(keyTiles, zeroC());
+  Value qRow = add(mul(stage, c(cfg.chunk)), warpRow0);
+  Value kRow0 = mul(stage, c(cfg.chunk));
+  for (int64_t kk = 0; kk < cfg.dk / shape.k; ++kk) {
+    Value a = target.loadAFragment(b, loc, qSmem, qRow, c(kk * shape.k),
+                                   laneId);
+    if (scores) {
+      for (int64_t nb = 0; nb < keyTiles; nb += 2) {
+        auto [b0, b1] = target.loadBFragmentsFromRows(
+            b, loc, kSmem, add(kRow0, c(nb * shape.n)), c(kk * shape.k),
+            laneId);
+        (*scores)[nb] = target.mma(b, loc, a, b0, (*scores)[nb]);
+        (*scores)[nb + 1] = target.mma(b, loc, a, b1, (*scores)[nb + 1]);
+      }
+    }
+    for (int64_t nd = 0; nd < augTiles; nd += 2) {
+      auto [b0, b1] = target.loadBFragmentsFromColumns(
+          b, loc, sSmem, c(kk * shape.k), c(nd * shape.n), laneId);
+      acc[nd] = target.mma(b, loc, a, b0, acc[nd]);
+      acc[nd + 1] = target.mma(b, loc, a, b1, acc[nd + 1]);
+    }
+  }
+  return acc;
+}
+
+void ChunkedEmitter::addIntraChunk(Value stage, SmallVectorImpl<Value> &acc,
+                                   ArrayRef<Value> scores) {
+  int64_t n = target.getCFragmentSize();
+  // Row factors of the state term: scale * exp(G_i).
+  SmallVector<Value> gRow(2), rowFactor(2);
+  for (int64_t h = 0; h < 2; ++h) {
+    Value i = add(warpRow0, rowOf[2 * h]);
+    if (cfg.decay) {
+      gRow[h] = memref::LoadOp::create(b, loc, gSmem, ValueRange{i});
+      rowFactor[h] = mulf(exp2(mulf(gRow[h], f(kLog2E))), f(cfg.scale));
+    } else {
+      rowFactor[h] = f(cfg.scale);
+    }
+  }
+  Value factorVec = rowBroadcast(rowFactor);
+  for (Value &a : acc)
+    a = mulf(a, factorVec);
+
+  // A = scale * causal decay * Q K^T, element by element.
+  SmallVector<Value> weights;
+  for (auto [nb, s] : llvm::enumerate(scores)) {
+    SmallVector<Value> elems;
+    for (int64_t e = 0; e < n; ++e) {
+      int64_t h = target.getCPosition(e)[0];
+      Value i = add(warpRow0, rowOf[e]);
+      Value j = add(c(nb * shape.n), colOf[e]);
+      Value keep = cmpi(arith::CmpIPredicate::sle, j, i);
+      Value w = mulf(elem(s, e), f(cfg.scale));
+      if (cfg.decay) {
+        Value gj = memref::LoadOp::create(b, loc, gSmem, ValueRange{j});
+        // exp(G_i - G_j) <= 1 on the visible triangle; 0 above it.
+        Value diff = select(keep, subf(gRow[h], gj), f(-INFINITY));
+        w = mulf(w, exp2(mulf(diff, f(kLog2E))));
+      }
+      elems.push_back(select(keep, w, f(0.0)));
+    }
+    weights.push_back(fromElems(elems));
+  }
+  Value vRow0 = mul(stage, c(cfg.chunk));
+  for (int64_t kk = 0; kk < cfg.chunk / shape.k; ++kk) {
+    Value pA = target.accumulatorsToAFragment(
+        b, loc, weights[2 * kk], weights[2 * kk + 1], cfg.elementType);
+    for (int64_t nd = 0; nd < augTiles; nd += 2) {
+      auto [b0, b1] = target.loadBFragmentsFromColumns(
+          b, loc, vSmem, add(vRow0, c(kk * shape.k)), c(nd * shape.n),
+          laneId);
+      acc[nd] = target.mma(b, loc, pA, b0, acc[nd]);
+      acc[nd + 1] = target.mma(b, loc, pA, b1, acc[nd + 1]);
+    }
+  }
+}
+
+void ChunkedEmitter::storeOutput(ArrayRef<Value> accIn, Value t0) {
+  int64_t n = target.getCFragmentSize();
+  SmallVector<Value> o(accIn.begin(), accIn.begin() + valueTiles);
+  if (cfg.sum) {
+    // The denominator is output column valueTile: element (h, col 0) of
+    // n tile valueTiles, summed over the quad (the other columns are 0).
+    Value den = accIn[valueTiles];
+    SmallVector<Value> factor(2);
+    for (int64_t h = 0; h < 2; ++h) {
+      Value part = f(0.0);
+      for (int64_t e = 0; e < n; ++e)
+        if (target.getCPosition(e)[0] == h)
+          part = addf(part, elem(den, e));
+      Value d = quadSum(part);
+      Value nonZero =
+          arith::CmpFOp::create(b, loc, arith::CmpFPredicate::ONE, d, f(0.0));
+      // A zero denominator gives o = 0, never NaN (docs/semantics.md §6).
+      factor[h] =
+          select(nonZero, arith::DivFOp::create(b, loc, f(1.0), d), f(0.0));
+    }
+    Value factorVec = rowBroadcast(factor);
+    for (Value &v : o)
+      v = mulf(v, factorVec);
+  }
+  if (cfg.norm) {
+    auto rowSum = [&](int64_t h, bool square) {
+      Value sum = f(0.0);
+      for (Value v : o)
+        for (int64_t e = 0; e < n; ++e)
+          if (target.getCPosition(e)[0] == h) {
+            Value x = elem(v, e);
+            sum = addf(sum, square ? mulf(x, x) : x);
+          }
+      return quadSum(sum);
+    };
+    Value invDv = f(1.0 / static_cast<double>(cfg.dv));
+    if (*cfg.norm == OutputNorm::layer) {
+      SmallVector<Value> mean(2);
+      for (int64_t h = 0; h < 2; ++h)
+        mean[h] = mulf(rowSum(h, false), invDv);
+      Value meanVec = rowBroadcast(mean);
+      for (Value &v : o)
+        v = subf(v, meanVec);
+    }
+    SmallVector<Value> rstd(2);
+    for (int64_t h = 0; h < 2; ++h)
+      rstd[h] = math::RsqrtOp::create(
+          b, loc, addf(mulf(rowSum(h, true), invDv), f(cfg.normEps)));
+    Value rstdVec = rowBroadcast(rstd);
+    for (Value &v : o)
+      v = mulf(v, rstdVec);
+  }
+  for (int64_t h = 0; h < 2; ++h) {
+    int64_t e0 = 2 * h;
+    Value row = add(t0, add(warpRow0, rowOf[e0]));
+    Value inRange = cmpi(arith::CmpIPredicate::slt, row, seqLen);
+    scf::IfOp::create(b, loc, inRange, [&](OpBuilder &, Location) {
+      Value rowBase = add(oBase, mul(row, oStride));
+      for (int64_t nd = 0; nd < valueTiles; ++nd) {
+        Value pair =
+            vector::ExtractOp::create(b, loc, o[nd], ArrayRef<int64_t>{h});
+        Value narrow = arith::TruncFOp::create(
+            b, loc, VectorType::get({2}, cfg.elementType), pair);
+        Value col = add(c(nd * shape.n), colOf[e0]);
+        vector::StoreOp::create(b, loc, narrow, oMem,
+                                ValueRange{add(rowBase, col)});
+      }
+      scf::YieldOp::create(b, loc);
+    });
+  }
+}
+
+void ChunkedEmitter::updateState(SmallVectorImpl<Value> &state, Value keys,
+                                 Value keyRow0, Value stage) {
+  if (cfg.decay) {
+    Value gLast =
+        memref::LoadOp::create(b, loc, gSmem, ValueRange{c(cfg.chunk - 1)});
+    Value z = exp2(mulf(gLast, f(kLog2E)));
+    Value zVec = vector::BroadcastOp::create(b, loc, cType, z);
+    for (Value &s : state)
+      s = mulf(s, zVec);
+  }
+  Value vRow0 = mul(stage, c(cfg.chunk));
+  for (int64_t kk = 0; kk < cfg.chunk / shape.k; ++kk) {
+    SmallVector<Value> a;
+    for (int64_t mt = 0; mt < stateMTiles; ++mt)
+      a.push_back(target.loadAFragmentFromColumns(
+          b, loc, keys, add(keyRow0, c(kk * shape.k)),
+          add(stateRow0, c(mt * shape.m)), laneId));
+    for (int64_t nd = 0; nd < augTiles; nd += 2) {
+      auto [b0, b1] = target.loadBFragmentsFromColumns(
+          b, loc, vSmem, add(vRow0, c(kk * shape.k)), c(nd * shape.n),
+          laneId);
+      for (int64_t mt = 0; mt < stateMTiles; ++mt) {
+        Value &s0 = state[stateAt(mt, nd)];
+        Value &s1 = state[stateAt(mt, nd + 1)];
+        s0 = target.mma(b, loc, a[mt], b0, s0);
+        s1 = target.mma(b, loc, a[mt], b1, s1);
+      }
+    }
+  }
+}
+
+void ChunkedEmitter::writeSharedState(ArrayRef<Value> state) {
+  auto pairType = VectorType::get({2}, cfg.elementType);
+  for (int64_t mt = 0; mt < stateMTiles; ++mt)
+    for (int64_t nt = 0; nt < augTiles; ++nt)
+      for (int64_t h = 0; h < 2; ++h) {
+        Value pair = vector::ExtractOp::create(b, loc, state[stateAt(mt, nt)],
+                                               ArrayRef<int64_t>{h});
+        Value row = add(stateRow0, add(c(mt * shape.m), rowOf[2 * h]));
+        Value col = add(c(nt * shape.n), colOf[2 * h]);
+        memref::StoreOp::create(
+            b, loc, arith::TruncFOp::create(b, loc, pairType, pair), sVec2,
+            ValueRange{row, arith::DivUIOp::create(b, loc, col, c(2))});
+      }
+}
+
+SmallVector<Value> ChunkedEmitter::loadInitialState(Value mem) {
+  SmallVector<Value> state(stateMTiles * augTiles, zeroC());
+  if (!mem)
+    return state;
+  auto pairType = VectorType::get({2}, b.getF32Type());
+  Value base = mul(add(mul(batchIdx, dimsHeads), headIdx), c(cfg.dk * cfg.dv));
+  for (int64_t mt = 0; mt < stateMTiles; ++mt)
+    for (int64_t nt = 0; nt < valueTiles; ++nt) {
+      Value frag = state[stateAt(mt, nt)];
+      for (int64_t h = 0; h < 2; ++h) {
+        Value row = add(stateRow0, add(c(mt * shape.m), rowOf[2 * h]));
+        Value col = add(valueCol0, add(c(nt * shape.n), colOf[2 * h]));
+        Value at = add(base, add(mul(row, c(cfg.dv)), col));
+        Value pair = vector::LoadOp::create(b, loc, pairType, mem, ValueRange{at});
+        frag = vector::InsertOp::create(b, loc, pair, frag,
+                                        ArrayRef<int64_t>{h});
+      }
+      state[stateAt(mt, nt)] = frag;
+    }
+  return state;
+}
+
+void ChunkedEmitter::storeFinalState(ArrayRef<Value> state, Value mem) {
+  Value base = mul(add(mul(batchIdx, dimsHeads), headIdx), c(cfg.dk * cfg.dv));
+  for (int64_t mt = 0; mt < stateMTiles; ++mt)
+    for (int64_t nt = 0; nt < valueTiles; ++nt)
+      for (int64_t h = 0; h < 2; ++h) {
+        Value pair = vector::ExtractOp::create(b, loc, state[stateAt(mt, nt)],
+                                               ArrayRef<int64_t>{h});
+        Value row = add(stateRow0, add(c(mt * shape.m), rowOf[2 * h]));
+        Value col = add(valueCol0, add(c(nt * shape.n), colOf[2 * h]));
+        vector::StoreOp::create(b, loc, pair, mem,
+                                ValueRange{add(base, add(mul(row, c(cfg.dv)), col))});
+      }
+}
+
+KernelInfo ChunkedEmitter::emit() {
+  MLIRContext *ctx = b.getContext();
+  AggregateOp agg = chain.aggregate;
+  cType = target.getCFragmentType(ctx);
+  shape = target.getMatrixOpShape();
+  augTiles = cfg.augTile / shape.n;
+  valueTiles = cfg.valueTile / shape.n;
+  stateMTiles = cfg.stateRowsPerWarp / shape.m;
+
+  // Signature (kernel ABI v2, KernelInfo.h).
+  auto flat = [&](Type t) {
+    return MemRefType::get({ShapedType::kDynamic}, t);
+  };
+  SmallVector<Type> params(4, flat(cfg.elementType));
+  if (cfg.hasInitialState)
+    params.push_back(flat(b.getF32Type()));
+  if (cfg.hasFinalState)
+    params.push_back(flat(b.getF32Type()));
+  for (const SideInput &side : epi.getSideInputs())
+    params.push_back(flat(side.memoryElementType));
+  size_t firstScalar = params.size();
+  params.append(17, b.getI64Type());
+  auto func = gpu::GPUFuncOp::create(b, loc, "attn_fwd",
+                                     FunctionType::get(ctx, params, {}));
+  func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
+  func.setKnownBlockSizeAttr(
+      b.getDenseI32ArrayAttr({static_cast<int32_t>(cfg.threads), 1, 1}));
+  Block &entry = func.getBody().front();
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&entry);
+
+  qMem = entry.getArgument(0);
+  kMem = entry.getArgument(1);
+  vMem = entry.getArgument(2);
+  oMem = entry.getArgument(3);
+  size_t next = 4;
+  Value initialMem = cfg.hasInitialState ? entry.getArgument(next++) : Value();
+  Value finalMem = cfg.hasFinalState ? entry.getArgument(next++) : Value();
+  SmallVector<Value> sideMems;
+  for (; next < firstScalar; ++next)
+    sideMems.push_back(entry.getArgument(next));
+  SmallVector<Value> scalars;
+  for (size_t i = firstScalar; i < firstScalar + 17; ++i)
+    scalars.push_back(arith::IndexCastOp::create(b, loc, b.getIndexType(),
+                                                 entry.getArgument(i)));
+  ProblemDims dims{scalars[0], scalars[1], scalars[2], scalars[3], scalars[4]};
+  dimsHeads = dims.heads;
+  seqLen = dims.keys;
+  auto strideOf = [&](int t, int which) { return scalars[5 + 3 * t + which]; };
+
+  Value valueTile = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
+  headIdx = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
+  batchIdx = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
+  threadId = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+  laneId = target.getLaneId(b, loc);
+  warpId = arith::DivUIOp::create(b, loc, threadId, c(target.getWarpSize()));
+  epi.bind(b, loc, sideMems, dims);
+
+  Value group = arith::DivUIOp::create(b, loc, dims.heads, dims.kvHeads);
+  Value kvHead = arith::DivUIOp::create(b, loc, headIdx, group);
+  auto baseOf = [&](int t, Value head) {
+    return add(mul(batchIdx, strideOf(t, 0)), mul(head, strideOf(t, 1)));
+  };
+  valueCol0 = mul(valueTile, c(cfg.valueTile));
+  qBase = baseOf(0, headIdx);
+  kBase = baseOf(1, kvHead);
+  vBase = add(baseOf(2, kvHead), valueCol0);
+  oBase = add(baseOf(3, headIdx), valueCol0);
+  qStride = strideOf(0, 2);
+  kStride = strideOf(1, 2);
+  vStride = strideOf(2, 2);
+  oStride = strideOf(3, 2);
+  warpRow0 = mul(warpId, c(shape.m));
+  stateRow0 = mul(warpId, c(cfg.stateRowsPerWarp));
+  for (int64_t e = 0; e < target.getCFragmentSize(); ++e) {
+    FragmentCoord coord = target.getCCoord(b, loc, laneId, e);
+    rowOf.push_back(coord.row);
+    colOf.push_back(coord.col);
+  }
+
+  // Shared memory.
+  Attribute space = target.getSharedMemorySpace(ctx);
+  Value smem = target.getDynamicSharedMemory(b, loc);
+  auto view = [&](int64_t byteOffset, ArrayRef<int64_t> shape, Type t) {
+    auto type = MemRefType::get(shape, t, MemRefLayoutAttrInterface(), space);
+    return memref::ViewOp::create(b, loc, type, smem, c(byteOffset),
+                                  ValueRange{});
+  };
+  Type et = cfg.elementType;
+  qSmem = view(cfg.qOffset, {2 * cfg.chunk, cfg.dk + kRowPad}, et);
+  kSmem = view(cfg.kOffset, {2 * cfg.chunk, cfg.dk + kRowPad}, et);
+  vSmem = view(cfg.vOffset, {2 * cfg.chunk, cfg.augTile + kRowPad}, et);
+  sSmem = view(cfg.sOffset, {cfg.dk, cfg.augTile + kRowPad}, et);
+  sVec2 = view(cfg.sOffset, {cfg.dk, (cfg.augTile + kRowPad) / 2},
+               VectorType::get({2}, et));
+  if (cfg.decay) {
+    ktSmem = view(cfg.ktOffset, {cfg.chunk, cfg.dk + kRowPad}, et);
+    gSmem = view(cfg.gOffset, {cfg.chunk}, b.getF32Type());
+    auto vec8 = VectorType::get({8}, et);
+    kVec8 = view(cfg.kOffset, {2 * cfg.chunk, (cfg.dk + kRowPad) / 8}, vec8);
+    ktVec8 = view(cfg.ktOffset, {cfg.chunk, (cfg.dk + kRowPad) / 8}, vec8);
+  }
+
+  if (cfg.sum) {
+    // The denominator's columns of V: 1 in column valueTile, 0 after it, in
+    // both stages; the async copies never touch them.
+    int64_t cells = 2 * cfg.chunk * kSumColumns;
+    for (int64_t it = 0; it * cfg.threads < cells; ++it) {
+      Value idx = add(threadId, c(it * cfg.threads));
+      Value r = arith::DivUIOp::create(b, loc, idx, c(kSumColumns));
+      Value col = arith::RemUIOp::create(b, loc, idx, c(kSumColumns));
+      Value one = arith::ConstantOp::create(b, loc, b.getFloatAttr(et, 1.0));
+      Value zero = arith::ConstantOp::create(b, loc, b.getFloatAttr(et, 0.0));
+      Value v = select(cmpi(arith::CmpIPredicate::eq, col, c(0)), one, zero);
+      auto store = [&] {
+        memref::StoreOp::create(b, loc, v, vSmem,
+                                ValueRange{r, add(col, c(cfg.valueTile))});
+      };
+      if ((it + 1) * cfg.threads > cells)
+        scf::IfOp::create(b, loc,
+                          cmpi(arith::CmpIPredicate::ult, idx, c(cells)),
+                          [&](OpBuilder &, Location) {
+                            store();
+                            scf::YieldOp::create(b, loc);
+                          });
+      else
+        store();
+    }
+  }
+
+  SmallVector<Value> state = loadInitialState(initialMem);
+  Value numChunks = arith::CeilDivSIOp::create(b, loc, seqLen, c(cfg.chunk));
+  bool mapped = cfg.map != FeatureMap::identity;
+  auto stageOf = [&](Value ch) {
+    return arith::RemUIOp::create(b, loc, ch, c(2)).getResult();
+  };
+  auto validRowsOf = [&](Value t0) {
+    return arith::MinSIOp::create(b, loc, c(cfg.chunk), sub(seqLen, t0))
+        .getResult();
+  };
+
+  if (cfg.causal) {
+    writeSharedState(state);
+    group0 = issueChunk(c(0), c(0), /*q=*/true, /*kv=*/true);
+    SmallVector<Value> init(state);
+    size_t numGates = 0;
+    if (cfg.decay) {
+      SmallVector<Value> gates = loadGates(c(0));
+      numGates = gates.size();
+      init.append(gates);
+    }
+    size_t numState = state.size();
+    auto loop = scf::ForOp::create(
+        b, loc, c(0), numChunks, c(1), init,
+        [&](OpBuilder &, Location, Value ch, ValueRange iter) {
+          SmallVector<Value> st(iter.take_front(numState));
+          SmallVector<Value> gates(iter.drop_front(numState));
+          Value stage = stageOf(ch);
+          Value t0 = mul(ch, c(cfg.chunk));
+          // Chunk ch has landed and every warp is done with chunk ch - 1,
+          // whose buffers receive chunk ch + 1.
+          target.asyncWait(b, loc, group0, 0);
+          target.barrier(b, loc);
+          issueChunk(add(ch, c(1)), sub(c(1), stage), true, true);
+          SmallVector<Value> nextGates;
+          if (cfg.decay)
+            nextGates = loadGates(add(t0, c(cfg.chunk)));
+          if (mapped) {
+            Value valid = validRowsOf(t0);
+            applyMap(qSmem, stage, valid);
+            applyMap(kSmem, stage, valid);
+          }
+          if (cfg.decay)
+            scanGates(gates);
+          if (mapped || cfg.decay)
+            target.barrier(b, loc);
+          if (cfg.decay) {
+            scaleKeys(stage);
+            target.barrier(b, loc);
+          }
+          SmallVector<Value> scores;
+          SmallVector<Value> acc = queryProducts(stage, &scores);
+          addIntraChunk(stage, acc, scores);
+          storeOutput(acc, t0);
+          if (cfg.decay)
+            updateState(st, ktSmem, c(0), stage);
+          else
+            updateState(st, kSmem, mul(stage, c(cfg.chunk)), stage);
+          // Every warp has read the old state for its Q S.
+          target.barrier(b, loc);
+          writeSharedState(st);
+          SmallVector<Value> yields(st);
+          yields.append(nextGates);
+          scf::YieldOp::create(b, loc, yields);
+        });
+    (void)numGates;
+    state.assign(loop.getResults().begin(),
+                 loop.getResults().begin() + numState);
+    if (finalMem)
+      storeFinalState(state, finalMem);
+  } else {
+    // Pass 1: S += phi(K)^T V over every chunk.
+    group0 = issueChunk(c(0), c(0), /*q=*/false, /*kv=*/true);
+    auto pass1 = scf::ForOp::create(
+        b, loc, c(0), numChunks, c(1), state,
+        [&](OpBuilder &, Location, Value ch, ValueRange iter) {
+          SmallVector<Value> st(iter);
+          Value stage = stageOf(ch);
+          target.asyncWait(b, loc, group0, 0);
+          target.barrier(b, loc);
+          issueChunk(add(ch, c(1)), sub(c(1), stage), false, true);
+          if (mapped) {
+            applyMap(kSmem, stage, validRowsOf(mul(ch, c(cfg.chunk))));
+            target.barrier(b, loc);
+          }
+          updateState(st, kSmem, mul(stage, c(cfg.chunk)), stage);
+          scf::YieldOp::create(b, loc, st);
+        });
+    state.assign(pass1.getResults().begin(), pass1.getResults().end());
+    if (finalMem)
+      storeFinalState(state, finalMem);
+    writeSharedState(state);
+    // Pass 2: O = scale phi(Q) S.
+    group0 = issueChunk(c(0), c(0), /*q=*/true, /*kv=*/false);
+    scf::ForOp::create(
+        b, loc, c(0), numChunks, c(1), ValueRange{},
+        [&](OpBuilder &, Location, Value ch, ValueRange) {
+          Value stage = stageOf(ch);
+          Value t0 = mul(ch, c(cfg.chunk));
+          target.asyncWait(b, loc, group0, 0);
+          target.barrier(b, loc);
+          issueChunk(add(ch, c(1)), sub(c(1), stage), true, false);
+          if (mapped) {
+            applyMap(qSmem, stage, validRowsOf(t0));
+            target.barrier(b, loc);
+          }
+          SmallVector<Value> acc = queryProducts(stage, nullptr);
+          Value scaleVec = vector::BroadcastOp::create(b, loc, cType,
+                                                       f(cfg.scale));
+          for (Value &a : acc)
+            a = mulf(a, scaleVec);
+          storeOutput(acc, t0);
+          scf::YieldOp::create(b, loc);
+        });
+  }
+  gpu::ReturnOp::create(b, loc);
+
+  auto qType = cast<RankedTensorType>(chain.score.getQuery().getType());
+  auto kType = cast<RankedTensorType>(chain.score.getKey().getType());
+  LayoutAxes axes = getLayoutAxes(chain.score.getLayout());
+  auto staticDim = [](RankedTensorType t, unsigned axis) -> int64_t {
+    return t.isDynamicDim(axis) ? -1 : t.getDimSize(axis);
+  };
+  KernelInfo info;
+  info.algorithm = "chunked";
+  info.arch = target.getChip().str();
+  info.dtype = cfg.elementType.isBF16() ? "bf16" : "f16";
+  info.layout = chain.score.getLayout() == Layout::bshd ? "bshd" : "bhsd";
+  info.normalize = stringifyNormalizeKind(chain.normalize.getKind()).str();
+  info.headDimQK = cfg.dk;
+  info.headDimV = cfg.dv;
+  info.staticHq = staticDim(qType, axes.heads);
+  info.staticHkv = staticDim(kType, axes.heads);
+  info.staticNq = staticDim(qType, axes.seq);
+  info.staticNk = staticDim(kType, axes.seq);
+  info.blockM = cfg.chunk;
+  info.blockN = cfg.valueTile;
+  info.warps = cfg.warps;
+  info.stages = 2;
+  info.sharedBytes = cfg.sharedBytes;
+  info.hasInitialState = cfg.hasInitialState;
+  info.hasFinalState = cfg.hasFinalState;
+  info.featureDim = cfg.hasInitialState || cfg.hasFinalState ? cfg.dk : 0;
+  info.sideInputs = epi.describeSideInputs();
+  (void)agg;
+  return info;
+}
+
+FailureOr<KernelInfo> mlir::attn::buildChunkedKernel(OpBuilder &builder,
+                                                     SpecChain &chain,
+                                                     const ChunkedPlan &plan,
+                                                     const TargetInfo &target) {
+  FailureOr<ChunkedConfig> cfg = configure(chain, plan, target);
+  if (failed(cfg))
+    return failure();
+  ScoreEpilogue epilogue(chain);
+  if (failed(epilogue.collectSideInputs()))
+    return failure();
+  ChunkedEmitter emitter(builder, chain.aggregate.getLoc(), chain, *cfg,
+                         target, epilogue);
+  return emitter.emit();
+}
