@@ -69,10 +69,24 @@ static Expected<DType> parseKernelDType(StringRef name, StringRef what) {
 
 Expected<KernelSignature>
 attn::runtime::getKernelSignature(const KernelInfo &info) {
-  if (info.abiVersion != 1)
+  if (info.abiVersion != KernelInfo::kVersion)
     return makeError("kernel info: ABI version " +
                      llvm::Twine(info.abiVersion) +
-                     " is not supported by this runtime (expected 1)");
+                     " is not supported by this runtime (expected " +
+                     llvm::Twine(KernelInfo::kVersion) +
+                     "); rebuild the kernel with this version of attn");
+  if (info.algorithm != "quadratic" && info.algorithm != "chunked")
+    return makeError("kernel info: unknown algorithm '" + info.algorithm +
+                     "' (expected quadratic or chunked)");
+  if (info.warps <= 0 || info.blockM <= 0 || info.blockN <= 0)
+    return makeError(llvm::formatv("kernel info: warps ({0}), block_m ({1}) "
+                                   "and block_n ({2}) must be positive",
+                                   info.warps, info.blockM, info.blockN));
+  // The chunked grid is over value columns, so Dv must be known.
+  if (info.isChunked() && info.headDimV <= 0)
+    return makeError("kernel info: a chunked kernel needs a static value "
+                     "head dim (dv = " +
+                     llvm::Twine(info.headDimV) + ")");
   KernelSignature signature;
   signature.name = info.kernelName;
   Expected<DType> dtype = parseKernelDType(info.dtype, "q/k/v/o");
@@ -89,8 +103,23 @@ attn::runtime::getKernelSignature(const KernelInfo &info) {
   signature.headDimV = std::max<int64_t>(info.headDimV, 0);
   // The kernel writes lse unconditionally when it has one.
   signature.lse = info.hasLse ? Presence::Required : Presence::None;
+  // The states are parameters whenever the kernel has them (a zero initial
+  // state is passed as zeros, not as null).
+  signature.initialState =
+      info.hasInitialState ? Presence::Required : Presence::None;
+  signature.finalState =
+      info.hasFinalState ? Presence::Required : Presence::None;
+  signature.featureDim = std::max<int64_t>(info.featureDim, 0);
+  // Every CTA reads the initial state columns it writes before writing
+  // them, and CTAs own disjoint columns: in-place decode is safe.
+  signature.allowInPlaceState = true;
+  // The states take no strides: dense [B, Hq, F, Dv].
+  signature.requireContiguousStates = true;
+  // The chunked kernel walks q and k together in chunks.
+  signature.requireEqualLengths = info.isChunked();
   signature.arch = info.arch;
-  // Offsets are computed with i64 scalars (index lowers to i64).
+  // Offsets are computed with i64 scalars (index lowers to i64), so any
+  // tensor whose offsets fit in 64 bits is fine.
   signature.index32 = false;
   // cp.async moves 16 bytes at a time.
   signature.vectorAlignment = 16;
@@ -216,6 +245,10 @@ Expected<PackedLaunch> attn::runtime::packLaunch(const KernelInfo &info,
     appendMemRef(values, *tensor);
   if (info.hasLse)
     appendMemRef(values, *problem.lse);
+  if (info.hasInitialState)
+    appendMemRef(values, *problem.initialState);
+  if (info.hasFinalState)
+    appendMemRef(values, *problem.finalState);
   for (const TensorRef *tensor : sideTensors)
     appendMemRef(values, *tensor);
 
@@ -231,6 +264,7 @@ Expected<PackedLaunch> attn::runtime::packLaunch(const KernelInfo &info,
     values.push_back(static_cast<uint64_t>(tensor->strides[bshd ? 1 : 2]));
   }
 
+  // Query tiles (quadratic) or value-column tiles (chunked).
   int64_t gridX = info.gridX(dims->queryLength);
   if (gridX > 0x7fffffff || dims->queryHeads > 65535 || dims->batch > 65535)
     return makeError(llvm::formatv("{0}: grid ({1}, {2}, {3}) exceeds the "

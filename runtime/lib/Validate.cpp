@@ -681,6 +681,18 @@ attn::runtime::validateProblem(const KernelSignature &sig,
                                 spec.name, sig.name, getDTypeName(spec.dtype),
                                 describeExpected(spec, dims)));
 
+  // The states are indexed as dense [B, Hq, F, Dv] when the kernel takes
+  // no strides for them.
+  if (sig.requireContiguousStates)
+    for (std::optional<Operand> *state : {&initialState, &finalState})
+      if (*state && !(*state)->ref->isContiguous())
+        return fail(llvm::formatv(
+            "{0}: the kernel reads it as a dense row-major [B, Hq, F, Dv] "
+            "tensor, expected strides {1}, got {2}; call .contiguous()",
+            (*state)->name,
+            formatList(TensorRef::getContiguousStrides((*state)->ref->sizes)),
+            formatList((*state)->ref->strides)));
+
   // Strides and alignment. The kernel loads rows of q, k, v (and states)
   // with wide vector loads.
   llvm::SmallVector<Operand *, 6> vectorised = {&q, &k, &v, &o};

@@ -1,4 +1,4 @@
-//===- LaunchTest.cpp - Kernel ABI v1 parameter packing -------------------===//
+//===- LaunchTest.cpp - Kernel ABI v2 parameter packing -------------------===//
 //
 // Part of the attn project.
 //
@@ -6,9 +6,11 @@
 
 #include "attn/Runtime/Launch.h"
 
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 using namespace attn::runtime;
+using ::testing::HasSubstr;
 
 namespace {
 
@@ -48,7 +50,7 @@ AttentionProblem makeProblem(int64_t hq = 8, int64_t hkv = 2) {
   return problem;
 }
 
-TEST(LaunchTest, PacksABIv1) {
+TEST(LaunchTest, PacksABIv2) {
   auto packed = packLaunch(makeInfo(), makeProblem());
   ASSERT_TRUE(bool(packed)) << llvm::toString(packed.takeError());
   // 4 tensors + lse + 1 side input, 5 values each, then 5 sizes and 12
@@ -128,12 +130,280 @@ TEST(LaunchTest, SignatureFromKernelInfo) {
   EXPECT_EQ(signature->lse, Presence::Required);
   ASSERT_EQ(signature->sideInputs.size(), 1u);
   EXPECT_TRUE(signature->sideInputs[0].sizes[0].isBound());
+  // A quadratic kernel takes no states and any lengths.
+  EXPECT_EQ(signature->initialState, Presence::None);
+  EXPECT_EQ(signature->finalState, Presence::None);
+  EXPECT_FALSE(signature->requireEqualLengths);
+  for (int64_t version : {int64_t(1), KernelInfo::kVersion + 1}) {
+    KernelInfo bad = makeInfo();
+    bad.abiVersion = version;
+    auto rejected = getKernelSignature(bad);
+    ASSERT_FALSE(bool(rejected)) << "ABI version " << version;
+    EXPECT_EQ(llvm::toString(rejected.takeError()),
+              "kernel info: ABI version " + std::to_string(version) +
+                  " is not supported by this runtime (expected 2); rebuild "
+                  "the kernel with this version of attn");
+  }
   KernelInfo bad = makeInfo();
-  bad.abiVersion = 2;
+  bad.algorithm = "recurrent";
   auto rejected = getKernelSignature(bad);
   ASSERT_FALSE(bool(rejected));
-  EXPECT_NE(llvm::toString(rejected.takeError()).find("ABI"),
-            std::string::npos);
+  EXPECT_EQ(llvm::toString(rejected.takeError()),
+            "kernel info: unknown algorithm 'recurrent' (expected quadratic "
+            "or chunked)");
+}
+
+//===----------------------------------------------------------------------===//
+// The chunked algorithm: states, grid over value columns, Nq == Nk
+//===----------------------------------------------------------------------===//
+
+/// Chunked linear attention: F = Dk = 64, Dv = 128 in 32-column CTAs, both
+/// states and one side input.
+KernelInfo makeChunkedInfo() {
+  KernelInfo info;
+  info.algorithm = "chunked";
+  info.dtype = "bf16";
+  info.layout = "bhsd";
+  info.normalize = "none";
+  info.headDimQK = 64;
+  info.headDimV = 128;
+  info.blockM = 64;
+  info.blockN = 32;
+  info.warps = 4;
+  info.sharedBytes = 40960;
+  info.hasInitialState = info.hasFinalState = true;
+  info.featureDim = 64;
+  info.sideInputs.push_back({"log_gates", "f32", {"B", "Hq", "Nk"}, 3});
+  return info;
+}
+
+AttentionProblem makeChunkedProblem(int64_t nq = 256, int64_t nk = 256) {
+  const int64_t b = 2, h = 4, dk = 64, dv = 128, f = 64;
+  AttentionProblem problem;
+  problem.layout = Layout::BHSD;
+  problem.q =
+      TensorRef::contiguous(fakePointer(0x100000), DType::BF16, {b, h, nq, dk});
+  problem.k =
+      TensorRef::contiguous(fakePointer(0x200000), DType::BF16, {b, h, nk, dk});
+  problem.v =
+      TensorRef::contiguous(fakePointer(0x300000), DType::BF16, {b, h, nk, dv});
+  problem.o =
+      TensorRef::contiguous(fakePointer(0x400000), DType::BF16, {b, h, nq, dv});
+  problem.initialState =
+      TensorRef::contiguous(fakePointer(0x500000), DType::F32, {b, h, f, dv});
+  problem.finalState =
+      TensorRef::contiguous(fakePointer(0x600000), DType::F32, {b, h, f, dv});
+  problem.sideInputs.push_back(
+      {"log_gates",
+       TensorRef::contiguous(fakePointer(0x700000), DType::F32, {b, h, nk})});
+  return problem;
+}
+
+TEST(LaunchTest, ChunkedSignature) {
+  auto signature = getKernelSignature(makeChunkedInfo());
+  ASSERT_TRUE(bool(signature)) << llvm::toString(signature.takeError());
+  EXPECT_EQ(signature->lse, Presence::None);
+  EXPECT_EQ(signature->initialState, Presence::Required);
+  EXPECT_EQ(signature->finalState, Presence::Required);
+  EXPECT_EQ(signature->featureDim, 64);
+  EXPECT_TRUE(signature->allowInPlaceState);
+  EXPECT_TRUE(signature->requireContiguousStates);
+  EXPECT_TRUE(signature->requireEqualLengths);
+  EXPECT_FALSE(signature->index32);
+
+  KernelInfo noDv = makeChunkedInfo();
+  noDv.headDimV = 0;
+  auto rejected = getKernelSignature(noDv);
+  ASSERT_FALSE(bool(rejected));
+  EXPECT_THAT(llvm::toString(rejected.takeError()),
+              HasSubstr("a chunked kernel needs a static value head dim"));
+}
+
+TEST(LaunchTest, PacksChunkedStatesInOrder) {
+  auto packed = packLaunch(makeChunkedInfo(), makeChunkedProblem());
+  ASSERT_TRUE(bool(packed)) << llvm::toString(packed.takeError());
+  // q, k, v, o, initial state, final state, log_gates: 5 values each, then
+  // 5 sizes and 12 strides.
+  ASSERT_EQ(packed->values.size(), 7u * 5 + 5 + 12);
+  EXPECT_EQ(packed->values[15], 0x400000u); // o
+  EXPECT_EQ(packed->values[20], 0x500000u); // initial state
+  EXPECT_EQ(packed->values[21], 0x500000u);
+  EXPECT_EQ(packed->values[22], 0u);
+  EXPECT_EQ(packed->values[23], uint64_t(2 * 4 * 64 * 128));
+  EXPECT_EQ(packed->values[24], 1u);
+  EXPECT_EQ(packed->values[25], 0x600000u); // final state
+  EXPECT_EQ(packed->values[28], uint64_t(2 * 4 * 64 * 128));
+  EXPECT_EQ(packed->values[30], 0x700000u); // log_gates
+  const uint64_t *scalars = packed->values.data() + 35;
+  EXPECT_EQ(scalars[0], 2u);   // B
+  EXPECT_EQ(scalars[1], 4u);   // Hq
+  EXPECT_EQ(scalars[2], 4u);   // Hkv
+  EXPECT_EQ(scalars[3], 256u); // Nq
+  EXPECT_EQ(scalars[4], 256u); // Nk
+  // o strides (batch, head, seq) of a BHSD tensor [2, 4, 256, 128].
+  EXPECT_EQ(scalars[14], uint64_t(4 * 256 * 128));
+  EXPECT_EQ(scalars[15], uint64_t(256 * 128));
+  EXPECT_EQ(scalars[16], 128u);
+  // A CTA per 32 value columns, per head, per batch: (ceil(128/32), Hq, B),
+  // whatever the sequence length.
+  EXPECT_EQ(packed->grid, (Dim3{4, 4, 2}));
+  EXPECT_EQ(packed->block, (Dim3{128, 1, 1}));
+  EXPECT_EQ(packed->sharedBytes, 40960u);
+
+  KernelInfo narrow = makeChunkedInfo();
+  narrow.blockN = 48; // ceil(128 / 48) = 3
+  packed = packLaunch(narrow, makeChunkedProblem(300, 300));
+  ASSERT_TRUE(bool(packed)) << llvm::toString(packed.takeError());
+  EXPECT_EQ(packed->grid, (Dim3{3, 4, 2}));
+}
+
+TEST(LaunchTest, PacksOnlyTheStatesTheKernelTakes) {
+  KernelInfo info = makeChunkedInfo();
+  info.hasInitialState = false;
+  AttentionProblem problem = makeChunkedProblem();
+  problem.initialState.reset();
+  auto packed = packLaunch(info, problem);
+  ASSERT_TRUE(bool(packed)) << llvm::toString(packed.takeError());
+  ASSERT_EQ(packed->values.size(), 6u * 5 + 5 + 12);
+  EXPECT_EQ(packed->values[20], 0x600000u); // final state
+  EXPECT_EQ(packed->values[25], 0x700000u); // log_gates
+}
+
+TEST(LaunchTest, AcceptsInPlaceState) {
+  AttentionProblem problem = makeChunkedProblem();
+  problem.finalState = problem.initialState;
+  auto packed = packLaunch(makeChunkedInfo(), problem);
+  ASSERT_TRUE(bool(packed)) << llvm::toString(packed.takeError());
+  EXPECT_EQ(packed->values[20], 0x500000u);
+  EXPECT_EQ(packed->values[25], 0x500000u);
+}
+
+TEST(LaunchTest, RejectsBadStatesBeforeLaunch) {
+  KernelInfo info = makeChunkedInfo();
+  auto errorOf = [&](const AttentionProblem &problem) -> std::string {
+    auto packed = packLaunch(info, problem);
+    if (packed)
+      return "";
+    return llvm::toString(packed.takeError());
+  };
+  AttentionProblem p = makeChunkedProblem();
+  p.initialState.reset();
+  EXPECT_EQ(errorOf(p), "initial state: missing; attn_fwd requires it");
+  p = makeChunkedProblem();
+  p.finalState.reset();
+  EXPECT_EQ(errorOf(p), "final state: missing; attn_fwd requires it");
+  p = makeChunkedProblem();
+  // [B, Hq, Dv, F] instead of [B, Hq, F, Dv].
+  p.initialState =
+      TensorRef::contiguous(fakePointer(0x500000), DType::F32, {2, 4, 128, 64});
+  EXPECT_EQ(errorOf(p), "initial state: expected shape [B=2, Hq=4, F=64, "
+                        "Dv=128], got [2, 4, 128, 64]");
+  p = makeChunkedProblem();
+  p.finalState->dtype = DType::BF16;
+  EXPECT_EQ(errorOf(p), "final state: expected dtype f32 (it is kept in "
+                        "fp32), got bf16");
+  p = makeChunkedProblem();
+  p.finalState->sizes = {2, 4, 64};
+  p.finalState->strides = {4 * 64, 64, 1};
+  EXPECT_THAT(errorOf(p), HasSubstr("final state: expected rank 4"));
+  p = makeChunkedProblem();
+  p.initialState->strides = {4 * 64 * 256, 64 * 256, 256, 1};
+  EXPECT_THAT(errorOf(p), HasSubstr("initial state: the kernel reads it as a "
+                                    "dense row-major [B, Hq, F, Dv] tensor"));
+  p = makeChunkedProblem();
+  p.finalState->data = fakePointer(0x600008);
+  EXPECT_THAT(errorOf(p),
+              HasSubstr("final state: data pointer 0x600008 is not 16-byte "
+                        "aligned"));
+  // The final state must not alias an input other than the initial state.
+  p = makeChunkedProblem();
+  p.finalState->data = fakePointer(0x300000);
+  EXPECT_THAT(errorOf(p), HasSubstr("final state overlaps v in memory"));
+
+  // A state given to a kernel without one.
+  p = makeChunkedProblem();
+  info.hasInitialState = false;
+  EXPECT_EQ(errorOf(p), "initial state: given, but attn_fwd takes no initial "
+                        "state; drop it or build the kernel with it");
+}
+
+TEST(LaunchTest, ChunkedRequiresEqualLengths) {
+  auto packed = packLaunch(makeChunkedInfo(), makeChunkedProblem(256, 320));
+  ASSERT_FALSE(bool(packed));
+  EXPECT_EQ(llvm::toString(packed.takeError()),
+            "q, k: attn_fwd requires equal query and key lengths, got Nq = "
+            "256, Nk = 320");
+}
+
+//===----------------------------------------------------------------------===//
+// KernelInfo JSON
+//===----------------------------------------------------------------------===//
+
+TEST(KernelInfoTest, RoundTripsTheABIv2Fields) {
+  KernelInfo info = makeChunkedInfo();
+  info.staticHq = 4;
+  std::string json = info.toJSONString();
+  EXPECT_THAT(json, HasSubstr("\"abi\":2"));
+  EXPECT_THAT(json, HasSubstr("\"algorithm\":\"chunked\""));
+  EXPECT_THAT(json, HasSubstr("\"initial_state\":true"));
+  EXPECT_THAT(json, HasSubstr("\"final_state\":true"));
+  EXPECT_THAT(json, HasSubstr("\"feature_dim\":64"));
+  llvm::Expected<KernelInfo> parsed =
+      KernelInfo::fromJSON(llvm::StringRef(json));
+  ASSERT_TRUE(bool(parsed)) << llvm::toString(parsed.takeError());
+  EXPECT_EQ(parsed->abiVersion, KernelInfo::kVersion);
+  EXPECT_EQ(parsed->algorithm, "chunked");
+  EXPECT_TRUE(parsed->isChunked());
+  EXPECT_TRUE(parsed->hasInitialState);
+  EXPECT_TRUE(parsed->hasFinalState);
+  EXPECT_FALSE(parsed->hasLse);
+  EXPECT_EQ(parsed->featureDim, 64);
+  EXPECT_EQ(parsed->normalize, "none");
+  EXPECT_EQ(parsed->headDimV, 128);
+  EXPECT_EQ(parsed->blockN, 32);
+  EXPECT_EQ(parsed->staticHq, 4);
+  EXPECT_EQ(parsed->gridX(1 << 20), 4);
+  ASSERT_EQ(parsed->sideInputs.size(), 1u);
+  EXPECT_EQ(parsed->sideInputs[0].name, "log_gates");
+  EXPECT_EQ(parsed->sideInputs[0].shape,
+            (std::vector<std::string>{"B", "Hq", "Nk"}));
+  EXPECT_EQ(parsed->sideInputs[0].argNumber, 3);
+  EXPECT_EQ(parsed->toJSONString(), json);
+
+  // The defaults: a quadratic kernel without states.
+  std::string quadratic = makeInfo().toJSONString();
+  EXPECT_THAT(quadratic, HasSubstr("\"algorithm\":\"quadratic\""));
+  EXPECT_THAT(quadratic, HasSubstr("\"feature_dim\":0,\"final_state\":false"));
+  EXPECT_THAT(quadratic, HasSubstr("\"initial_state\":false"));
+  parsed = KernelInfo::fromJSON(llvm::StringRef(quadratic));
+  ASSERT_TRUE(bool(parsed)) << llvm::toString(parsed.takeError());
+  EXPECT_FALSE(parsed->isChunked());
+  EXPECT_EQ(parsed->gridX(300), 3);
+}
+
+TEST(KernelInfoTest, RejectsOtherVersionsAndMissingFields) {
+  auto errorOf = [](llvm::StringRef json) {
+    llvm::Expected<KernelInfo> parsed =
+        KernelInfo::fromJSON(llvm::StringRef(json));
+    return parsed ? std::string() : llvm::toString(parsed.takeError());
+  };
+  std::string json = makeChunkedInfo().toJSONString();
+  auto replaced = [&](llvm::StringRef from, llvm::StringRef to) {
+    std::string text = json;
+    size_t at = text.find(from.str());
+    EXPECT_NE(at, std::string::npos) << from.str();
+    if (at != std::string::npos)
+      text.replace(at, from.size(), to.str());
+    return text;
+  };
+  EXPECT_EQ(errorOf(replaced("\"abi\":2", "\"abi\":1")),
+            "kernel info: missing or unsupported 'abi' (expected 2)");
+  EXPECT_EQ(errorOf(replaced("\"initial_state\":true,", "")),
+            "kernel info: missing 'initial_state' or 'final_state'");
+  EXPECT_EQ(errorOf(replaced("\"feature_dim\":64,", "")),
+            "kernel info: missing an integer field");
+  EXPECT_EQ(errorOf(replaced("\"chunked\"", "\"recurrent\"")),
+            "kernel info: unknown algorithm 'recurrent'");
 }
 
 } // namespace

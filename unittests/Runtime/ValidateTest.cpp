@@ -411,6 +411,51 @@ TEST_F(ValidateTest, InPlaceStateOnlyWhereTheKernelAllowsIt) {
   EXPECT_EQ(errorMessage(), "");
 }
 
+TEST_F(ValidateTest, InPlaceStateMustBeTheSameView) {
+  signature.initialState = Presence::Optional;
+  signature.finalState = Presence::Optional;
+  signature.allowInPlaceState = true;
+  TensorRef state =
+      TensorRef::contiguous(fakePointer(6), DType::F32, {B, Hq, Dk, Dv});
+  problem.initialState = state;
+  // Shifted by one row: the kernel would read rows another CTA has written.
+  state.data = fakePointer(6, Dv * 4);
+  problem.finalState = state;
+  EXPECT_THAT(errorMessage(),
+              HasSubstr("final state overlaps initial state in memory"));
+}
+
+TEST_F(ValidateTest, RejectsStateDType) {
+  signature.initialState = Presence::Required;
+  problem.initialState =
+      TensorRef::contiguous(fakePointer(6), DType::BF16, {B, Hq, Dk, Dv});
+  EXPECT_EQ(errorMessage(), "initial state: expected dtype f32 (it is kept in "
+                            "fp32), got bf16");
+}
+
+TEST_F(ValidateTest, RejectsStridedState) {
+  signature.finalState = Presence::Required;
+  // A [B, Hq, F, Dv] view of a [B, Hq, F, 2 * Dv] buffer: rows are
+  // contiguous, but the kernel indexes the state densely.
+  problem.finalState = TensorRef(fakePointer(6), DType::F32, {B, Hq, Dk, Dv},
+                                 {Hq * Dk * 2 * Dv, Dk * 2 * Dv, 2 * Dv, 1});
+  EXPECT_EQ(errorMessage(),
+            "final state: the kernel reads it as a dense row-major [B, Hq, "
+            "F, Dv] tensor, expected strides [16384, 2048, 32, 1], got "
+            "[32768, 4096, 64, 1]; call .contiguous()");
+  signature.requireContiguousStates = false;
+  EXPECT_EQ(errorMessage(), "");
+}
+
+TEST_F(ValidateTest, RejectsMisalignedState) {
+  signature.initialState = Presence::Required;
+  problem.initialState =
+      TensorRef::contiguous(fakePointer(6, 4), DType::F32, {B, Hq, Dk, Dv});
+  EXPECT_THAT(errorMessage(),
+              HasSubstr("initial state: data pointer 0x180000004 is not "
+                        "16-byte aligned"));
+}
+
 //===----------------------------------------------------------------------===//
 // Side inputs
 //===----------------------------------------------------------------------===//

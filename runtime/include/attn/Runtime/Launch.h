@@ -4,10 +4,11 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// The runtime side of kernel ABI v1 (KernelInfo.h): what a generated kernel
+// The runtime side of kernel ABI v2 (KernelInfo.h): what a generated kernel
 // expects (`getKernelSignature`), how a launch's tensors become its
 // parameters (`packLaunch`: validate first, then the 5-value memref
-// descriptors, then the i64 sizes and strides), and `KernelLauncher`, which
+// descriptors of q, k, v, o, lse, the states and the side inputs, then the
+// i64 sizes and strides), and `KernelLauncher`, which
 // loads a binary once per CUDA context and launches it.
 //
 // `getKernelSignature` and `packLaunch` touch no device and are tested
@@ -36,10 +37,11 @@ namespace attn::runtime {
 using KernelInfo = ::mlir::attn::KernelInfo;
 
 /// The launch contract of a generated kernel: dtypes, layout, head dims,
-/// lse, side inputs (their extents bound to problem dims where KernelInfo
-/// names one), 16-byte alignment of the cp.async operands. Fails on a
-/// KernelInfo this runtime does not understand (another ABI version, an
-/// unknown dtype or layout).
+/// lse, the recurrent states (dense [B, Hq, F, Dv] f32, in place allowed),
+/// Nq == Nk for the chunked algorithm, side inputs (their extents bound to
+/// problem dims where KernelInfo names one), 16-byte alignment of the
+/// cp.async operands. Fails on a KernelInfo this runtime does not understand
+/// (another ABI version, an unknown algorithm, dtype or layout).
 llvm::Expected<KernelSignature> getKernelSignature(const KernelInfo &info);
 
 /// Everything cuLaunchKernel takes, for one launch.
@@ -57,7 +59,7 @@ struct PackedLaunch {
 
 /// Validates `problem` against `info` (runtime::validate plus the static
 /// extents and side-input expressions of KernelInfo) and packs its
-/// parameters per ABI v1. Touches no memory.
+/// parameters per ABI v2; grid.x is `KernelInfo::gridX`. Touches no memory.
 llvm::Expected<PackedLaunch> packLaunch(const KernelInfo &info,
                                         const AttentionProblem &problem);
 

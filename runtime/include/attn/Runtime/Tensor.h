@@ -206,6 +206,9 @@ struct KernelSignature {
   /// The kernel reads the initial state before writing the final one, so
   /// the two may be the same buffer (in-place decode).
   bool allowInPlaceState = false;
+  /// The kernel indexes the states as dense row-major [B, Hq, F, Dv] (it
+  /// takes no strides for them).
+  bool requireContiguousStates = true;
   llvm::SmallVector<ArgumentSpec, 4> sideInputs;
   /// Target the binary was built for ("sm_90a", "sm_80", "gfx942").
   std::string arch;
