@@ -6,9 +6,13 @@
 // CHECK-LABEL: module attributes {gpu.container_module}
 // CHECK:       func.func @causal_f16
 // CHECK:         attn.aggregate
+// Kernel ABI v2 (keys sorted): a quadratic kernel without states.
 // CHECK:       gpu.module @attn_kernels attributes {attn.kernel_info =
+// CHECK-SAME:    {\22abi\22:2,\22algorithm\22:\22quadratic\22,
 // CHECK-SAME:    \22block_m\22:64,\22block_n\22:32,
 // CHECK-SAME:    \22dtype\22:\22f16\22
+// CHECK-SAME:    \22feature_dim\22:0,\22final_state\22:false,
+// CHECK-SAME:    \22initial_state\22:false,
 // CHECK:         gpu.func @attn_fwd(%{{.*}}: memref<?xf16>, %{{.*}}: memref<?xf16>, %{{.*}}: memref<?xf16>, %{{.*}}: memref<?xf16>, %{{.*}}: i64
 // CHECK-SAME:      kernel attributes {known_block_size = array<i32: 128, 1, 1>}
 // CHECK:           gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
@@ -72,6 +76,9 @@ func.func @causal_f16(%q: tensor<?x?x?x64xf16>, %k: tensor<?x?x?x64xf16>,
 
 // CHECK-LABEL: func.func @sinks_bf16
 // CHECK:       gpu.module @attn_kernels
+// CHECK-SAME:    \22abi\22:2,\22algorithm\22:\22quadratic\22,
+// CHECK-SAME:    \22feature_dim\22:0,\22final_state\22:false,
+// CHECK-SAME:    \22initial_state\22:false,
 // CHECK-SAME:    \22lse\22:true
 // CHECK-SAME:    \22side_inputs\22:[{\22arg\22:3,\22dtype\22:\22f32\22,\22name\22:\22sinks\22,\22shape\22:[\22Hq\22]}]
 // CHECK:         gpu.func @attn_fwd(%{{.*}}: memref<?xbf16>, %{{.*}}: memref<?xbf16>, %{{.*}}: memref<?xbf16>, %{{.*}}: memref<?xbf16>, %{{.*}}: memref<?xf32>, %{{.*}}: memref<?xf32>, %{{.*}}: i64
