@@ -6,14 +6,15 @@
 //
 // The compiler's main decision, made once per kernel and explained on
 // request: which algorithm evaluates the chain (the quadratic tiled form or
-// the chunked linear-time form) and with which tiles, warps and pipeline
-// stages. A spec may override any of it through `attn.plan`.
+// the chunked linear-time form, chosen by selectAlgorithm) and with which
+// tiles, warps and pipeline stages (from the kernel builder of that form).
+// A spec may override any of it through `attn.plan`.
 //
 //===----------------------------------------------------------------------===//
 
 #include "attn/Transforms/Passes.h"
-#include "attn/Transforms/Plan.h"
 
+#include "attn/Analysis/AlgorithmSelection.h"
 #include "attn/Conversion/AttnToGPU/AttnToGPU.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "mlir/IR/Builders.h"
@@ -26,29 +27,6 @@ namespace mlir::attn {
 using namespace mlir;
 using namespace mlir::attn;
 
-std::optional<std::string> mlir::attn::checkChunkedLegality(SpecChain &chain) {
-  NormalizeKind kind = chain.normalize.getKind();
-  if (kind != NormalizeKind::none && kind != NormalizeKind::sum)
-    return ("normalize is " + stringifyNormalizeKind(kind) +
-            "; the chunked form needs none or sum")
-        .str();
-  for (Operation *op : chain.scoreOps) {
-    if (isa<ModifyOp>(op))
-      return std::string("the score is not bilinear in phi(q), phi(k): "
-                         "attn.modify changes it");
-    if (auto mask = dyn_cast<MaskOp>(op); mask && !isa<CausalAttr>(mask.getMask())) {
-      std::string text;
-      llvm::raw_string_ostream os(text);
-      os << "the mask " << mask.getMask()
-         << " is neither absent nor causal";
-      return text;
-    }
-    // Every decay kind (exponential, gated) and the per-channel gate of
-    // attn.score are legal.
-  }
-  return std::nullopt;
-}
-
 namespace {
 
 /// Tile sizes chosen for a kernel, and why.
@@ -59,16 +37,25 @@ struct Tiling {
 
 } // namespace
 
-/// The tiling of the kernel emitter's choosePlan, the one source of truth
-/// for tile sizes (it also applies the spec's `attn.plan` overrides).
-static Tiling chooseTiling(SpecChain &chain, StringRef chip) {
-  KernelPlan plan = choosePlan(chain, chip);
+/// The tiling of the kernel builder of `algorithm`, the one source of truth
+/// for tile sizes (it also applies the spec's `attn.plan` overrides). For the
+/// chunked form block_m is the chunk and block_n the value tile.
+static Tiling chooseTiling(SpecChain &chain, Algorithm algorithm,
+                           StringRef chip) {
   int64_t dv = cast<RankedTensorType>(chain.aggregate.getValues().getType())
                    .getDimSize(3);
   int64_t headDim = std::max(chain.score.getHeadDim(), dv);
-  std::string reason =
-      ("default for head dim " + llvm::Twine(headDim) + " on " + chip).str();
-  return {plan.blockM, plan.blockN, plan.warps, plan.stages, reason};
+  std::string where = ("for head dim " + Twine(headDim) + " on " + chip).str();
+  if (algorithm == Algorithm::Chunked) {
+    ChunkedPlan plan = chooseChunkedPlan(chain, chip);
+    // The chunked kernel has no K/V pipeline of its own; `stages` keeps the
+    // plan dictionary complete.
+    return {plan.chunk, plan.valueTile, plan.warps, KernelPlan().stages,
+            "default chunk and value tile " + where};
+  }
+  KernelPlan plan = choosePlan(chain, chip);
+  return {plan.blockM, plan.blockN, plan.warps, plan.stages,
+          "default " + where};
 }
 
 namespace {
@@ -105,29 +92,15 @@ struct AttnPlanPass : public attn::impl::AttnPlanPassBase<AttnPlanPass> {
       return std::nullopt;
     };
 
-    // Algorithm.
-    std::optional<std::string> illegal = checkChunkedLegality(*chain);
-    StringRef algorithm = illegal ? plan::kQuadratic : plan::kChunked;
-    std::string why = illegal ? *illegal
-                              : "normalize none/sum, bilinear score, mask "
-                                "none or causal: the chunked linear-time "
-                                "form is legal";
-    if (auto forced = user ? dyn_cast_or_null<StringAttr>(
-                                 user.get(plan::kAlgorithm))
-                           : StringAttr()) {
-      if (forced.getValue() == plan::kChunked && illegal)
-        return aggregate.emitOpError()
-               << plan::kSpecAttrName
-               << " asks for the chunked algorithm, which is not legal for "
-                  "this spec: "
-               << *illegal;
-      algorithm = forced.getValue() == plan::kChunked ? plan::kChunked
-                                                      : plan::kQuadratic;
-      why = ("forced by " + plan::kSpecAttrName).str();
-    }
+    // Algorithm (refused here when the spec forces a form that cannot
+    // compute it).
+    FailureOr<AlgorithmChoice> choice = selectAlgorithm(*chain);
+    if (failed(choice))
+      return failure();
+    StringRef algorithm = stringifyAlgorithm(choice->algorithm);
 
     // Tiling: the spec's values over the defaults.
-    Tiling tiling = chooseTiling(*chain, chip);
+    Tiling tiling = chooseTiling(*chain, choice->algorithm, chip);
     bool overridden = false;
     for (auto [key, slot] :
          {std::pair(plan::kBlockM, &tiling.blockM),
@@ -162,7 +135,8 @@ struct AttnPlanPass : public attn::impl::AttnPlanPassBase<AttnPlanPass> {
     kernel.setPlanAttr(planAttr);
 
     if (explain)
-      kernel.emitRemark() << "plan: algorithm = " << algorithm << " (" << why
+      kernel.emitRemark() << "plan: algorithm = " << algorithm << " ("
+                          << choice->reason
                           << "); block_m = " << tiling.blockM
                           << ", block_n = " << tiling.blockN
                           << ", warps = " << tiling.warps

@@ -11,7 +11,7 @@ func.func @softmax_128(%q: tensor<?x?x?x128xbf16>, %k: tensor<?x?x?x128xbf16>,
   %s = attn.score %q, %k : tensor<?x?x?x128xbf16>, tensor<?x?x?x128xbf16>
   %m = attn.mask %s, #attn.causal
   %w = attn.normalize %m softmax
-  // expected-remark @+1 {{plan: algorithm = quadratic (normalize is softmax; the chunked form needs none or sum); block_m = 128, block_n = 64, warps = 4, stages = 2 (default for head dim 128 on sm_90a)}}
+  // expected-remark @+1 {{plan: algorithm = quadratic (chunked form not legal: normalize is softmax; the chunked form needs none or sum); block_m = 128, block_n = 64, warps = 4, stages = 2 (default for head dim 128 on sm_90a)}}
   %o = attn.aggregate %w, %v : tensor<?x?x?x128xbf16> -> tensor<?x?x?x128xbf16>
   return %o : tensor<?x?x?x128xbf16>
 }
@@ -25,16 +25,18 @@ func.func @softmax_256(%q: tensor<?x?x?x256xf16>, %v: tensor<?x?x?x256xf16>)
     -> tensor<?x?x?x256xf16> {
   %s = attn.score %q, %q : tensor<?x?x?x256xf16>, tensor<?x?x?x256xf16>
   %w = attn.normalize %s sigmoid
-  // expected-remark @+1 {{plan: algorithm = quadratic (normalize is sigmoid; the chunked form needs none or sum); block_m = 64, block_n = 32, warps = 4, stages = 2 (default for head dim 256 on sm_90a)}}
+  // expected-remark @+1 {{plan: algorithm = quadratic (chunked form not legal: normalize is sigmoid; the chunked form needs none or sum); block_m = 64, block_n = 32, warps = 4, stages = 2 (default for head dim 256 on sm_90a)}}
   %o = attn.aggregate %w, %v : tensor<?x?x?x256xf16> -> tensor<?x?x?x256xf16>
   return %o : tensor<?x?x?x256xf16>
 }
 
 // -----
 
-// Linear attention, causal, with a gated decay: the chunked form is legal.
+// Linear attention, causal, with a gated decay: the chunked form is legal,
+// and with a dynamic length it is chosen; its tiles come from the chunked
+// kernel builder (block_m is the chunk, block_n the value tile).
 // CHECK-LABEL: func.func @linear_chunked(
-// CHECK:         attn.kernel({{.*}}) attributes {plan = {algorithm = "chunked",
+// CHECK:         attn.kernel({{.*}}) attributes {plan = {algorithm = "chunked", block_m = {{[0-9]+}} : i64, block_n = {{[0-9]+}} : i64,
 func.func @linear_chunked(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16>,
                           %v: tensor<?x?x?x64xbf16>, %g: tensor<?x?x?xf32>)
     -> tensor<?x?x?x64xbf16> {
@@ -42,7 +44,7 @@ func.func @linear_chunked(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16>,
   %m = attn.mask %s, #attn.causal
   %d = attn.decay %m gated(%g : tensor<?x?x?xf32>)
   %w = attn.normalize %d none
-  // expected-remark @+1 {{plan: algorithm = chunked (normalize none/sum, bilinear score, mask none or causal: the chunked linear-time form is legal); block_m = 128, block_n = 64, warps = 4, stages = 2 (default for head dim 64 on sm_90a)}}
+  // expected-remark @+1 {{plan: algorithm = chunked (the chunked linear-time form is legal: normalize none/sum, bilinear score, mask absent or causal; the sequence length is dynamic); block_m = }}
   %o = attn.aggregate %w, %v : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
   return %o : tensor<?x?x?x64xbf16>
 }
@@ -58,7 +60,7 @@ func.func @linear_window(%q: tensor<?x?x?x64xbf16>, %v: tensor<?x?x?x64xbf16>)
   %s = attn.score %q, %q feature_map relu : tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>
   %m = attn.mask %s, #attn.window<127, 0>
   %w = attn.normalize %m sum
-  // expected-remark @+1 {{plan: algorithm = quadratic (the mask #attn.window<127, 0> is neither absent nor causal); block_m = 128}}
+  // expected-remark @+1 {{plan: algorithm = quadratic (chunked form not legal: the mask #attn.window<127, 0> is neither absent nor causal); block_m = 128}}
   %o = attn.aggregate %w, %v : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
   return %o : tensor<?x?x?x64xbf16>
 }
@@ -77,9 +79,100 @@ func.func @linear_modified(%q: tensor<?x?x?x64xbf16>, %v: tensor<?x?x?x64xbf16>)
     attn.yield %y : f32
   }
   %w = attn.normalize %a none
-  // expected-remark @+1 {{plan: algorithm = quadratic (the score is not bilinear in phi(q), phi(k): attn.modify changes it)}}
+  // expected-remark @+1 {{plan: algorithm = quadratic (chunked form not legal: the score is not bilinear in phi(q), phi(k): attn.modify changes it)}}
   %o = attn.aggregate %w, %v : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
   return %o : tensor<?x?x?x64xbf16>
+}
+
+// -----
+
+// A decay without a causal mask is symmetric in |p - j| (docs/semantics.md
+// §5): the causal recurrence does not compute it.
+// CHECK-LABEL: func.func @linear_decay_not_causal(
+// CHECK:         attn.kernel({{.*}}) attributes {plan = {algorithm = "quadratic",
+func.func @linear_decay_not_causal(%q: tensor<?x4x?x64xbf16>, %v: tensor<?x4x?x64xbf16>)
+    -> tensor<?x4x?x64xbf16> {
+  %s = attn.score %q, %q : tensor<?x4x?x64xbf16>, tensor<?x4x?x64xbf16>
+  %d = attn.decay %s exponential rates [0.5, 0.75, 0.875, 0.9375]
+  %w = attn.normalize %d none
+  // expected-remark @+1 {{plan: algorithm = quadratic (chunked form not legal: the exponential decay has no causal mask: off the causal triangle it is symmetric in |p - j|, which the chunked recurrence does not compute); block_m = 128}}
+  %o = attn.aggregate %w, %v : tensor<?x4x?x64xbf16> -> tensor<?x4x?x64xbf16>
+  return %o : tensor<?x4x?x64xbf16>
+}
+
+// -----
+
+// The same for the per-channel gate.
+// CHECK-LABEL: func.func @gate_not_causal(
+// CHECK:         attn.kernel({{.*}}) attributes {plan = {algorithm = "quadratic",
+func.func @gate_not_causal(%q: tensor<?x?x?x64xbf16>, %v: tensor<?x?x?x64xbf16>,
+                           %g: tensor<?x?x?x64xf32>) -> tensor<?x?x?x64xbf16> {
+  %s = attn.score %q, %q gate(%g : tensor<?x?x?x64xf32>) : tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>
+  %w = attn.normalize %s sum
+  // expected-remark @+1 {{plan: algorithm = quadratic (chunked form not legal: the per-channel gate has no causal mask: off the causal triangle it is symmetric in |p - j|, which the chunked recurrence does not compute)}}
+  %o = attn.aggregate %w, %v : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
+  return %o : tensor<?x?x?x64xbf16>
+}
+
+// -----
+
+// Static lengths that differ: the chunked kernel needs Nq = Nk.
+// CHECK-LABEL: func.func @linear_nq_ne_nk(
+// CHECK:         attn.kernel({{.*}}) attributes {plan = {algorithm = "quadratic",
+func.func @linear_nq_ne_nk(%q: tensor<?x?x512x64xbf16>, %k: tensor<?x?x1024x64xbf16>,
+                           %v: tensor<?x?x1024x64xbf16>) -> tensor<?x?x512x64xbf16> {
+  %s = attn.score %q, %k feature_map elu_plus_one : tensor<?x?x512x64xbf16>, tensor<?x?x1024x64xbf16>
+  %m = attn.mask %s, #attn.causal
+  %w = attn.normalize %m none
+  // expected-remark @+1 {{plan: algorithm = quadratic (chunked form not legal: Nq = 512 and Nk = 1024 differ; the chunked form needs as many queries as keys); block_m = 128}}
+  %o = attn.aggregate %w, %v : tensor<?x?x1024x64xbf16> -> tensor<?x?x512x64xbf16>
+  return %o : tensor<?x?x512x64xbf16>
+}
+
+// -----
+
+// Chunk-legal, but a static length below the measured crossover: quadratic.
+// CHECK-LABEL: func.func @linear_short(
+// CHECK:         attn.kernel({{.*}}) attributes {plan = {algorithm = "quadratic", block_m = 128 : i64, block_n = 64 : i64,
+func.func @linear_short(%q: tensor<?x?x128x64xbf16>, %v: tensor<?x?x128x64xbf16>)
+    -> tensor<?x?x128x64xbf16> {
+  %s = attn.score %q, %q feature_map elu_plus_one : tensor<?x?x128x64xbf16>, tensor<?x?x128x64xbf16>
+  %m = attn.mask %s, #attn.causal
+  %w = attn.normalize %m sum
+  // expected-remark @+1 {{plan: algorithm = quadratic (chunked form legal, but the sequence length 128 is below the crossover of 256 tokens where it wins); block_m = 128, block_n = 64, warps = 4, stages = 2 (default for head dim 64 on sm_90a)}}
+  %o = attn.aggregate %w, %v : tensor<?x?x128x64xbf16> -> tensor<?x?x128x64xbf16>
+  return %o : tensor<?x?x128x64xbf16>
+}
+
+// -----
+
+// At or above the crossover: chunked (BSHD: the length is axis 1).
+// CHECK-LABEL: func.func @linear_long(
+// CHECK:         attn.kernel({{.*}}) attributes {plan = {algorithm = "chunked",
+func.func @linear_long(%q: tensor<?x4096x?x64xbf16>, %v: tensor<?x4096x?x64xbf16>)
+    -> tensor<?x4096x?x64xbf16> {
+  %s = attn.score %q, %q layout bshd : tensor<?x4096x?x64xbf16>, tensor<?x4096x?x64xbf16>
+  %m = attn.mask %s, #attn.causal
+  %w = attn.normalize %m none
+  // expected-remark @+1 {{plan: algorithm = chunked (the chunked linear-time form is legal: normalize none/sum, bilinear score, mask absent or causal; the sequence length 4096 is at least the crossover of 256 tokens); block_m = }}
+  %o = attn.aggregate %w, %v : tensor<?x4096x?x64xbf16> -> tensor<?x4096x?x64xbf16>
+  return %o : tensor<?x4096x?x64xbf16>
+}
+
+// -----
+
+// Recurrent states need the chunked form, whatever the length.
+// CHECK-LABEL: func.func @states_short(
+// CHECK:         attn.kernel({{.*}}) attributes {plan = {algorithm = "chunked",
+func.func @states_short(%q: tensor<?x?x64x64xbf16>, %v: tensor<?x?x64x64xbf16>)
+    -> (tensor<?x?x64x64xbf16>, tensor<?x?x64x64xf32>) {
+  %s = attn.score %q, %q : tensor<?x?x64x64xbf16>, tensor<?x?x64x64xbf16>
+  %m = attn.mask %s, #attn.causal
+  %w = attn.normalize %m none
+  // expected-remark @+1 {{plan: algorithm = chunked (the chunked linear-time form is legal: normalize none/sum, bilinear score, mask absent or causal; recurrent states need it); block_m = }}
+  %o, %st = attn.aggregate %w, %v
+      : tensor<?x?x64x64xbf16> -> tensor<?x?x64x64xbf16>, state tensor<?x?x64x64xf32>
+  return %o, %st : tensor<?x?x64x64xbf16>, tensor<?x?x64x64xf32>
 }
 
 // -----
@@ -91,7 +184,7 @@ func.func @user_plan(%q: tensor<?x?x?x128xbf16>, %v: tensor<?x?x?x128xbf16>)
     -> tensor<?x?x?x128xbf16> {
   %s = attn.score %q, %q : tensor<?x?x?x128xbf16>, tensor<?x?x?x128xbf16>
   %w = attn.normalize %s softmax
-  // expected-remark @+1 {{plan: algorithm = quadratic (normalize is softmax; the chunked form needs none or sum); block_m = 64, block_n = 32, warps = 4, stages = 3 (from attn.plan, the rest default for head dim 128 on sm_90a)}}
+  // expected-remark @+1 {{plan: algorithm = quadratic (chunked form not legal: normalize is softmax; the chunked form needs none or sum); block_m = 64, block_n = 32, warps = 4, stages = 3 (from attn.plan, the rest default for head dim 128 on sm_90a)}}
   %o = attn.aggregate %w, %v {attn.plan = {block_m = 64 : i64, block_n = 32 : i64, stages = 3 : i64}} : tensor<?x?x?x128xbf16> -> tensor<?x?x?x128xbf16>
   return %o : tensor<?x?x?x128xbf16>
 }
@@ -162,4 +255,42 @@ func.func @forced_chunked_window(%q: tensor<?x?x?x64xbf16>) -> tensor<?x?x?x64xb
   // expected-error @+1 {{attn.plan asks for the chunked algorithm, which is not legal for this spec: the mask #attn.and<[#attn.causal, #attn.window<15, 0>]> is neither absent nor causal}}
   %o = attn.aggregate %w, %q {attn.plan = {algorithm = "chunked"}} : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
   return %o : tensor<?x?x?x64xbf16>
+}
+
+// -----
+
+// Forcing the chunked form where it is legal, below the crossover.
+// CHECK-LABEL: func.func @forced_chunked_short(
+// CHECK:         attn.kernel({{.*}}) attributes {plan = {algorithm = "chunked",
+func.func @forced_chunked_short(%q: tensor<?x?x64x64xbf16>) -> tensor<?x?x64x64xbf16> {
+  %s = attn.score %q, %q : tensor<?x?x64x64xbf16>, tensor<?x?x64x64xbf16>
+  %w = attn.normalize %s sum
+  // expected-remark @+1 {{plan: algorithm = chunked (forced by attn.plan); block_m = }}
+  %o = attn.aggregate %w, %q {attn.plan = {algorithm = "chunked"}} : tensor<?x?x64x64xbf16> -> tensor<?x?x64x64xbf16>
+  return %o : tensor<?x?x64x64xbf16>
+}
+
+// -----
+
+func.func @forced_chunked_decay_not_causal(%q: tensor<?x?x?x64xbf16>, %g: tensor<?x?x?xf32>) -> tensor<?x?x?x64xbf16> {
+  %s = attn.score %q, %q : tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>
+  %d = attn.decay %s gated(%g : tensor<?x?x?xf32>)
+  %w = attn.normalize %d none
+  // expected-error @+1 {{attn.plan asks for the chunked algorithm, which is not legal for this spec: the gated decay has no causal mask: off the causal triangle it is symmetric in |p - j|, which the chunked recurrence does not compute}}
+  %o = attn.aggregate %w, %q {attn.plan = {algorithm = "chunked"}} : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
+  return %o : tensor<?x?x?x64xbf16>
+}
+
+// -----
+
+// Recurrent states cannot be computed by the quadratic form.
+func.func @forced_quadratic_states(%q: tensor<?x?x?x64xbf16>, %s0: tensor<?x?x64x64xf32>)
+    -> (tensor<?x?x?x64xbf16>, tensor<?x?x64x64xf32>) {
+  %s = attn.score %q, %q : tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>
+  %m = attn.mask %s, #attn.causal
+  %w = attn.normalize %m none
+  // expected-error @+1 {{attn.plan asks for the quadratic algorithm, but recurrent states (initial_state, final_state) need the chunked form}}
+  %o, %st = attn.aggregate %w, %q initial_state(%s0 : tensor<?x?x64x64xf32>) {attn.plan = {algorithm = "quadratic"}}
+      : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>, state tensor<?x?x64x64xf32>
+  return %o, %st : tensor<?x?x?x64xbf16>, tensor<?x?x64x64xf32>
 }
