@@ -95,12 +95,106 @@ TEST_P(ExampleGPUTest, MatchesReference) {
 
 INSTANTIATE_TEST_SUITE_P(
     SoftmaxFamily, ExampleGPUTest,
-    ::testing::Values("a_shape", "alibi", "block_sparse", "dilated",
-                      "document_mask", "gqa", "neighborhood_2d",
+    ::testing::Values("a_shape", "alibi", "block_sparse", "cosine_attention",
+                      "dilated", "document_mask", "gqa", "neighborhood_2d",
                       "per_query_temperature", "prefix_lm", "sigmoid",
                       "sink_logits", "sliding_window", "softcap",
                       "softmax_causal", "softmax_dense",
                       "softplus_length_scaled"));
+
+//===----------------------------------------------------------------------===//
+// The linear family in the quadratic form
+//===----------------------------------------------------------------------===//
+
+/// A linear-family spec the chunked form does not take (not chunk-legal, or
+/// forced quadratic through attn.plan as the crossover benchmark does).
+struct QuadraticLinearCase {
+  const char *name;
+  const char *text;
+};
+
+class QuadraticLinearGPUTest
+    : public ::testing::TestWithParam<QuadraticLinearCase> {};
+
+TEST_P(QuadraticLinearGPUTest, MatchesReference) {
+  REQUIRE_GPU();
+  mlir::MLIRContext context;
+  mlir::attn::loadSpecDialects(context);
+  auto module =
+      mlir::parseSourceString<mlir::ModuleOp>(GetParam().text, &context);
+  ASSERT_TRUE(module);
+  for (auto [nq, nk] : {std::pair<int64_t, int64_t>{17, 17},
+                        {1000, 1000},
+                        {100, 333}}) {
+    reference::ProblemSize size{1, 2, 1, nq, nk};
+    runAndCompare(*module, size, {}, /*seed=*/nk, "quadratic");
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    LinearFamily, QuadraticLinearGPUTest,
+    ::testing::Values(
+        // normalize sum under a sliding window: the row sum and O / l.
+        QuadraticLinearCase{"elu_sum_window", R"mlir(
+func.func @elu_sum_window(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16>,
+                          %v: tensor<?x?x?x64xbf16>) -> tensor<?x?x?x64xbf16> {
+  %s = attn.score %q, %k feature_map elu_plus_one
+      : tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>
+  %m = attn.mask %s, #attn.window<63, 0>
+  %w = attn.normalize %m sum
+  %o = attn.aggregate %w, %v : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
+  return %o : tensor<?x?x?x64xbf16>
+})mlir"},
+        // normalize none, a two-sided window and phi = relu, f16, D128.
+        QuadraticLinearCase{"relu_none_window", R"mlir(
+func.func @relu_none_window(%q: tensor<?x?x?x128xf16>, %k: tensor<?x?x?x128xf16>,
+                            %v: tensor<?x?x?x128xf16>) -> tensor<?x?x?x128xf16> {
+  %s = attn.score %q, %k feature_map relu
+      : tensor<?x?x?x128xf16>, tensor<?x?x?x128xf16>
+  %m = attn.mask %s, #attn.window<31, 16>
+  %w = attn.normalize %m none
+  %o = attn.aggregate %w, %v : tensor<?x?x?x128xf16> -> tensor<?x?x?x128xf16>
+  return %o : tensor<?x?x?x128xf16>
+})mlir"},
+        // An exponential decay without a causal mask (symmetric in |p - j|).
+        QuadraticLinearCase{"retnet_bidirectional", R"mlir(
+func.func @retnet_bidirectional(%q: tensor<?x2x?x64xbf16>, %k: tensor<?x1x?x64xbf16>,
+                                %v: tensor<?x1x?x64xbf16>) -> tensor<?x2x?x64xbf16> {
+  %s = attn.score %q, %k : tensor<?x2x?x64xbf16>, tensor<?x1x?x64xbf16>
+  %d = attn.decay %s exponential rates [0.96875, 0.984375]
+  %w = attn.normalize %d none
+  %o = attn.aggregate %w, %v : tensor<?x1x?x64xbf16> -> tensor<?x2x?x64xbf16>
+  return %o : tensor<?x2x?x64xbf16>
+})mlir"},
+        // Chunk-legal, forced quadratic (the crossover benchmark's form),
+        // l2norm feature map and normalize none (sum over signed cosines
+        // would be ill-conditioned).
+        QuadraticLinearCase{"l2norm_none_forced", R"mlir(
+func.func @l2norm_none_forced(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16>,
+                             %v: tensor<?x?x?x64xbf16>) -> tensor<?x?x?x64xbf16> {
+  %s = attn.score %q, %k feature_map l2norm
+      : tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>
+  %m = attn.mask %s, #attn.causal
+  %w = attn.normalize %m none
+  %o = attn.aggregate %w, %v {attn.plan = {algorithm = "quadratic"}}
+      : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
+  return %o : tensor<?x?x?x64xbf16>
+})mlir"},
+        // Forced quadratic, exp feature map and normalize sum, causal.
+        QuadraticLinearCase{"exp_sum_causal_forced", R"mlir(
+func.func @exp_sum_causal_forced(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16>,
+                                  %v: tensor<?x?x?x64xbf16>) -> tensor<?x?x?x64xbf16> {
+  %s = attn.score %q, %k feature_map exp
+      : tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>
+  %m = attn.mask %s, #attn.causal
+  %w = attn.normalize %m sum
+  %o = attn.aggregate %w, %v {attn.plan = {algorithm = "quadratic"}}
+      : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
+  return %o : tensor<?x?x?x64xbf16>
+})mlir"}),
+    [](const ::testing::TestParamInfo<QuadraticLinearCase> &info) {
+      return std::string(info.param.name);
+    });
 
 //===----------------------------------------------------------------------===//
 // The matrix

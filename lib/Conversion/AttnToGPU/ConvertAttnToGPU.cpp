@@ -4,12 +4,14 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// A thin wrapper: for every attn.aggregate of the softmax family, a
-// `gpu.module` with the kernel from buildAttentionKernel and its KernelInfo
-// as JSON. The host functions are left as they are.
+// A thin wrapper: for every attn.aggregate, a `gpu.module` with the kernel
+// of the algorithm selectAlgorithm picks (buildChunkedKernel for the chunked
+// linear-time form, buildAttentionKernel for the quadratic one) and its
+// KernelInfo as JSON. The host functions are left as they are.
 //
 //===----------------------------------------------------------------------===//
 
+#include "attn/Analysis/AlgorithmSelection.h"
 #include "attn/Conversion/AttnToGPU/AttnToGPU.h"
 #include "attn/Conversion/Passes.h"
 #include "attn/Target/TargetInfo.h"
@@ -50,14 +52,24 @@ struct ConvertAttnToGPUPass
         failed = true;
         continue;
       }
-      KernelPlan plan = choosePlan(*chain, target->getChip());
+      FailureOr<AlgorithmChoice> choice = selectAlgorithm(*chain);
+      if (::mlir::failed(choice)) {
+        failed = true;
+        continue;
+      }
       builder.setInsertionPointToEnd(module.getBody());
       auto gpuModule =
           gpu::GPUModuleOp::create(builder, agg.getLoc(), "attn_kernels");
       symbols.insert(gpuModule); // Renames on collision.
       OpBuilder inner = OpBuilder::atBlockBegin(gpuModule.getBody());
       FailureOr<KernelInfo> info =
-          buildAttentionKernel(inner, *chain, plan, *target);
+          choice->algorithm == Algorithm::Chunked
+              ? buildChunkedKernel(inner, *chain,
+                                   chooseChunkedPlan(*chain, target->getChip()),
+                                   *target)
+              : buildAttentionKernel(inner, *chain,
+                                     choosePlan(*chain, target->getChip()),
+                                     *target);
       if (::mlir::failed(info)) {
         gpuModule.erase();
         failed = true;

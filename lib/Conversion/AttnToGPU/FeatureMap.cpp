@@ -5,9 +5,9 @@
 //===----------------------------------------------------------------------===//
 //
 // phi of docs/semantics.md §2, applied in place to a tile in shared memory.
-// Each thread moves 16-byte vectors (the granule of cp.async and ldmatrix, so
-// every tile these kernels use is aligned to it), widens them to f32, maps
-// and narrows them back to the storage type:
+// Each thread takes 16-byte runs of a row (the granule of cp.async and
+// ldmatrix), widens them to f32, maps and narrows them back to the storage
+// type:
 //
 //   element-wise maps (elu_plus_one, relu, exp): the vectors of the tile are
 //   dealt round-robin to the threads;
@@ -24,6 +24,7 @@
 #include "attn/Target/TargetInfo.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
@@ -63,7 +64,6 @@ public:
     width = std::max<int64_t>(16 / elementBytes, 1);
     while (width > 1 && cols % width != 0)
       width /= 2;
-    alignment = width * elementBytes;
     vecType = VectorType::get({width}, elementType);
     f32VecType = VectorType::get({width}, b.getF32Type());
   }
@@ -83,21 +83,29 @@ private:
   }
 
   /// The f32 vector at tile row `row` (relative to row0), column `col`.
+  /// Scalar accesses: the device pipeline lowers vector ops before it maps
+  /// the workgroup address space, and these are adjacent, so the backend's
+  /// load/store vectorizer may merge them.
   Value load(Value row, Value col) {
-    Value v = vector::LoadOp::create(b, loc, vecType, tile,
-                                     ValueRange{add(row0, row), col},
-                                     /*nontemporal=*/false,
-                                     llvm::MaybeAlign(alignment));
-    return elementType.isF32()
-               ? v
-               : arith::ExtFOp::create(b, loc, f32VecType, v).getResult();
+    Value r = add(row0, row);
+    SmallVector<Value> elems;
+    for (int64_t e = 0; e < width; ++e) {
+      Value x = memref::LoadOp::create(b, loc, tile,
+                                       ValueRange{r, add(col, c(e))});
+      if (!elementType.isF32())
+        x = arith::ExtFOp::create(b, loc, b.getF32Type(), x);
+      elems.push_back(x);
+    }
+    return vector::FromElementsOp::create(b, loc, f32VecType, elems);
   }
   void store(Value v, Value row, Value col) {
-    if (!elementType.isF32())
-      v = arith::TruncFOp::create(b, loc, vecType, v);
-    vector::StoreOp::create(b, loc, v, tile, ValueRange{add(row0, row), col},
-                            /*nontemporal=*/false,
-                            llvm::MaybeAlign(alignment));
+    Value r = add(row0, row);
+    for (int64_t e = 0; e < width; ++e) {
+      Value x = vector::ExtractOp::create(b, loc, v, int64_t{e});
+      if (!elementType.isF32())
+        x = arith::TruncFOp::create(b, loc, elementType, x);
+      memref::StoreOp::create(b, loc, x, tile, ValueRange{r, add(col, c(e))});
+    }
   }
   /// phi of one element, for the element-wise maps.
   Value mapScalar(Value x);
@@ -130,7 +138,7 @@ private:
   Value validRows, threadId;
   int64_t threads;
   Type elementType;
-  int64_t width = 1, alignment = 1;
+  int64_t width = 1;
   VectorType vecType, f32VecType;
 };
 

@@ -4,24 +4,29 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// Builds the forward kernel of a softmax-family spec chain (DESIGN §4):
+// Builds the forward kernel of a spec chain in the quadratic tiled form
+// (DESIGN §4): the softmax family, and the linear family (normalize none and
+// sum) where the chunked form is not legal or not chosen:
 //
 //   CTA (query tile qt, head h, batch b), `warps` warps, each owning
 //   blockM / warps query rows as 16-row matrix-op tiles.
-//   Q tile -> shared (async copies, zero-filled past Nq) -> A fragments.
+//   Q tile -> shared (async copies, zero-filled past Nq) [-> phi(Q) in
+//   place] -> A fragments.
 //   for key tile t in [first, last) (the classifier's hull):
 //     prefetch K/V of tile t+1 into the other buffer (skipped tiles and
 //     tiles past the hull are never read from global memory);
 //     if classify(t) != skip:
+//       [phi(K) in place, rows past Nk zeroed;]
 //       S = Q K^T (matrix ops, B fragments from K rows);
 //       per element: scale, modifiers, decay; on partial tiles only the mask
 //       and the key bound;
 //       online softmax with exp2 (row max over a quad by shuffles), or the
-//       weights of sigmoid / softplus / relu;
+//       weights of sigmoid / softplus / relu / none / sum (w = s' D);
 //       O += P V (P reused from accumulators as A fragments, V fragments by
 //       transposed loads).
-//   epilogue: O / l (sinks in the denominator), optional rms/layer norm,
-//   stores of O and lse.
+//   epilogue: O / l (sinks in the denominator; softplus_l1 and sum divide by
+//   their row sums, a zero sum giving 0), optional rms/layer norm, stores of
+//   O and lse.
 //
 // Everything target specific goes through TargetInfo.
 //
@@ -29,6 +34,7 @@
 
 #include "attn/Conversion/AttnToGPU/AttnToGPU.h"
 
+#include "FeatureMap.h"
 #include "ScoreEpilogue.h"
 #include "attn/Target/TargetInfo.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -109,17 +115,10 @@ LogicalResult mlir::attn::checkSupported(SpecChain &chain,
                                          const KernelPlan &plan,
                                          const TargetInfo &target) {
   AggregateOp agg = chain.aggregate;
-  NormalizeKind kind = chain.normalize.getKind();
   if (agg.getInitialState() || agg.getFinalState())
     return agg.emitOpError()
-           << "recurrent states are not supported by convert-attn-to-gpu "
-              "(they belong to the linear family)";
-  if (kind == NormalizeKind::none || kind == NormalizeKind::sum)
-    return agg.emitOpError()
-           << "normalize " << stringifyNormalizeKind(kind)
-           << " is the linear family, compiled by the chunked linear-time "
-              "backend (a later issue), not by convert-attn-to-gpu, which "
-              "handles softmax, sigmoid, softplus_l1, relu and relu2";
+           << "recurrent states need the chunked form; the quadratic kernel "
+              "does not compute them";
   Type elementType =
       cast<RankedTensorType>(chain.score.getQuery().getType()).getElementType();
   if (!target.supportsMatrixElementType(elementType))
@@ -139,19 +138,26 @@ LogicalResult mlir::attn::checkSupported(SpecChain &chain,
              << name << " head dim " << d
              << " is not a multiple of 16, the k of the m16n8k16 matrix op";
   }
-  if (chain.score.getFeatureMap() != FeatureMap::identity)
+  FeatureMap map = chain.score.getFeatureMap();
+  if (!isInPlaceFeatureMap(map))
     return agg.emitOpError()
-           << "feature map " << stringifyFeatureMap(chain.score.getFeatureMap())
-           << " is not supported by convert-attn-to-gpu yet (only identity)";
+           << "feature map " << stringifyFeatureMap(map)
+           << " changes the feature width ("
+           << (map == FeatureMap::taylor2 ? "F = 1 + Dk + Dk^2" : "F = 2F'")
+           << "); not supported by the GPU kernels yet";
   if (chain.score.getGate())
-    return agg.emitOpError() << "the per-channel gate is not supported by "
-                                "convert-attn-to-gpu (linear family)";
+    return agg.emitOpError()
+           << "the per-channel gate is not supported by the quadratic kernel "
+              "(the chunked form computes it, with a causal mask and "
+              "normalize none or sum)";
   for (Operation *op : chain.scoreOps)
     if (auto decay = dyn_cast<DecayOp>(op))
       if (decay.getKind() == DecayKind::gated)
         return decay.emitOpError()
-               << "gated decay is not supported by convert-attn-to-gpu yet "
-                  "(it needs a prefix sum of the log-gates); use exponential";
+               << "gated decay is not supported by the quadratic kernel yet "
+                  "(it needs a prefix sum of the log-gates); use exponential, "
+                  "or a causal mask with normalize none or sum for the "
+                  "chunked form";
   MatrixOpShape shape = target.getMatrixOpShape();
   if (plan.warps <= 0 || plan.blockM <= 0 ||
       plan.blockM % (shape.m * plan.warps) != 0)
@@ -402,6 +408,12 @@ KernelEmitter::processScores(ArrayRef<SmallVector<Value>> s, Value j0,
             }
             case NormalizeKind::relu:
               w = maxf(y, zeroF);
+              break;
+            case NormalizeKind::none:
+            case NormalizeKind::sum:
+              // Linear attention: the score itself (sum divides by the row
+              // sum in the epilogue).
+              w = y;
               break;
             default: { // relu2
               Value r = maxf(y, zeroF);
@@ -663,9 +675,22 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
   Value cls0 = epi.hasMask() ? classify(first).value : Value();
   loadKV(kTokens0, vTokens0, first, c(0), cls0);
   qFrags.assign(rowTiles, {});
-  if (plan.qInRegisters) {
-    target.asyncWait(b, loc, group0, 1);
+  // phi(Q) in place once Q has landed (K(first) and V(first) may still be
+  // in flight); padded rows stay 0.
+  FeatureMap featureMap = chain.score.getFeatureMap();
+  bool mapQK = featureMap != FeatureMap::identity;
+  if (mapQK) {
+    target.asyncWait(b, loc, group0, 2);
     target.barrier(b, loc);
+    applyFeatureMapInShared(b, loc, target, featureMap, qSmem, c(0),
+                            plan.blockM, dk, rowsValid, threadId, threads);
+    target.barrier(b, loc);
+  }
+  if (plan.qInRegisters) {
+    if (!mapQK) {
+      target.asyncWait(b, loc, group0, 1);
+      target.barrier(b, loc);
+    }
     for (int64_t rt = 0; rt < rowTiles; ++rt)
       for (int64_t kk = 0; kk < dk / shape.k; ++kk)
         qFrags[rt].push_back(target.loadAFragment(
@@ -722,6 +747,16 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
             b, loc, notSkip,
             [&](OpBuilder &, Location) {
               Value kRow0 = mul(stage, c(plan.blockN));
+              if (mapQK) {
+                // phi(K(t)) in place (its buffer is not read before the
+                // barrier); keys past Nk become 0, and the tail tile, being
+                // past the end, is masked.
+                applyFeatureMapInShared(
+                    b, loc, target, featureMap, kSmem, kRow0, plan.blockN, dk,
+                    arith::SubIOp::create(b, loc, numKeys, j0), threadId,
+                    threads);
+                target.barrier(b, loc);
+              }
               SmallVector<SmallVector<Value>> s = computeScores(kRow0);
               SmallVector<Value> flatS;
               for (auto &row : s)
@@ -750,7 +785,8 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
                                           (rt + 1) * nTiles);
                 if (!softmax) {
                   probs[rt] = ys;
-                  if (kind == NormalizeKind::softplus_l1) {
+                  if (kind == NormalizeKind::softplus_l1 ||
+                      kind == NormalizeKind::sum) {
                     for (int64_t h = 0; h < 2; ++h) {
                       Value sum = state[lAt + 2 * rt + h];
                       for (Value y : ys)
@@ -861,12 +897,16 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
     for (int64_t h = 0; h < 2; ++h) {
       Value l = result[lAt + 2 * rt + h];
       Value zero = f(0.0);
-      if (softmax || kind == NormalizeKind::softplus_l1)
+      bool rowSum =
+          kind == NormalizeKind::softplus_l1 || kind == NormalizeKind::sum;
+      if (softmax || rowSum)
         l = quadReduce(l, /*isMax=*/false);
       if (!softmax) {
-        factor[h] = kind == NormalizeKind::softplus_l1
+        // A zero denominator (all keys masked, or a sum that cancels) gives
+        // o = 0, never NaN; sum's may be negative.
+        factor[h] = rowSum
                         ? select(arith::CmpFOp::create(
-                                     b, loc, arith::CmpFPredicate::OGT, l, zero),
+                                     b, loc, arith::CmpFPredicate::ONE, l, zero),
                                  arith::DivFOp::create(b, loc, f(1.0), l), zero)
                         : f(1.0);
         continue;

@@ -4,6 +4,7 @@
 //
 // RUN: attention-opt %examples/a_shape.mlir --attn-lower-to-nvvm="chip=sm_90a features=+ptx80 format=isa" | FileCheck %s
 // RUN: attention-opt %examples/alibi.mlir --attn-lower-to-nvvm="chip=sm_90a features=+ptx80 format=isa" | FileCheck %s
+// RUN: attention-opt %examples/cosine_attention.mlir --attn-lower-to-nvvm="chip=sm_90a features=+ptx80 format=isa" | FileCheck %s
 // RUN: attention-opt %examples/block_sparse.mlir --attn-lower-to-nvvm="chip=sm_90a features=+ptx80 format=isa" | FileCheck %s
 // RUN: attention-opt %examples/dilated.mlir --attn-lower-to-nvvm="chip=sm_90a features=+ptx80 format=isa" | FileCheck %s
 // RUN: attention-opt %examples/document_mask.mlir --attn-lower-to-nvvm="chip=sm_90a features=+ptx80 format=isa" | FileCheck %s
@@ -19,6 +20,15 @@
 // RUN: attention-opt %examples/softmax_dense.mlir --attn-lower-to-nvvm="chip=sm_90a features=+ptx80 format=isa" | FileCheck %s
 // RUN: attention-opt %examples/softplus_length_scaled.mlir --attn-lower-to-nvvm="chip=sm_90a features=+ptx80 format=isa" | FileCheck %s
 // RUN: attention-opt %examples/transnormer_diag_attention.mlir --attn-lower-to-nvvm="chip=sm_90a features=+ptx80 format=isa" | FileCheck %s
+//
+// A feature map (cosine attention's l2norm) is applied in place in shared
+// memory with 16-byte accesses.
+// RUN: attention-opt %examples/cosine_attention.mlir --attn-lower-to-nvvm="chip=sm_90a features=+ptx80 format=isa" | FileCheck %s --check-prefix=FMAP
+// FMAP: gpu.binary @attn_kernels
+// FMAP-SAME: ld.shared.v4.b32
+// FMAP-SAME: shfl.sync.bfly.b32
+// FMAP-SAME: st.shared.v4.b32
+// FMAP-SAME: ldmatrix.sync.aligned
 
 // CHECK: gpu.binary @attn_kernels
 // CHECK-SAME: .target sm_90a

@@ -38,35 +38,42 @@ func.func @head_dim_not_multiple(%q: tensor<?x?x?x40xbf16>, %k: tensor<?x?x?x40x
 
 // -----
 
-func.func @linear_family(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16>,
-                         %v: tensor<?x?x?x64xbf16>) -> tensor<?x?x?x64xbf16> {
-  %s = attn.score %q, %k : tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>
-  %w = attn.normalize %s none
-  // expected-error @+1 {{normalize none is the linear family, compiled by the chunked linear-time backend (a later issue), not by convert-attn-to-gpu}}
+// Feature maps that change the width of a row are refused by both kernels.
+func.func @taylor2(%q: tensor<?x?x?x16xbf16>, %k: tensor<?x?x?x16xbf16>,
+                   %v: tensor<?x?x?x64xbf16>) -> tensor<?x?x?x64xbf16> {
+  %s = attn.score %q, %k scale 1.0 feature_map taylor2 : tensor<?x?x?x16xbf16>, tensor<?x?x?x16xbf16>
+  %m = attn.mask %s, #attn.window<63, 0>
+  %w = attn.normalize %m sum
+  // expected-error @+1 {{feature map taylor2 changes the feature width (F = 1 + Dk + Dk^2); not supported by the GPU kernels yet}}
   %o = attn.aggregate %w, %v : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
   return %o : tensor<?x?x?x64xbf16>
 }
 
 // -----
 
-func.func @linear_sum(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16>,
-                      %v: tensor<?x?x?x64xbf16>) -> tensor<?x?x?x64xbf16> {
-  %s = attn.score %q, %k feature_map elu_plus_one : tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>
-  %w = attn.normalize %s sum
-  // expected-error @+1 {{normalize sum is the linear family}}
-  %o = attn.aggregate %w, %v : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
-  return %o : tensor<?x?x?x64xbf16>
-}
-
-// -----
-
-func.func @feature_map(%q: tensor<?x?x?x32xf16>, %k: tensor<?x?x?x32xf16>,
-                       %v: tensor<?x?x?x32xf16>) -> tensor<?x?x?x32xf16> {
-  %s = attn.score %q, %k scale 10.0 feature_map l2norm : tensor<?x?x?x32xf16>, tensor<?x?x?x32xf16>
+func.func @hedgehog(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16>,
+                    %v: tensor<?x?x?x64xbf16>, %wq: tensor<?x64x32xf32>,
+                    %wk: tensor<?x64x32xf32>) -> tensor<?x?x?x64xbf16> {
+  %s = attn.score %q, %k feature_map hedgehog
+      weights(%wq, %wk : tensor<?x64x32xf32>, tensor<?x64x32xf32>)
+      : tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>
   %w = attn.normalize %s softmax
-  // expected-error @+1 {{feature map l2norm is not supported by convert-attn-to-gpu yet (only identity)}}
-  %o = attn.aggregate %w, %v : tensor<?x?x?x32xf16> -> tensor<?x?x?x32xf16>
-  return %o : tensor<?x?x?x32xf16>
+  // expected-error @+1 {{feature map hedgehog changes the feature width (F = 2F'); not supported by the GPU kernels yet}}
+  %o = attn.aggregate %w, %v : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
+  return %o : tensor<?x?x?x64xbf16>
+}
+
+// -----
+
+// A per-channel gate off the causal triangle: not chunk-legal, and the
+// quadratic kernel does not compute it.
+func.func @gate_not_causal(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16>,
+                           %v: tensor<?x?x?x64xbf16>, %g: tensor<?x?x?x64xf32>) -> tensor<?x?x?x64xbf16> {
+  %s = attn.score %q, %k gate(%g : tensor<?x?x?x64xf32>) : tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>
+  %w = attn.normalize %s none
+  // expected-error @+1 {{the per-channel gate is not supported by the quadratic kernel (the chunked form computes it, with a causal mask and normalize none or sum)}}
+  %o = attn.aggregate %w, %v : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
+  return %o : tensor<?x?x?x64xbf16>
 }
 
 // -----
@@ -75,7 +82,7 @@ func.func @gated_decay(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16>,
                        %v: tensor<?x?x?x64xbf16>, %g: tensor<?x?x?xf32>) -> tensor<?x?x?x64xbf16> {
   %s = attn.score %q, %k : tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>
   %m = attn.mask %s, #attn.causal
-  // expected-error @+1 {{gated decay is not supported by convert-attn-to-gpu yet (it needs a prefix sum of the log-gates); use exponential}}
+  // expected-error @+1 {{gated decay is not supported by the quadratic kernel yet (it needs a prefix sum of the log-gates); use exponential, or a causal mask with normalize none or sum for the chunked form}}
   %d = attn.decay %m gated(%g : tensor<?x?x?xf32>)
   %w = attn.normalize %d softmax
   %o = attn.aggregate %w, %v : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
@@ -150,13 +157,28 @@ func.func @uninferable_extent(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf1
 
 // -----
 
-func.func @states(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16>,
+// The algorithm is selected per aggregate: a spec that forces a form that
+// cannot compute it is refused with the reason.
+func.func @states_forced_quadratic(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16>,
                   %v: tensor<?x?x?x64xbf16>) -> (tensor<?x?x?x64xbf16>, tensor<?x?x64x64xf32>) {
   %s = attn.score %q, %k : tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>
   %m = attn.mask %s, #attn.causal
   %w = attn.normalize %m none
-  // expected-error @+1 {{recurrent states are not supported by convert-attn-to-gpu (they belong to the linear family)}}
-  %o, %st = attn.aggregate %w, %v
+  // expected-error @+1 {{attn.plan asks for the quadratic algorithm, but recurrent states (initial_state, final_state) need the chunked form}}
+  %o, %st = attn.aggregate %w, %v {attn.plan = {algorithm = "quadratic"}}
       : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>, state tensor<?x?x64x64xf32>
   return %o, %st : tensor<?x?x?x64xbf16>, tensor<?x?x64x64xf32>
+}
+
+// -----
+
+func.func @forced_chunked_window(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16>,
+                                 %v: tensor<?x?x?x64xbf16>) -> tensor<?x?x?x64xbf16> {
+  %s = attn.score %q, %k : tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>
+  %m = attn.mask %s, #attn.window<63, 0>
+  %w = attn.normalize %m none
+  // expected-error @+1 {{attn.plan asks for the chunked algorithm, which is not legal for this spec: the mask #attn.window<63, 0> is neither absent nor causal}}
+  %o = attn.aggregate %w, %v {attn.plan = {algorithm = "chunked"}}
+      : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
+  return %o : tensor<?x?x?x64xbf16>
 }

@@ -151,3 +151,105 @@ func.func @document(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16>,
   %o = attn.aggregate %w, %v : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
   return %o : tensor<?x?x?x64xbf16>
 }
+
+// -----
+
+// Linear attention under a window (not chunk-legal): the quadratic kernel
+// with w = s' (no exponentials), phi = elu + 1 applied in place to the Q tile
+// once it has landed and to each K tile before S = Q K^T, and normalize sum's
+// row sum: quad-reduced, o = O / l where l != 0, else 0.
+
+// CHECK-LABEL: func.func @linear_elu_sum_window
+// CHECK:       gpu.module @attn_kernels
+// CHECK-SAME:    \22algorithm\22:\22quadratic\22,
+// CHECK-SAME:    \22normalize\22:\22sum\22
+// CHECK:         gpu.func @attn_fwd
+// phi(Q): wait for Q only, map, barrier.
+// CHECK:           nvgpu.device_async_wait %{{.*}} {numGroups = 2 : i32}
+// CHECK:           gpu.barrier
+// CHECK:           memref.load %{{.*}} : memref<128x72xbf16, #gpu.address_space<workgroup>>
+// CHECK:           math.exp
+// CHECK:           memref.store %{{.*}} : memref<128x72xbf16, #gpu.address_space<workgroup>>
+// CHECK:           gpu.barrier
+// CHECK:           scf.for
+// CHECK:             nvgpu.device_async_wait %{{.*}} {numGroups = 1 : i32}
+// CHECK:             gpu.barrier
+// phi(K(t)) in the compute branch, then S = Q K^T.
+// CHECK:             scf.if
+// CHECK:               memref.load %{{.*}} : memref<128x72xbf16, #gpu.address_space<workgroup>>
+// CHECK:               math.exp
+// CHECK:               memref.store
+// CHECK:               gpu.barrier
+// CHECK:               nvvm.mma.sync
+// CHECK-NOT:           llvm.nvvm.ex2.approx
+// CHECK:               nvvm.mma.sync
+// CHECK:           gpu.shuffle  xor
+// CHECK:           gpu.shuffle  xor
+// CHECK:           arith.cmpf one
+// CHECK:           arith.divf
+// CHECK:           vector.store %{{.*}}, %{{.*}}[%{{.*}}] : memref<?xbf16>, vector<2xbf16>
+func.func @linear_elu_sum_window(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16>,
+                                 %v: tensor<?x?x?x64xbf16>) -> tensor<?x?x?x64xbf16> {
+  %s = attn.score %q, %k feature_map elu_plus_one : tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>
+  %m = attn.mask %s, #attn.window<63, 0>
+  %w = attn.normalize %m sum
+  %o = attn.aggregate %w, %v : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
+  return %o : tensor<?x?x?x64xbf16>
+}
+
+// -----
+
+// normalize none with a non-causal decay (not chunk-legal): w = s' D, no row
+// sum, no division.
+
+// CHECK-LABEL: func.func @retnet_bidirectional
+// CHECK:       gpu.module @attn_kernels
+// CHECK-SAME:    \22normalize\22:\22none\22
+// CHECK:         gpu.func @attn_fwd
+// CHECK:           scf.for
+// CHECK:             nvvm.mma.sync
+// CHECK:             math.exp
+// CHECK:             nvvm.mma.sync
+// CHECK-NOT:       arith.divf
+// CHECK:           gpu.return
+func.func @retnet_bidirectional(%q: tensor<?x2x?x64xbf16>, %k: tensor<?x2x?x64xbf16>,
+                                %v: tensor<?x2x?x64xbf16>) -> tensor<?x2x?x64xbf16> {
+  %s = attn.score %q, %k : tensor<?x2x?x64xbf16>, tensor<?x2x?x64xbf16>
+  %d = attn.decay %s exponential rates [0.96875, 0.984375]
+  %w = attn.normalize %d none
+  %o = attn.aggregate %w, %v : tensor<?x2x?x64xbf16> -> tensor<?x2x?x64xbf16>
+  return %o : tensor<?x2x?x64xbf16>
+}
+
+// -----
+
+// Cosine attention (l2norm, f16, head dim 32): each row of Q and K is
+// normalised by a group of lanes (a row of 32 f16 is four 16-byte vectors:
+// four lanes, two xor shuffles), then the softmax kernel as usual. In PTX
+// the scalar shared-memory accesses become ld/st.shared.v4 (attn-to-ptx.mlir).
+
+// CHECK-LABEL: func.func @cosine_attention
+// CHECK:       gpu.module @attn_kernels
+// CHECK:         gpu.func @attn_fwd
+// CHECK:           nvgpu.device_async_wait %{{.*}} {numGroups = 2 : i32}
+// CHECK:           gpu.barrier
+// CHECK:           memref.load %{{.*}} : memref<128x40xf16, #gpu.address_space<workgroup>>
+// CHECK:           gpu.shuffle  xor
+// CHECK:           gpu.shuffle  xor
+// CHECK-NOT:       gpu.shuffle
+// CHECK:           math.sqrt
+// CHECK:           memref.store %{{.*}} : memref<128x40xf16, #gpu.address_space<workgroup>>
+// CHECK:           gpu.barrier
+// CHECK:           nvgpu.ldmatrix
+// CHECK:           scf.for
+// CHECK:             math.sqrt
+// CHECK:             gpu.barrier
+// CHECK:             nvgpu.mma.sync
+// CHECK:             llvm.call_intrinsic "llvm.nvvm.ex2.approx.ftz.f32"
+func.func @cosine_attention(%q: tensor<?x?x?x32xf16>, %k: tensor<?x?x?x32xf16>,
+                            %v: tensor<?x?x?x32xf16>) -> tensor<?x?x?x32xf16> {
+  %s = attn.score %q, %k scale 10.0 feature_map l2norm : tensor<?x?x?x32xf16>, tensor<?x?x?x32xf16>
+  %w = attn.normalize %s softmax
+  %o = attn.aggregate %w, %v : tensor<?x?x?x32xf16> -> tensor<?x?x?x32xf16>
+  return %o : tensor<?x?x?x32xf16>
+}
