@@ -195,6 +195,10 @@ TEST(LinearFormsGPUTest, SumFeatureMapsAndGlobalForm) {
   for (bool causal : {true, false})
     for (const char *normalize : {"none", "sum"})
       for (const char *map : {"identity", "elu_plus_one", "relu"}) {
+        // With signed features the sum denominators cross zero and the
+        // comparison is ill-conditioned: sum needs a non-negative map.
+        if (std::string(normalize) == "sum" && std::string(map) == "identity")
+          continue;
         LinearCase c;
         c.causal = causal;
         c.normalize = normalize;
