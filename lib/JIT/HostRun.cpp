@@ -6,6 +6,7 @@
 
 #include "attn/JIT/HostRun.h"
 
+#include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Reference/Reference.h"
 #include "attn/Runtime/CudaDriver.h"
 
@@ -211,7 +212,7 @@ attn::jit::runOnGPU(CompiledKernel &kernel, mlir::func::FuncOp spec,
   if (described->size() != args.size())
     return makeError(llvm::formatv("the spec takes {0} arguments, {1} given",
                                    described->size(), args.size()));
-  int q = -1, k = -1, v = -1;
+  int q = -1, k = -1, v = -1, initialState = -1;
   for (auto [index, arg] : llvm::enumerate(*described)) {
     if (arg.role == "query" && q < 0)
       q = index;
@@ -219,9 +220,14 @@ attn::jit::runOnGPU(CompiledKernel &kernel, mlir::func::FuncOp spec,
       k = index;
     else if (arg.role == "values" && v < 0)
       v = index;
+    else if (arg.role == "initial state" && initialState < 0)
+      initialState = index;
   }
   if (q < 0 || k < 0 || v < 0)
     return makeError("the spec has no query, key or values argument");
+  if (initialState >= 0 && !info.hasInitialState)
+    return makeError("the spec takes an initial state but kernel " +
+                     info.kernelName + " reads none");
 
   Expected<ElementKind> kind = parseKind(info.dtype);
   if (!kind)
@@ -331,6 +337,36 @@ attn::jit::runOnGPU(CompiledKernel &kernel, mlir::func::FuncOp spec,
     problem.lse = TensorRef::contiguous(*lseData, DType::F32, lse.shape);
   }
 
+  // Recurrent states, f32 [B, Hq, F, Dv]: the initial one from the spec
+  // (zeros if it has none), the final one fresh or over the initial one.
+  int64_t featureDim = info.featureDim > 0 ? info.featureDim : hq.shape[3];
+  if (initialState >= 0 && args[initialState].shape.size() == 4)
+    featureDim = args[initialState].shape[2];
+  std::vector<int64_t> stateShape{batch, hqHeads, featureDim, dv};
+  HostTensor finalState(ElementKind::F32, stateShape);
+  int64_t stateBytes = finalState.getNumElements() * 4;
+  if (info.hasInitialState) {
+    Expected<void *> data =
+        initialState >= 0
+            ? upload(encodeTensor(args[initialState], ElementKind::F32))
+            : upload(std::vector<char>(stateBytes, 0));
+    if (!data)
+      return data.takeError();
+    problem.initialState = TensorRef::contiguous(
+        *data, DType::F32,
+        initialState >= 0 ? args[initialState].shape : stateShape);
+  }
+  if (info.hasFinalState) {
+    if (options.inPlaceState && problem.initialState) {
+      problem.finalState = problem.initialState;
+    } else {
+      Expected<void *> data = upload(std::vector<char>(stateBytes, 0));
+      if (!data)
+        return data.takeError();
+      problem.finalState = TensorRef::contiguous(*data, DType::F32, stateShape);
+    }
+  }
+
   for (const mlir::attn::KernelSideInput &input : info.sideInputs) {
     if (input.argNumber < 0 || input.argNumber >= int64_t(args.size()))
       return makeError("side input '" + input.name +
@@ -353,6 +389,29 @@ attn::jit::runOnGPU(CompiledKernel &kernel, mlir::func::FuncOp spec,
     return std::move(err);
   if (Error err = driver->synchronize())
     return std::move(err);
+
+  // The results of the first launch, before timed launches (which, in
+  // place, would advance the state again).
+  auto download = [&](HostTensor &tensor, void *data, ElementKind as) -> Error {
+    int64_t size = getDeviceElementSize(as);
+    std::vector<char> bytes(tensor.getNumElements() * size);
+    if (Error err = driver->copyDeviceToHost(
+            bytes.data(), reinterpret_cast<uintptr_t>(data), bytes.size()))
+      return err;
+    for (int64_t i = 0; i < tensor.getNumElements(); ++i)
+      tensor.data[i] = decodeElement(bytes.data() + i * size, as);
+    return Error::success();
+  };
+  if (Error err = download(o, *oData, *kind))
+    return std::move(err);
+  if (info.hasLse)
+    if (Error err = download(lse, problem.lse->data, ElementKind::F32))
+      return std::move(err);
+  if (info.hasFinalState)
+    if (Error err =
+            download(finalState, problem.finalState->data, ElementKind::F32))
+      return std::move(err);
+
   if (options.timedLaunches > 0) {
     auto start = std::chrono::steady_clock::now();
     for (int i = 0; i < options.timedLaunches; ++i)
@@ -367,27 +426,54 @@ attn::jit::runOnGPU(CompiledKernel &kernel, mlir::func::FuncOp spec,
                               options.timedLaunches;
   }
 
-  auto download = [&](HostTensor &tensor, void *data, ElementKind as) -> Error {
-    int64_t size = getDeviceElementSize(as);
-    std::vector<char> bytes(tensor.getNumElements() * size);
-    if (Error err = driver->copyDeviceToHost(
-            bytes.data(), reinterpret_cast<uintptr_t>(data), bytes.size()))
-      return err;
-    for (int64_t i = 0; i < tensor.getNumElements(); ++i)
-      tensor.data[i] = decodeElement(bytes.data() + i * size, as);
-    return Error::success();
-  };
-  if (Error err = download(o, *oData, *kind))
-    return std::move(err);
-  std::vector<HostTensor> results{std::move(o)};
+  // The kernel's results in its order: o, lse, final state.
+  std::vector<HostTensor> produced{std::move(o)};
+  int lseIndex = -1, stateIndex = -1;
   if (info.hasLse) {
-    if (Error err = download(lse, problem.lse->data, ElementKind::F32))
-      return std::move(err);
-    results.push_back(std::move(lse));
+    lseIndex = produced.size();
+    produced.push_back(std::move(lse));
   }
-  if (results.size() != spec.getNumResults())
-    return makeError(llvm::formatv("the kernel produced {0} results for a "
-                                   "spec function with {1}",
-                                   results.size(), spec.getNumResults()));
+  if (info.hasFinalState) {
+    stateIndex = produced.size();
+    produced.push_back(std::move(finalState));
+  }
+
+  // Returned in the spec's order: each result is the (one) aggregate's
+  // output, lse or final state.
+  auto returnOp = llvm::dyn_cast<mlir::func::ReturnOp>(
+      spec.getBody().front().getTerminator());
+  std::vector<int> order;
+  if (returnOp) {
+    mlir::attn::AggregateOp first;
+    for (mlir::Value value : returnOp.getOperands()) {
+      auto aggregate = value.getDefiningOp<mlir::attn::AggregateOp>();
+      if (!first)
+        first = aggregate;
+      if (!aggregate || aggregate != first) {
+        order.clear();
+        break;
+      }
+      int index = value == aggregate.getOutput() ? 0
+                  : value == aggregate.getLse()  ? lseIndex
+                                                 : stateIndex;
+      if (index < 0)
+        return makeError(llvm::formatv(
+            "the spec returns the {0}, which kernel {1} does not write",
+            value == aggregate.getLse() ? "lse" : "final state",
+            info.kernelName));
+      order.push_back(index);
+    }
+  }
+  if (order.empty()) {
+    // Something else (e.g. a sum of outputs): the kernel's order.
+    if (produced.size() != spec.getNumResults())
+      return makeError(llvm::formatv("the kernel produced {0} results for a "
+                                     "spec function with {1}",
+                                     produced.size(), spec.getNumResults()));
+    return produced;
+  }
+  std::vector<HostTensor> results;
+  for (int index : order)
+    results.push_back(produced[index]);
   return results;
 }

@@ -9,7 +9,9 @@
 // check the compiler against PyTorch without writing C++. By default the
 // spec is compiled by the JIT and run on GPU 0 (bf16/f16 inputs converted on
 // the host); `--reference` runs the fp64 CPU reference instead, and
-// `--check` runs both on the same inputs and compares them.
+// `--check` runs both on the same inputs and compares them. A spec with
+// recurrent states takes its initial state as the "initial_state" argument
+// and returns the final one as the result "state", on either path.
 //
 //   attention-run spec.mlir --list-inputs
 //   attention-run spec.mlir --random-inputs --check
@@ -126,6 +128,12 @@ static cl::opt<bool>
               cl::desc("Pass q, k and v to the kernel as strided views of "
                        "one packed buffer"),
               cl::cat(runCategory));
+
+static cl::opt<bool> inPlaceState(
+    "in-place-state",
+    cl::desc("Pass one buffer as the kernel's initial and final state "
+             "(in-place decode); the state result is read back from it"),
+    cl::cat(runCategory));
 
 static cl::opt<int>
     timeLaunches("time",
@@ -785,6 +793,7 @@ static LogicalResult run(MLIRContext &context) {
     dtypeName = (*kernel)->getKernelInfo().dtype;
     jit::HostRunOptions runOptions;
     runOptions.packedQKV = packedQKV;
+    runOptions.inPlaceState = inPlaceState;
     double milliseconds = 0;
     runOptions.timedLaunches = timeLaunches;
     runOptions.milliseconds = &milliseconds;

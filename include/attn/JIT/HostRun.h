@@ -8,7 +8,11 @@
 // arguments as host tensors (fp64 values standing for bf16/f16/f32/int
 // data), copy them to the device in their element types, launch the compiled
 // kernel, and copy its results back, in the order of the spec function's
-// results (o, then lse when the spec returns one).
+// results: o, lse and the final state ("state"), as the spec returns them.
+// A kernel with recurrent states (the chunked algorithm) reads its initial
+// state from the spec's "initial state" argument (zeros if the spec has
+// none) and writes the final state to a fresh f32 [B, Hq, F, Dv] buffer, or
+// over the initial state with `inPlaceState`.
 //
 //===----------------------------------------------------------------------===//
 
@@ -31,8 +35,11 @@ struct HostRunOptions {
   /// [B, Hq+2Hkv, N, D] for BHSD) and pass strided views of it. Needs
   /// Nq == Nk and Dk == Dv.
   bool packedQKV = false;
+  /// Pass one buffer as both initial and final state (in-place decode), if
+  /// the kernel takes both.
+  bool inPlaceState = false;
   /// Kernel launches to time after the first (0: none); the mean time per
-  /// launch goes to `*milliseconds`.
+  /// launch goes to `*milliseconds`. The results are those of the first.
   int timedLaunches = 0;
   double *milliseconds = nullptr;
 };
@@ -46,7 +53,8 @@ double decodeElement(const void *in, ElementKind kind);
 int64_t getDeviceElementSize(ElementKind kind);
 
 /// Runs `kernel`, compiled from `spec`, on `args` (one per argument of
-/// `spec`, in order). Returns one tensor per result of `spec`.
+/// `spec`, in order). Returns one tensor per result of `spec`, in its order
+/// (what `reference::evaluate` returns, in the kernel's element types).
 llvm::Expected<std::vector<HostTensor>>
 runOnGPU(CompiledKernel &kernel, mlir::func::FuncOp spec,
          llvm::ArrayRef<HostTensor> args, const HostRunOptions &options = {});
