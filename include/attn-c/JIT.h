@@ -26,6 +26,14 @@ typedef struct AttnKernel AttnKernel;
 /// A device tensor of a launch, by role: "q", "k", "v", "o", "lse",
 /// "initial_state", "final_state", or a side input's name. `dtype` is "f16",
 /// "bf16", "f32", "i32", "i64", "i8" or "u8"; strides are in elements.
+///
+/// lse and the recurrent states are passed like q/k/v/o, each under its
+/// name, when the kernel takes them (attnKernelGetInfoJSON: "lse",
+/// "initial_state", "final_state"): lse is f32 [B, Hq, Nq], written; the
+/// states are f32 [B, Hq, F, Dv] ("feature_dim" F), dense row-major, 16-byte
+/// aligned; "initial_state" is read, "final_state" written, and the two may
+/// be the same buffer (in-place decode). A kernel that takes a state
+/// requires it: pass zeros for a zero initial state.
 typedef struct AttnTensor {
   const char *name;
   void *data;
@@ -49,8 +57,16 @@ double attnKernelGetCompileTimeMs(const AttnKernel *kernel);
 /// 1 if `kernel` came from the in-memory or on-disk cache.
 int32_t attnKernelIsFromCache(const AttnKernel *kernel);
 
+/// The launch contract of `kernel` as a JSON object (kernel ABI v2,
+/// attn/Conversion/AttnToGPU/KernelInfo.h): "abi", "algorithm" ("quadratic"
+/// or "chunked"), "dtype", "layout", "dk", "dv", "lse", "initial_state",
+/// "final_state", "feature_dim", "side_inputs", ... Owned by `kernel`, valid
+/// until attnDestroy; "" for a NULL kernel.
+const char *attnKernelGetInfoJSON(const AttnKernel *kernel);
+
 /// Validates the tensors against the kernel and launches on `stream` (a
-/// CUstream; NULL for the default stream). Returns 0 on success.
+/// CUstream; NULL for the default stream). Returns 0 on success; nothing is
+/// launched when a tensor is missing, misshapen or misplaced.
 int32_t attnLaunch(AttnKernel *kernel, const AttnTensor *tensors,
                    int32_t numTensors, void *stream);
 

@@ -9,14 +9,18 @@
 #include "attn/JIT/JIT.h"
 
 #include "llvm/ADT/StringRef.h"
+#include "llvm/ADT/StringSet.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 
 using namespace attn;
 
 struct AttnKernel {
   std::unique_ptr<jit::CompiledKernel> kernel;
+  /// attnKernelGetInfoJSON's string.
+  std::string infoJSON;
 };
 
 static thread_local std::string lastError;
@@ -43,7 +47,10 @@ AttnKernel *attnCompile(const char *specText, const char *chip,
     fail(kernel.takeError());
     return nullptr;
   }
-  return new AttnKernel{std::move(*kernel)};
+  std::string infoJSON = (*kernel)->getKernels().empty()
+                             ? std::string()
+                             : (*kernel)->getKernelInfo().toJSONString();
+  return new AttnKernel{std::move(*kernel), std::move(infoJSON)};
 }
 
 double attnKernelGetCompileTimeMs(const AttnKernel *kernel) {
@@ -52,6 +59,10 @@ double attnKernelGetCompileTimeMs(const AttnKernel *kernel) {
 
 int32_t attnKernelIsFromCache(const AttnKernel *kernel) {
   return kernel && kernel->kernel->isFromCache();
+}
+
+const char *attnKernelGetInfoJSON(const AttnKernel *kernel) {
+  return kernel ? kernel->infoJSON.c_str() : "";
 }
 
 int32_t attnLaunch(AttnKernel *kernel, const AttnTensor *tensors,
@@ -64,6 +75,9 @@ int32_t attnLaunch(AttnKernel *kernel, const AttnTensor *tensors,
                            "bshd"
                        ? runtime::Layout::BSHD
                        : runtime::Layout::BHSD;
+  if (numTensors > 0 && !tensors)
+    return fail(llvm::createStringError("attnLaunch: NULL tensors"));
+  llvm::StringSet<> given;
   for (int32_t i = 0; i < numTensors; ++i) {
     const AttnTensor &t = tensors[i];
     llvm::StringRef name = t.name ? t.name : "";
@@ -77,24 +91,35 @@ int32_t attnLaunch(AttnKernel *kernel, const AttnTensor *tensors,
       return fail(llvm::createStringError(
           "attnLaunch: tensor '" + name.str() + "' has rank " +
           std::to_string(t.rank) + "; at most 4 is supported"));
+    if (t.rank > 0 && (!t.sizes || !t.strides))
+      return fail(llvm::createStringError(
+          "attnLaunch: tensor '" + name.str() + "' has rank " +
+          std::to_string(t.rank) + " but NULL sizes or strides"));
     runtime::TensorRef ref(t.data, *dtype, llvm::ArrayRef(t.sizes, t.rank),
                            llvm::ArrayRef(t.strides, t.rank));
-    if (name == "q")
-      problem.q = ref;
-    else if (name == "k")
-      problem.k = ref;
-    else if (name == "v")
-      problem.v = ref;
-    else if (name == "o")
-      problem.o = ref;
-    else if (name == "lse")
-      problem.lse = ref;
-    else if (name == "initial_state")
-      problem.initialState = ref;
-    else if (name == "final_state")
-      problem.finalState = ref;
-    else
+    // The fixed arguments by name; anything else is a side input (whose
+    // duplicates validation reports).
+    runtime::TensorRef *fixed = name == "q"   ? &problem.q
+                                : name == "k" ? &problem.k
+                                : name == "v" ? &problem.v
+                                : name == "o" ? &problem.o
+                                              : nullptr;
+    std::optional<runtime::TensorRef> *optional =
+        name == "lse"             ? &problem.lse
+        : name == "initial_state" ? &problem.initialState
+        : name == "final_state"   ? &problem.finalState
+                                  : nullptr;
+    if (!fixed && !optional) {
       problem.sideInputs.push_back({name.str(), ref});
+      continue;
+    }
+    if (!given.insert(name).second)
+      return fail(llvm::createStringError("attnLaunch: tensor '" + name.str() +
+                                          "' given twice"));
+    if (fixed)
+      *fixed = ref;
+    else
+      *optional = ref;
   }
   if (llvm::Error err = kernel->kernel->launch(
           problem, static_cast<runtime::cuda::CUstream>(stream)))
