@@ -20,10 +20,13 @@
 //   strong the decay. `sum` appends a column of ones to V (and so a column z
 //   to S): its output column is the denominator.
 //   Causal: for each chunk (q, k, v double-buffered by async copies):
-//     phi in shared memory; G by a warp scan; K~ = K exp(G_last - G_j);
+//     phi in shared memory;
 //     O = (Q S) * scale exp(G_i) + (Q K^T * causal decay * scale) V;
-//     S = exp(G_last) S + K~^T V, then S (bf16/f16) to shared memory for the
-//     next chunk's Q S.
+//     S = exp(G_last) S + K~^T V with K~ = K exp(G_last - G_j) scaled in
+//     registers; then S (bf16/f16) to the other shared-memory S buffer for
+//     the next chunk's Q S, and G of the next chunk (its log-gates loaded
+//     during this one) by a warp scan into the other G buffer: one barrier
+//     per chunk.
 //   No mask (the global form O = phi(Q) (phi(K)^T V)): one pass over the
 //   chunks accumulates S, a second computes O = scale Q S.
 //   Matrix ops: Q K^T, Q S, A V and K^T V, all through TargetInfo.
@@ -104,8 +107,8 @@ struct ChunkedConfig {
   std::optional<OutputNorm> norm;
   double normEps = 1e-6;
   // Shared memory, in bytes.
-  int64_t qOffset = 0, kOffset = 0, vOffset = 0, ktOffset = 0, sOffset = 0,
-          gOffset = 0, sharedBytes = 0;
+  int64_t qOffset = 0, kOffset = 0, vOffset = 0, sOffset = 0, gOffset = 0,
+          sharedBytes = 0;
 };
 
 } // namespace
@@ -211,7 +214,7 @@ static FailureOr<ChunkedConfig> configure(SpecChain &chain,
   cfg.hasFinalState = static_cast<bool>(agg.getFinalState());
 
   // Shared memory: Q and K [2 chunk][Dk + pad], V [2 chunk][aug + pad],
-  // K~ [chunk][Dk + pad] (decays), S [Dk][aug + pad], G [chunk] f32.
+  // S [2 Dk][aug + pad], G [2 chunk] f32 (decays); two buffers of each.
   int64_t eb = cfg.elementType.getIntOrFloatBitWidth() / 8;
   int64_t offset = 0;
   auto take = [&](int64_t bytes) {
@@ -222,9 +225,8 @@ static FailureOr<ChunkedConfig> configure(SpecChain &chain,
   cfg.qOffset = take(2 * cfg.chunk * (cfg.dk + kRowPad) * eb);
   cfg.kOffset = take(2 * cfg.chunk * (cfg.dk + kRowPad) * eb);
   cfg.vOffset = take(2 * cfg.chunk * (cfg.augTile + kRowPad) * eb);
-  cfg.ktOffset = cfg.decay ? take(cfg.chunk * (cfg.dk + kRowPad) * eb) : 0;
-  cfg.sOffset = take(cfg.dk * (cfg.augTile + kRowPad) * eb);
-  cfg.gOffset = cfg.decay ? take(cfg.chunk * 4) : 0;
+  cfg.sOffset = take(2 * cfg.dk * (cfg.augTile + kRowPad) * eb);
+  cfg.gOffset = cfg.decay ? take(2 * cfg.chunk * 4) : 0;
   cfg.sharedBytes = offset;
   if (cfg.sharedBytes > target.getMaxSharedBytes())
     return agg.emitOpError()
@@ -309,13 +311,17 @@ private:
   void applyMap(Value tile, Value stage, Value validRows);
   /// Per lane, the log-gates of the chunk starting at token `t0`.
   SmallVector<Value> loadGates(Value t0);
-  /// Warp 0 turns the log-gates into their inclusive running sums in G.
-  void scanGates(ArrayRef<Value> gates);
-  /// K~ = K * exp(G_last - G_j), row by row, into the K~ tile.
-  void scaleKeys(Value stage);
-  /// The accumulators of Q S (the state in shared memory) for the warp's
-  /// rows, plus (causal) S = Q K^T in `scores`.
-  SmallVector<Value> queryProducts(Value stage,
+  /// Warp 0 turns the log-gates into their inclusive running sums in G
+  /// buffer `stage`.
+  void scanGates(ArrayRef<Value> gates, Value stage);
+  /// G_t of the chunk in buffer `stage` (t inside the chunk).
+  Value loadG(Value stage, Value t) {
+    return memref::LoadOp::create(b, loc, gSmem,
+                                  ValueRange{add(mul(stage, c(cfg.chunk)), t)});
+  }
+  /// The accumulators of Q S (the state in shared-memory buffer `sStage`)
+  /// for the warp's rows, plus (causal) S = Q K^T in `scores`.
+  SmallVector<Value> queryProducts(Value stage, Value sStage,
                                    SmallVectorImpl<Value> *scores);
   /// Adds the intra-chunk term to `acc` and applies the decays and scale.
   void addIntraChunk(Value stage, SmallVectorImpl<Value> &acc,
@@ -326,8 +332,9 @@ private:
   /// S = decay * S + keys^T V with keys the rows of `keys` from `keyRow0`.
   void updateState(SmallVectorImpl<Value> &state, Value keys, Value keyRow0,
                    Value stage);
-  /// Writes the state (narrowed) to shared memory for the Q S products.
-  void writeSharedState(ArrayRef<Value> state);
+  /// Writes the state (narrowed) to shared-memory buffer `sStage` for the
+  /// Q S products.
+  void writeSharedState(ArrayRef<Value> state, Value sStage);
   /// Reads / writes the state of the CTA's value columns in global memory.
   SmallVector<Value> loadInitialState(Value mem);
   void storeFinalState(ArrayRef<Value> state, Value mem);
@@ -349,11 +356,11 @@ private:
   Value seqLen, valueCol0, group0, dimsHeads;
   Value qMem, kMem, vMem, oMem;
   Value qBase, kBase, vBase, oBase, qStride, kStride, vStride, oStride;
-  Value qSmem, kSmem, vSmem, ktSmem, sSmem, gSmem;
-  /// Views of the same bytes with vector elements: loads and stores of 16
-  /// (8 x 16-bit) and 4 bytes (pairs), lowered with the shared address space
-  /// like every memref access (vector.load would need it in vector-to-llvm).
-  Value kVec8, ktVec8, sVec2;
+  Value qSmem, kSmem, vSmem, sSmem, gSmem;
+  /// S viewed with 2-element vectors: 4-byte stores of pairs, lowered with
+  /// the shared address space like every memref access (vector.store would
+  /// need it in vector-to-llvm).
+  Value sVec2;
   /// Per C element: row and column inside a 16 x 8 tile.
   SmallVector<Value> rowOf, colOf;
 };
@@ -424,7 +431,7 @@ SmallVector<Value> ChunkedEmitter::loadGates(Value t0) {
   return gates;
 }
 
-void ChunkedEmitter::scanGates(ArrayRef<Value> gates) {
+void ChunkedEmitter::scanGates(ArrayRef<Value> gates, Value stage) {
   Value isWarp0 = cmpi(arith::CmpIPredicate::eq, warpId, c(0));
   scf::IfOp::create(b, loc, isWarp0, [&](OpBuilder &, Location) {
     // Lane-local inclusive sums, then an inclusive scan of the lane totals
@@ -447,51 +454,17 @@ void ChunkedEmitter::scanGates(ArrayRef<Value> gates) {
     Value exclusive = subf(prefix, running);
     int64_t perLane = static_cast<int64_t>(gates.size());
     for (int64_t e = 0; e < perLane; ++e)
-      memref::StoreOp::create(b, loc, addf(exclusive, local[e]), gSmem,
-                              ValueRange{add(mul(laneId, c(perLane)), c(e))});
+      memref::StoreOp::create(
+          b, loc, addf(exclusive, local[e]), gSmem,
+          ValueRange{add(mul(stage, c(cfg.chunk)),
+                         add(mul(laneId, c(perLane)), c(e)))});
     scf::YieldOp::create(b, loc);
   });
 }
 
-void ChunkedEmitter::scaleKeys(Value stage) {
-  // 8-element vectors (16 bytes) per thread and step.
-  int64_t width = 8;
-  int64_t perRow = cfg.dk / width;
-  int64_t total = cfg.chunk * perRow;
-  auto vecType = VectorType::get({width}, cfg.elementType);
-  auto f32Vec = VectorType::get({width}, b.getF32Type());
-  Value gLast = memref::LoadOp::create(b, loc, gSmem, ValueRange{c(cfg.chunk - 1)});
-  for (int64_t it = 0; it * cfg.threads < total; ++it) {
-    Value idx = add(threadId, c(it * cfg.threads));
-    auto body = [&] {
-      Value r = arith::DivUIOp::create(b, loc, idx, c(perRow));
-      Value col = mul(arith::RemUIOp::create(b, loc, idx, c(perRow)), c(width));
-      Value g = memref::LoadOp::create(b, loc, gSmem, ValueRange{r});
-      Value factor = exp2(mulf(subf(gLast, g), f(kLog2E)));
-      Value vcol = arith::DivUIOp::create(b, loc, col, c(width));
-      Value x = memref::LoadOp::create(
-          b, loc, kVec8, ValueRange{add(mul(stage, c(cfg.chunk)), r), vcol});
-      Value wide = arith::ExtFOp::create(b, loc, f32Vec, x);
-      Value scaled = arith::MulFOp::create(
-          b, loc, wide, vector::BroadcastOp::create(b, loc, f32Vec, factor));
-      memref::StoreOp::create(b, loc,
-                              arith::TruncFOp::create(b, loc, vecType, scaled),
-                              ktVec8, ValueRange{r, vcol});
-    };
-    if ((it + 1) * cfg.threads > total) {
-      scf::IfOp::create(b, loc, cmpi(arith::CmpIPredicate::ult, idx, c(total)),
-                        [&](OpBuilder &, Location) {
-                          body();
-                          scf::YieldOp::create(b, loc);
-                        });
-    } else {
-      body();
-    }
-  }
-}
-
 SmallVector<Value>
-ChunkedEmitter::queryProducts(Value stage, SmallVectorImpl<Value> *scores) {
+ChunkedEmitter::queryProducts(Value stage, Value sStage,
+                              SmallVectorImpl<Value> *scores) {
   int64_t keyTiles = cfg.chunk / shape.n;
   SmallVector<Value> acc(augTiles, zeroC());
   if (scores)
@@ -512,7 +485,8 @@ ChunkedEmitter::queryProducts(Value stage, SmallVectorImpl<Value> *scores) {
     }
     for (int64_t nd = 0; nd < augTiles; nd += 2) {
       auto [b0, b1] = target.loadBFragmentsFromColumns(
-          b, loc, sSmem, c(kk * shape.k), c(nd * shape.n), laneId);
+          b, loc, sSmem, add(mul(sStage, c(cfg.dk)), c(kk * shape.k)),
+          c(nd * shape.n), laneId);
       acc[nd] = target.mma(b, loc, a, b0, acc[nd]);
       acc[nd + 1] = target.mma(b, loc, a, b1, acc[nd + 1]);
     }
@@ -528,7 +502,7 @@ void ChunkedEmitter::addIntraChunk(Value stage, SmallVectorImpl<Value> &acc,
   for (int64_t h = 0; h < 2; ++h) {
     Value i = add(warpRow0, rowOf[2 * h]);
     if (cfg.decay) {
-      gRow[h] = memref::LoadOp::create(b, loc, gSmem, ValueRange{i});
+      gRow[h] = loadG(stage, i);
       rowFactor[h] = mulf(exp2(mulf(gRow[h], f(kLog2E))), f(cfg.scale));
     } else {
       rowFactor[h] = f(cfg.scale);
@@ -549,7 +523,7 @@ void ChunkedEmitter::addIntraChunk(Value stage, SmallVectorImpl<Value> &acc,
       Value keep = cmpi(arith::CmpIPredicate::sle, j, i);
       Value w = mulf(elem(s, e), f(cfg.scale));
       if (cfg.decay) {
-        Value gj = memref::LoadOp::create(b, loc, gSmem, ValueRange{j});
+        Value gj = loadG(stage, j);
         // exp(G_i - G_j) <= 1 on the visible triangle; 0 above it.
         Value diff = select(keep, subf(gRow[h], gj), f(-INFINITY));
         w = mulf(w, exp2(mulf(diff, f(kLog2E))));
@@ -646,9 +620,9 @@ void ChunkedEmitter::storeOutput(ArrayRef<Value> accIn, Value t0) {
 
 void ChunkedEmitter::updateState(SmallVectorImpl<Value> &state, Value keys,
                                  Value keyRow0, Value stage) {
+  Value gLast;
   if (cfg.decay) {
-    Value gLast =
-        memref::LoadOp::create(b, loc, gSmem, ValueRange{c(cfg.chunk - 1)});
+    gLast = loadG(stage, c(cfg.chunk - 1));
     Value z = exp2(mulf(gLast, f(kLog2E)));
     Value zVec = vector::BroadcastOp::create(b, loc, cType, z);
     for (Value &s : state)
@@ -657,10 +631,19 @@ void ChunkedEmitter::updateState(SmallVectorImpl<Value> &state, Value keys,
   Value vRow0 = mul(stage, c(cfg.chunk));
   for (int64_t kk = 0; kk < cfg.chunk / shape.k; ++kk) {
     SmallVector<Value> a;
-    for (int64_t mt = 0; mt < stateMTiles; ++mt)
-      a.push_back(target.loadAFragmentFromColumns(
+    for (int64_t mt = 0; mt < stateMTiles; ++mt) {
+      Value frag = target.loadAFragmentFromColumns(
           b, loc, keys, add(keyRow0, c(kk * shape.k)),
-          add(stateRow0, c(mt * shape.m)), laneId));
+          add(stateRow0, c(mt * shape.m)), laneId);
+      // K~ = K exp(G_last - G_j): A's columns are the chunk's tokens j.
+      if (cfg.decay)
+        frag = target.scaleAFragmentColumns(
+            b, loc, frag, laneId, [&](Value col) {
+              Value g = loadG(stage, add(c(kk * shape.k), col));
+              return exp2(mulf(subf(gLast, g), f(kLog2E)));
+            });
+      a.push_back(frag);
+    }
     for (int64_t nd = 0; nd < augTiles; nd += 2) {
       auto [b0, b1] = target.loadBFragmentsFromColumns(
           b, loc, vSmem, add(vRow0, c(kk * shape.k)), c(nd * shape.n),
@@ -675,14 +658,15 @@ void ChunkedEmitter::updateState(SmallVectorImpl<Value> &state, Value keys,
   }
 }
 
-void ChunkedEmitter::writeSharedState(ArrayRef<Value> state) {
+void ChunkedEmitter::writeSharedState(ArrayRef<Value> state, Value sStage) {
   auto pairType = VectorType::get({2}, cfg.elementType);
   for (int64_t mt = 0; mt < stateMTiles; ++mt)
     for (int64_t nt = 0; nt < augTiles; ++nt)
       for (int64_t h = 0; h < 2; ++h) {
         Value pair = vector::ExtractOp::create(b, loc, state[stateAt(mt, nt)],
                                                ArrayRef<int64_t>{h});
-        Value row = add(stateRow0, add(c(mt * shape.m), rowOf[2 * h]));
+        Value row = add(mul(sStage, c(cfg.dk)),
+                        add(stateRow0, add(c(mt * shape.m), rowOf[2 * h])));
         Value col = add(c(nt * shape.n), colOf[2 * h]);
         memref::StoreOp::create(
             b, loc, arith::TruncFOp::create(b, loc, pairType, pair), sVec2,
@@ -818,16 +802,11 @@ KernelInfo ChunkedEmitter::emit() {
   qSmem = view(cfg.qOffset, {2 * cfg.chunk, cfg.dk + kRowPad}, et);
   kSmem = view(cfg.kOffset, {2 * cfg.chunk, cfg.dk + kRowPad}, et);
   vSmem = view(cfg.vOffset, {2 * cfg.chunk, cfg.augTile + kRowPad}, et);
-  sSmem = view(cfg.sOffset, {cfg.dk, cfg.augTile + kRowPad}, et);
-  sVec2 = view(cfg.sOffset, {cfg.dk, (cfg.augTile + kRowPad) / 2},
+  sSmem = view(cfg.sOffset, {2 * cfg.dk, cfg.augTile + kRowPad}, et);
+  sVec2 = view(cfg.sOffset, {2 * cfg.dk, (cfg.augTile + kRowPad) / 2},
                VectorType::get({2}, et));
-  if (cfg.decay) {
-    ktSmem = view(cfg.ktOffset, {cfg.chunk, cfg.dk + kRowPad}, et);
-    gSmem = view(cfg.gOffset, {cfg.chunk}, b.getF32Type());
-    auto vec8 = VectorType::get({8}, et);
-    kVec8 = view(cfg.kOffset, {2 * cfg.chunk, (cfg.dk + kRowPad) / 8}, vec8);
-    ktVec8 = view(cfg.ktOffset, {cfg.chunk, (cfg.dk + kRowPad) / 8}, vec8);
-  }
+  if (cfg.decay)
+    gSmem = view(cfg.gOffset, {2 * cfg.chunk}, b.getF32Type());
 
   if (cfg.sum) {
     // The denominator's columns of V: 1 in column valueTile, 0 after it, in
@@ -868,28 +847,27 @@ KernelInfo ChunkedEmitter::emit() {
   };
 
   if (cfg.causal) {
-    writeSharedState(state);
+    // Chunk ch reads S and G from buffer ch % 2 and writes the next ones to
+    // the other buffer, so the barrier at the top of each chunk is the only
+    // one (plus one after phi of a feature map).
+    writeSharedState(state, c(0));
+    if (cfg.decay)
+      scanGates(loadGates(c(0)), c(0));
     group0 = issueChunk(c(0), c(0), /*q=*/true, /*kv=*/true);
-    SmallVector<Value> init(state);
-    size_t numGates = 0;
-    if (cfg.decay) {
-      SmallVector<Value> gates = loadGates(c(0));
-      numGates = gates.size();
-      init.append(gates);
-    }
     size_t numState = state.size();
     auto loop = scf::ForOp::create(
-        b, loc, c(0), numChunks, c(1), init,
+        b, loc, c(0), numChunks, c(1), state,
         [&](OpBuilder &, Location, Value ch, ValueRange iter) {
-          SmallVector<Value> st(iter.take_front(numState));
-          SmallVector<Value> gates(iter.drop_front(numState));
+          SmallVector<Value> st(iter);
           Value stage = stageOf(ch);
+          Value other = sub(c(1), stage);
           Value t0 = mul(ch, c(cfg.chunk));
-          // Chunk ch has landed and every warp is done with chunk ch - 1,
-          // whose buffers receive chunk ch + 1.
+          // Chunk ch has landed (with its S and G) and every warp is done
+          // with chunk ch - 1, whose buffers receive chunk ch + 1.
           target.asyncWait(b, loc, group0, 0);
           target.barrier(b, loc);
-          issueChunk(add(ch, c(1)), sub(c(1), stage), true, true);
+          issueChunk(add(ch, c(1)), other, true, true);
+          // The next chunk's log-gates, in flight during this chunk.
           SmallVector<Value> nextGates;
           if (cfg.decay)
             nextGates = loadGates(add(t0, c(cfg.chunk)));
@@ -897,31 +875,18 @@ KernelInfo ChunkedEmitter::emit() {
             Value valid = validRowsOf(t0);
             applyMap(qSmem, stage, valid);
             applyMap(kSmem, stage, valid);
-          }
-          if (cfg.decay)
-            scanGates(gates);
-          if (mapped || cfg.decay)
-            target.barrier(b, loc);
-          if (cfg.decay) {
-            scaleKeys(stage);
             target.barrier(b, loc);
           }
           SmallVector<Value> scores;
-          SmallVector<Value> acc = queryProducts(stage, &scores);
+          SmallVector<Value> acc = queryProducts(stage, stage, &scores);
           addIntraChunk(stage, acc, scores);
           storeOutput(acc, t0);
+          updateState(st, kSmem, mul(stage, c(cfg.chunk)), stage);
+          writeSharedState(st, other);
           if (cfg.decay)
-            updateState(st, ktSmem, c(0), stage);
-          else
-            updateState(st, kSmem, mul(stage, c(cfg.chunk)), stage);
-          // Every warp has read the old state for its Q S.
-          target.barrier(b, loc);
-          writeSharedState(st);
-          SmallVector<Value> yields(st);
-          yields.append(nextGates);
-          scf::YieldOp::create(b, loc, yields);
+            scanGates(nextGates, other);
+          scf::YieldOp::create(b, loc, st);
         });
-    (void)numGates;
     state.assign(loop.getResults().begin(),
                  loop.getResults().begin() + numState);
     if (finalMem)
@@ -947,7 +912,7 @@ KernelInfo ChunkedEmitter::emit() {
     state.assign(pass1.getResults().begin(), pass1.getResults().end());
     if (finalMem)
       storeFinalState(state, finalMem);
-    writeSharedState(state);
+    writeSharedState(state, c(0));
     // Pass 2: O = scale phi(Q) S.
     group0 = issueChunk(c(0), c(0), /*q=*/true, /*kv=*/false);
     scf::ForOp::create(
@@ -962,7 +927,7 @@ KernelInfo ChunkedEmitter::emit() {
             applyMap(qSmem, stage, validRowsOf(t0));
             target.barrier(b, loc);
           }
-          SmallVector<Value> acc = queryProducts(stage, nullptr);
+          SmallVector<Value> acc = queryProducts(stage, c(0), nullptr);
           Value scaleVec = vector::BroadcastOp::create(b, loc, cType,
                                                        f(cfg.scale));
           for (Value &a : acc)

@@ -177,6 +177,36 @@ Value NVIDIATargetInfo::loadAFragmentFromColumns(OpBuilder &b, Location loc,
   return ldmatrix(b, loc, tile, r, c, /*transpose=*/true);
 }
 
+Value NVIDIATargetInfo::scaleAFragmentColumns(
+    OpBuilder &b, Location loc, Value frag, Value lane,
+    function_ref<Value(Value col)> factorOf) const {
+  // Register r holds (row g or g + 8, columns 2t, 2t + 1), plus 8 for
+  // r >= 2 (t = lane % 4): four distinct columns per lane.
+  auto type = cast<VectorType>(frag.getType());
+  Type f32 = b.getF32Type();
+  Value base = arith::MulIOp::create(
+      b, loc, arith::RemUIOp::create(b, loc, lane, cIdx(b, loc, 4)),
+      cIdx(b, loc, 2));
+  Value factors[2][2];
+  for (int64_t hi = 0; hi < 2; ++hi)
+    for (int64_t i = 0; i < 2; ++i)
+      factors[hi][i] = factorOf(
+          arith::AddIOp::create(b, loc, base, cIdx(b, loc, hi * 8 + i)));
+  for (int64_t r = 0; r < type.getDimSize(0); ++r)
+    for (int64_t i = 0; i < 2; ++i) {
+      Value x = vector::ExtractOp::create(b, loc, frag,
+                                          ArrayRef<int64_t>{r, i});
+      Value wide = arith::ExtFOp::create(b, loc, f32, x);
+      Value scaled =
+          arith::MulFOp::create(b, loc, wide, factors[r >= 2 ? 1 : 0][i]);
+      Value narrow =
+          arith::TruncFOp::create(b, loc, type.getElementType(), scaled);
+      frag = vector::InsertOp::create(b, loc, narrow, frag,
+                                      ArrayRef<int64_t>{r, i});
+    }
+  return frag;
+}
+
 std::pair<Value, Value>
 NVIDIATargetInfo::loadBFragmentsFromRows(OpBuilder &b, Location loc, Value tile,
                                          Value row, Value col,
