@@ -60,19 +60,6 @@ static constexpr double kLn2 = 0.6931471805599453;
 // Plans and legality
 //===----------------------------------------------------------------------===//
 
-bool mlir::attn::isSoftmaxFamily(SpecChain &chain) {
-  switch (chain.normalize.getKind()) {
-  case NormalizeKind::softmax:
-  case NormalizeKind::sigmoid:
-  case NormalizeKind::softplus_l1:
-  case NormalizeKind::relu:
-  case NormalizeKind::relu2:
-    return true;
-  default:
-    return false;
-  }
-}
-
 static int64_t headDim(Value v) {
   return cast<RankedTensorType>(v.getType()).getDimSize(3);
 }

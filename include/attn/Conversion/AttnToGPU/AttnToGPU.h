@@ -4,10 +4,13 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// The entry points of `convert-attn-to-gpu`: choosing a tiling for a spec
-// chain and building its FlashAttention-2 style kernel through a TargetInfo.
-// attn-plan (P's pass) calls `choosePlan` so that there is one source of
-// truth for tile sizes.
+// The entry points of `convert-attn-to-gpu`: choosing tilings for a spec
+// chain and building, through a TargetInfo, either its quadratic kernel
+// (FlashAttention-2 style, KernelBuilder.cpp) or its chunked linear-time
+// kernel (ChunkedKernelBuilder.cpp); selectAlgorithm
+// (attn/Analysis/AlgorithmSelection.h) picks which. attn-plan calls
+// `choosePlan` / `chooseChunkedPlan` so that there is one source of truth
+// for tile sizes.
 //
 //===----------------------------------------------------------------------===//
 
@@ -46,9 +49,6 @@ inline constexpr StringLiteral kKernelInfoAttrName = "attn.kernel_info";
 /// aggregate overrides any of its fields.
 KernelPlan choosePlan(SpecChain &chain, StringRef chip);
 
-/// Whether `chain` belongs to the softmax family (softmax, sigmoid,
-/// softplus_l1, relu, relu2), the family this path compiles.
-bool isSoftmaxFamily(SpecChain &chain);
 
 /// Checks that `chain` can be compiled with `plan` on `target`; emits a
 /// diagnostic naming the limit on the aggregate otherwise.
