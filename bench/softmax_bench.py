@@ -75,7 +75,7 @@ def main():
          spec("%m = attn.mask %s, #attn.and<[#attn.causal, #attn.window<1023, 0>]>"), {}, "swa", None, None),
         ("document4_causal",
          spec("%m = attn.mask %s, #attn.and<[#attn.causal, #attn.document<input = 0>]>(%ids : tensor<?x?xi32>)",
-              extra_args=", %ids: tensor<?x?xi32>"), {"arg3": doc_ids}, "doc", None, None),
+              extra_args=", %ids: tensor<?x?xi32>"), {"ids": doc_ids}, "doc", None, None),
         ("alibi_causal",
          spec("%m = attn.mask %c, #attn.causal",
               modifier="""%c = attn.modify %s (%slopes : tensor<?xf32>) {
@@ -87,7 +87,7 @@ def main():
     %b2 = arith.mulf %m, %df : f32
     %y = arith.addf %x, %b2 : f32
     attn.yield %y : f32
-  }""", extra_args=", %slopes: tensor<?xf32>"), {"arg3": slopes}, "causal", "alibi", None),
+  }""", extra_args=", %slopes: tensor<?xf32>"), {"input0": slopes}, "causal", "alibi", None),
         ("softcap30_causal",
          spec("%m = attn.mask %c, #attn.causal",
               modifier="""%c = attn.modify %s {
@@ -123,7 +123,7 @@ def main():
             dens = density(preds[mask])
         flops = dense_flops(dens)
         r = {"case": name, "density": dens}
-        # ours (side inputs are named by `attn.name` or by position: argN)
+        # ours (side inputs take the reference's names: `attn.name` or the role name; argN still works)
         print(f"[{name}] compiling and timing attn", flush=True)
         o = torch.empty_like(q)
         t0 = time.time()

@@ -1,22 +1,19 @@
-//===- Arguments.cpp - Roles, shapes and random values of spec arguments --===//
+//===- Arguments.cpp - Shapes and random values of spec arguments ---------===//
 //
 // Part of the attn project.
 //
 //===----------------------------------------------------------------------===//
 //
-// An argument's role is decided by its first use in program order, so that
-// names and expected shapes are stable whatever the use-list order. The
-// problem sizes B, Hq, Hkv, Nq, Nk are global to a spec: a hybrid spec
-// (Based: linear + sliding-window softmax) combines outputs element-wise, so
-// its aggregates must agree on them anyway.
+// Each argument's role, name and symbolic shape come from the analysis the
+// compiler shares (attn/Analysis/ArgumentRoles.h); here they meet concrete
+// sizes and values. The problem sizes B, Hq, Hkv, Nq, Nk are global to a spec:
+// a hybrid spec (Based: linear + sliding-window softmax) combines outputs
+// element-wise, so its aggregates must agree on them anyway.
 //
 //===----------------------------------------------------------------------===//
 
-#include "ArgumentRoles.h"
+#include "Arguments.h"
 
-#include "attn/Dialect/Attn/IR/AttnOps.h"
-#include "mlir/Dialect/Tensor/IR/Tensor.h"
-#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
@@ -71,292 +68,37 @@ ElementKind getElementKind(Type type) {
 
 } // namespace attn::reference::detail
 
-std::string ArgumentRole::dimsString() const {
-  std::string text = "[";
-  for (const DimSpec &dim : dims) {
-    if (text.size() > 1)
-      text += ", ";
-    text += dim.label;
-  }
-  return text + "]";
-}
-
-/// The attn.score at the root of the chain `op` belongs to.
-static ScoreOp getRootScore(Operation *op) {
-  if (auto aggregate = dyn_cast<AggregateOp>(op))
-    op = aggregate.getNormalizeOp();
-  while (op) {
-    if (auto score = dyn_cast<ScoreOp>(op))
-      return score;
-    if (!isa<ModifyOp, MaskOp, DecayOp, NormalizeOp>(op))
-      return {};
-    op = op->getOperand(0).getDefiningOp();
-  }
-  return {};
-}
-
-static DimSpec sym(Sym s) {
-  static const char *const labels[] = {
-      "B", "Hq", "Hkv", "Nq", "Nk", "", "B or 1", "Hq or 1", "", "", "?"};
-  return {s, 0, labels[static_cast<int>(s)], std::nullopt};
-}
-
-static DimSpec staticDim(int64_t value, StringRef label) {
-  return {Sym::Static, value, label.str(), std::nullopt};
-}
-
-/// A rank-4 shape in `layout` from its batch, heads, sequence and last axes.
-static std::vector<DimSpec> inLayout(Layout layout, DimSpec batch,
-                                     DimSpec heads, DimSpec seq, DimSpec last) {
-  LayoutAxes ax = getLayoutAxes(layout);
-  std::vector<DimSpec> dims(4);
-  dims[ax.batch] = batch;
-  dims[ax.heads] = heads;
-  dims[ax.seq] = seq;
-  dims[ax.dim] = last;
-  return dims;
-}
-
-/// The symbol a region indexes a tensor axis with, if it is a plain region
-/// argument: b -> B, h -> Hq, i or j -> Nk (aligned positions span [0, Nk)).
-static std::optional<Sym> indexSymbol(Value index, unsigned firstScalar) {
-  auto arg = dyn_cast<BlockArgument>(index);
-  if (!arg)
-    return std::nullopt;
-  int pos =
-      static_cast<int>(arg.getArgNumber()) - static_cast<int>(firstScalar);
-  switch (pos) {
-  case 0:
-    return Sym::B;
-  case 1:
-    return Sym::Hq;
-  case 2:
-  case 3:
-    return Sym::Nk;
-  default:
-    return std::nullopt;
-  }
-}
-
-/// Dims of a modifier / predicate input: its type's, dynamic ones inferred
-/// from the tensor.extract ops reading region argument `regionArg`.
-static std::vector<DimSpec> regionInputDims(RankedTensorType type,
-                                            BlockArgument regionArg,
-                                            unsigned firstScalar) {
-  std::vector<DimSpec> dims;
-  for (int64_t axis = 0; axis < type.getRank(); ++axis) {
-    if (!type.isDynamicDim(axis)) {
-      dims.push_back(staticDim(type.getDimSize(axis),
-                               std::to_string(type.getDimSize(axis))));
-      continue;
-    }
-    DimSpec dim = sym(Sym::Free);
-    bool conflict = false;
-    for (Operation *user : regionArg.getUsers()) {
-      auto extract = dyn_cast<tensor::ExtractOp>(user);
-      if (!extract)
-        continue;
-      std::optional<Sym> s =
-          indexSymbol(extract.getIndices()[axis], firstScalar);
-      if (!s || (dim.inferred && *dim.inferred != *s))
-        conflict = true;
-      else
-        dim.inferred = s;
-    }
-    if (conflict)
-      dim.inferred.reset();
-    dims.push_back(dim);
-  }
-  return dims;
-}
-
-/// The role of operand `operandNumber` of `op`, if `op` is an attn op.
-static std::optional<ArgumentRole>
-roleOfUse(Operation *op, unsigned operandNumber, int &nextInput) {
-  ArgumentRole r;
-  r.user = op;
-  r.type = dyn_cast<RankedTensorType>(op->getOperand(operandNumber).getType());
-  if (!r.type)
-    return std::nullopt;
-  ScoreOp score = getRootScore(op);
-  if (!score)
-    return std::nullopt;
-  Layout layout = score.getLayout();
-  int64_t dk = score.getHeadDim();
-  int64_t f = score.getFeatureDim();
-  auto set = [&](Role role, StringRef name, StringRef description,
-                 std::vector<DimSpec> dims, bool integer = false) {
-    r.role = role;
-    r.name = name.str();
-    r.description = description.str();
-    r.dims = std::move(dims);
-    r.integer = integer;
-    return r;
-  };
-  auto regionInput = [&](Role role, StringRef description, Region &region,
-                         unsigned firstScalar, unsigned numScalars,
-                         unsigned input) {
-    std::vector<DimSpec> dims;
-    if (!region.empty())
-      dims = regionInputDims(
-          r.type, region.front().getArgument(numScalars + input), firstScalar);
-    else
-      dims.assign(r.type.getRank(), sym(Sym::Free));
-    set(role, "input" + std::to_string(nextInput++), description,
-        std::move(dims), r.type.getElementType().isIntOrIndex());
-    r.anyElement = true;
-    return r;
-  };
-
-  if (auto s = dyn_cast<ScoreOp>(op)) {
-    // Operands: query, key, then the optional gate and weights, in order.
-    unsigned gatePos = s.getGate() ? 2 : ~0u;
-    unsigned weightsPos = s.getGate() ? 3 : 2;
-    if (operandNumber == 0)
-      return set(Role::Query, "q", "query",
-                 inLayout(layout, sym(Sym::B), sym(Sym::Hq), sym(Sym::Nq),
-                          staticDim(dk, "Dk")));
-    if (operandNumber == 1)
-      return set(Role::Key, "k", "key",
-                 inLayout(layout, sym(Sym::B), sym(Sym::Hkv), sym(Sym::Nk),
-                          staticDim(dk, "Dk")));
-    if (operandNumber == gatePos)
-      return set(Role::Gate, "gate", "per-channel log-gates",
-                 inLayout(layout, sym(Sym::B), sym(Sym::Hq), sym(Sym::Nk),
-                          staticDim(f, "F")));
-    int64_t fw = r.type.getDimSize(2);
-    if (operandNumber == weightsPos)
-      return set(Role::QueryWeights, "query_weights", "hedgehog query weights",
-                 {sym(Sym::Hq), staticDim(dk, "Dk"), staticDim(fw, "F/2")});
-    return set(Role::KeyWeights, "key_weights", "hedgehog key weights",
-               {sym(Sym::Hkv), staticDim(dk, "Dk"), staticDim(fw, "F/2")});
-  }
-  if (auto modify = dyn_cast<ModifyOp>(op))
-    return regionInput(Role::ModifierInput, "modifier input", modify.getBody(),
-                       /*firstScalar=*/1, /*numScalars=*/5, operandNumber - 1);
-  if (auto mask = dyn_cast<MaskOp>(op)) {
-    int64_t input = operandNumber - 1;
-    std::optional<ArgumentRole> found;
-    walkMask(mask.getMask(), [&](Attribute attr) {
-      if (found)
-        return;
-      if (auto doc = dyn_cast<DocumentAttr>(attr);
-          doc && doc.getInput() == input)
-        found = set(Role::DocumentIds, "ids", "document ids",
-                    {sym(Sym::B), sym(Sym::Nk)}, /*integer=*/true);
-      if (auto bs = dyn_cast<BlockSparseAttr>(attr);
-          bs && bs.getInput() == input)
-        found = set(
-            Role::BlockLayout, "layout", "block-sparse layout",
-            {sym(Sym::BOr1),
-             sym(Sym::HqOr1),
-             {Sym::QBlocks, bs.getQBlock(),
-              "ceil(Nq/" + std::to_string(bs.getQBlock()) + ")", std::nullopt},
-             {Sym::KBlocks, bs.getKBlock(),
-              "ceil(Nk/" + std::to_string(bs.getKBlock()) + ")", std::nullopt}},
-            /*integer=*/true);
-    });
-    if (found)
-      return found;
-    return regionInput(Role::PredicateInput, "predicate input",
-                       mask.getPredicate(), /*firstScalar=*/0,
-                       /*numScalars=*/4, input);
-  }
-  if (auto decay = dyn_cast<DecayOp>(op)) {
-    if (decay.getKind() == DecayKind::exponential)
-      return set(Role::Rates, "rates", "exponential decay rates",
-                 {sym(Sym::Hq)});
-    if (layout == Layout::bhsd)
-      return set(Role::LogGates, "log_gates", "gated decay log-gates",
-                 {sym(Sym::B), sym(Sym::Hq), sym(Sym::Nk)});
-    return set(Role::LogGates, "log_gates", "gated decay log-gates",
-               {sym(Sym::B), sym(Sym::Nk), sym(Sym::Hq)});
-  }
-  if (isa<NormalizeOp>(op))
-    return set(Role::Sinks, "sinks", "sink logits", {sym(Sym::Hq)});
-  if (auto aggregate = dyn_cast<AggregateOp>(op)) {
-    int64_t dv =
-        cast<RankedTensorType>(aggregate.getValues().getType()).getDimSize(3);
-    if (operandNumber == 1)
-      return set(Role::Values, "v", "values",
-                 inLayout(layout, sym(Sym::B), sym(Sym::Hkv), sym(Sym::Nk),
-                          staticDim(dv, "Dv")));
-    return set(
-        Role::InitialState, "initial_state", "initial state",
-        {sym(Sym::B), sym(Sym::Hq), staticDim(f, "F"), staticDim(dv, "Dv")});
-  }
-  return std::nullopt;
-}
-
 namespace attn::reference::detail {
-
-llvm::Expected<std::vector<ArgumentRole>> analyzeArguments(func::FuncOp spec) {
-  if (spec.isExternal())
-    return makeError("spec function '" + spec.getSymName() + "' has no body");
-  unsigned numArgs = spec.getNumArguments();
-  std::vector<std::optional<ArgumentRole>> roles(numArgs);
-  int nextInput = 0;
-  Block &body = spec.getBody().front();
-  for (Operation &op : body) {
-    for (OpOperand &operand : op.getOpOperands()) {
-      auto arg = dyn_cast<BlockArgument>(operand.get());
-      if (!arg || arg.getOwner() != &body || roles[arg.getArgNumber()])
-        continue;
-      roles[arg.getArgNumber()] =
-          roleOfUse(&op, operand.getOperandNumber(), nextInput);
-    }
-  }
-
-  std::vector<ArgumentRole> result;
-  llvm::StringSet<> taken;
-  for (unsigned i = 0; i < numArgs; ++i) {
-    if (!roles[i])
-      return makeError("argument " + llvm::Twine(i) + " of '" +
-                       spec.getSymName() +
-                       "' is not read by any attn op, so its role (and "
-                       "shape) is unknown");
-    ArgumentRole &role = *roles[i];
-    if (auto name = spec.getArgAttrOfType<StringAttr>(i, "attn.name"))
-      role.name = name.getValue().str();
-    std::string unique = role.name;
-    for (int suffix = 1; taken.contains(unique); ++suffix)
-      unique = role.name + "_" + std::to_string(suffix);
-    role.name = unique;
-    taken.insert(unique);
-    result.push_back(std::move(role));
-  }
-  return result;
-}
 
 int64_t expectedExtent(const DimSpec &dim, int64_t staticExtent,
                        const Sizes &sizes) {
   bool isStatic = !ShapedType::isDynamic(staticExtent);
-  switch (dim.sym) {
-  case Sym::B:
+  switch (dim.symbol) {
+  case DimSymbol::B:
     return sizes.b;
-  case Sym::Hq:
+  case DimSymbol::Hq:
     return sizes.hq;
-  case Sym::Hkv:
+  case DimSymbol::Hkv:
     return sizes.hkv;
-  case Sym::Nq:
+  case DimSymbol::Nq:
     return sizes.nq;
-  case Sym::Nk:
+  case DimSymbol::Nk:
     return sizes.nk;
-  case Sym::Static:
+  case DimSymbol::Static:
     return dim.value;
-  case Sym::BOr1:
+  case DimSymbol::BOr1:
     return isStatic ? staticExtent : sizes.b;
-  case Sym::HqOr1:
+  case DimSymbol::HqOr1:
     return isStatic ? staticExtent : sizes.hq;
-  case Sym::QBlocks:
+  case DimSymbol::QBlocks:
     return (sizes.nq + dim.value - 1) / dim.value;
-  case Sym::KBlocks:
+  case DimSymbol::KBlocks:
     return (sizes.nk + dim.value - 1) / dim.value;
-  case Sym::Free:
+  case DimSymbol::Free:
     if (isStatic)
       return staticExtent;
     if (dim.inferred)
-      return expectedExtent(sym(*dim.inferred), staticExtent, sizes);
+      return expectedExtent(DimSpec::get(*dim.inferred), staticExtent, sizes);
     return -1;
   }
   return -1;
@@ -421,7 +163,7 @@ llvm::Error checkSizes(func::FuncOp spec, const Sizes &sizes,
 namespace attn::reference {
 
 llvm::Expected<std::vector<ArgumentInfo>> describeArguments(func::FuncOp spec) {
-  llvm::Expected<std::vector<ArgumentRole>> roles = analyzeArguments(spec);
+  llvm::Expected<std::vector<ArgumentRole>> roles = analyzeArgumentRoles(spec);
   if (!roles)
     return roles.takeError();
   std::vector<ArgumentInfo> infos;
@@ -439,7 +181,7 @@ llvm::Expected<std::vector<ArgumentInfo>> describeArguments(func::FuncOp spec) {
 
 llvm::Expected<std::vector<std::vector<int64_t>>>
 inferArgumentShapes(func::FuncOp spec, const ProblemSize &size) {
-  llvm::Expected<std::vector<ArgumentRole>> roles = analyzeArguments(spec);
+  llvm::Expected<std::vector<ArgumentRole>> roles = analyzeArgumentRoles(spec);
   if (!roles)
     return roles.takeError();
   Sizes sizes{size.batch, size.qHeads, size.kvHeads, size.qLen, size.kvLen};
@@ -486,7 +228,8 @@ namespace attn::reference::detail {
 
 llvm::Expected<Sizes> validateArguments(func::FuncOp spec,
                                         ArrayRef<HostTensor> args) {
-  llvm::Expected<std::vector<ArgumentRole>> rolesOr = analyzeArguments(spec);
+  llvm::Expected<std::vector<ArgumentRole>> rolesOr =
+      analyzeArgumentRoles(spec);
   if (!rolesOr)
     return rolesOr.takeError();
   const std::vector<ArgumentRole> &roles = *rolesOr;
@@ -530,12 +273,12 @@ llvm::Expected<Sizes> validateArguments(func::FuncOp spec,
   // The sizes, from the first query and key arguments.
   Sizes sizes{-1, -1, -1, -1, -1};
   for (auto [role, arg] : llvm::zip_equal(roles, args)) {
-    LayoutAxes ax = getLayoutAxes(getRootScore(role.user).getLayout());
-    if (role.role == Role::Query && sizes.b < 0) {
+    LayoutAxes ax = getLayoutAxes(ScoreOp(role.score).getLayout());
+    if (role.kind == ArgumentKind::Query && sizes.b < 0) {
       sizes.b = arg.shape[ax.batch];
       sizes.hq = arg.shape[ax.heads];
       sizes.nq = arg.shape[ax.seq];
-    } else if (role.role == Role::Key && sizes.hkv < 0) {
+    } else if (role.kind == ArgumentKind::Key && sizes.hkv < 0) {
       sizes.hkv = arg.shape[ax.heads];
       sizes.nk = arg.shape[ax.seq];
     }
@@ -550,8 +293,9 @@ llvm::Expected<Sizes> validateArguments(func::FuncOp spec,
       int64_t staticExtent = role.type.getDimSize(axis);
       int64_t want = expectedExtent(dim, staticExtent, sizes);
       int64_t have = arg.shape[axis];
-      bool broadcast = (dim.sym == Sym::BOr1 || dim.sym == Sym::HqOr1) &&
-                       ShapedType::isDynamic(staticExtent) && have == 1;
+      bool broadcast =
+          (dim.symbol == DimSymbol::BOr1 || dim.symbol == DimSymbol::HqOr1) &&
+          ShapedType::isDynamic(staticExtent) && have == 1;
       if (want >= 0 && have != want && !broadcast)
         ok = false;
       if (!ShapedType::isDynamic(staticExtent) && have != staticExtent)
@@ -565,7 +309,7 @@ llvm::Expected<Sizes> validateArguments(func::FuncOp spec,
           "argument '" + role.name + "' (" + role.description + ") has shape " +
           arg.shapeString() + " but the spec expects " + shapeString(expected) +
           " (" + role.dimsString() + ")";
-      if (role.role == Role::Query)
+      if (role.kind == ArgumentKind::Query)
         message += " as its type " + [&] {
           std::string t;
           llvm::raw_string_ostream os(t);
@@ -596,7 +340,7 @@ makeRandomInputs(func::FuncOp spec, const ProblemSize &size, uint64_t seed) {
       inferArgumentShapes(spec, size);
   if (!shapes)
     return shapes.takeError();
-  llvm::Expected<std::vector<ArgumentRole>> roles = analyzeArguments(spec);
+  llvm::Expected<std::vector<ArgumentRole>> roles = analyzeArgumentRoles(spec);
   if (!roles)
     return roles.takeError();
 
@@ -617,35 +361,35 @@ makeRandomInputs(func::FuncOp spec, const ProblemSize &size, uint64_t seed) {
   for (auto [role, shape] : llvm::zip_equal(*roles, *shapes)) {
     ElementKind kind = getElementKind(role.type.getElementType());
     HostTensor t(kind, shape);
-    switch (role.role) {
-    case Role::Query:
-    case Role::Key:
-    case Role::Values:
-    case Role::Sinks:
-    case Role::InitialState:
+    switch (role.kind) {
+    case ArgumentKind::Query:
+    case ArgumentKind::Key:
+    case ArgumentKind::Values:
+    case ArgumentKind::Sinks:
+    case ArgumentKind::InitialState:
       for (double &x : t.data)
         x = normal(0.0, 1.0);
       break;
-    case Role::QueryWeights:
-    case Role::KeyWeights: {
+    case ArgumentKind::QueryWeights:
+    case ArgumentKind::KeyWeights: {
       double dk = static_cast<double>(shape[1]);
       for (double &x : t.data)
         x = normal(0.0, 1.0 / std::sqrt(dk));
       break;
     }
-    case Role::Gate:
-    case Role::LogGates:
+    case ArgumentKind::Gate:
+    case ArgumentKind::LogGates:
       for (double &x : t.data)
         x = logGate();
       break;
-    case Role::Rates:
+    case ArgumentKind::Rates:
       for (double &x : t.data) {
         do
           x = uniform(0.8, 1.0);
         while (x <= 0.8);
       }
       break;
-    case Role::DocumentIds: {
+    case ArgumentKind::DocumentIds: {
       // Sorted ids in [0, 4) per batch row: a few contiguous documents.
       std::uniform_int_distribution<int> id(0, 3);
       for (double &x : t.data)
@@ -655,7 +399,7 @@ makeRandomInputs(func::FuncOp spec, const ProblemSize &size, uint64_t seed) {
                   t.data.begin() + (b + 1) * shape[1]);
       break;
     }
-    case Role::BlockLayout: {
+    case ArgumentKind::BlockLayout: {
       std::bernoulli_distribution coin(0.5);
       for (double &x : t.data)
         x = coin(rng) ? 1.0 : 0.0;
@@ -673,8 +417,8 @@ makeRandomInputs(func::FuncOp spec, const ProblemSize &size, uint64_t seed) {
       }
       break;
     }
-    case Role::ModifierInput:
-    case Role::PredicateInput:
+    case ArgumentKind::ModifierInput:
+    case ArgumentKind::PredicateInput:
       if (role.integer) {
         std::uniform_int_distribution<int> value(
             0, kind == ElementKind::I1 ? 1 : 3);

@@ -11,7 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "ArgumentRoles.h"
+#include "Arguments.h"
 #include "RegionEvaluator.h"
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"

@@ -180,11 +180,63 @@ static void appendMemRef(std::vector<uint64_t> &values,
   values.push_back(1); // stride
 }
 
-Expected<PackedLaunch> attn::runtime::packLaunch(const KernelInfo &info,
-                                                 const AttentionProblem &problem) {
+/// "argN", the name kernels gave the side input from the spec's argument N
+/// before they took the reference's names; "" if it comes from none.
+static std::string getLegacyName(const mlir::attn::KernelSideInput &input) {
+  return input.argNumber >= 0 ? "arg" + std::to_string(input.argNumber) : "";
+}
+
+/// `problem` with each side input given by its legacy name ("arg3") renamed
+/// to the kernel's ("log_gates"), so that older callers keep working. Fails
+/// on a name that is neither, listing both names of each input.
+static Expected<AttentionProblem>
+resolveSideInputNames(const KernelInfo &info, const AttentionProblem &problem) {
+  AttentionProblem resolved = problem;
+  for (SideInput &given : resolved.sideInputs) {
+    auto isNamed = [&](const mlir::attn::KernelSideInput &input) {
+      return input.name == given.name;
+    };
+    if (llvm::any_of(info.sideInputs, isNamed))
+      continue;
+    auto isLegacy = [&](const mlir::attn::KernelSideInput &input) {
+      return getLegacyName(input) == given.name;
+    };
+    auto legacy = llvm::find_if(info.sideInputs, isLegacy);
+    if (legacy != info.sideInputs.end()) {
+      if (llvm::any_of(problem.sideInputs, [&](const SideInput &other) {
+            return other.name == legacy->name;
+          }))
+        return makeError(
+            llvm::formatv("side input '{0}': given twice, as '{0}' and '{1}'",
+                          legacy->name, given.name));
+      given.name = legacy->name;
+      continue;
+    }
+    llvm::SmallVector<std::string> names;
+    for (const mlir::attn::KernelSideInput &input : info.sideInputs) {
+      std::string legacyName = getLegacyName(input);
+      names.push_back(legacyName.empty() || legacyName == input.name
+                          ? input.name
+                          : input.name + " (or " + legacyName + ")");
+    }
+    return makeError(llvm::formatv(
+        "side input '{0}': {1} takes no such input (it takes: {2})", given.name,
+        info.kernelName,
+        names.empty() ? std::string("none") : llvm::join(names, ", ")));
+  }
+  return resolved;
+}
+
+Expected<PackedLaunch>
+attn::runtime::packLaunch(const KernelInfo &info,
+                          const AttentionProblem &given) {
   Expected<KernelSignature> signature = getKernelSignature(info);
   if (!signature)
     return signature.takeError();
+  Expected<AttentionProblem> resolved = resolveSideInputNames(info, given);
+  if (!resolved)
+    return resolved.takeError();
+  const AttentionProblem &problem = *resolved;
   Expected<ProblemDims> dims = validateProblem(*signature, problem);
   if (!dims)
     return dims.takeError();
@@ -220,9 +272,14 @@ Expected<PackedLaunch> attn::runtime::packLaunch(const KernelInfo &info,
     for (const SideInput &given : problem.sideInputs)
       if (given.name == input.name)
         found = &given;
-    if (!found)
-      return makeError(llvm::formatv("{0}: missing side input '{1}'",
-                                     info.kernelName, input.name));
+    if (!found) {
+      std::string legacyName = getLegacyName(input);
+      return makeError(llvm::formatv(
+          "{0}: missing side input '{1}'{2}", info.kernelName, input.name,
+          legacyName.empty() || legacyName == input.name
+              ? std::string()
+              : " (or '" + legacyName + "')"));
+    }
     for (auto [axis, extent] : llvm::enumerate(input.shape)) {
       std::optional<int64_t> expected = evaluateExtent(extent, *dims);
       if (!expected)

@@ -82,6 +82,32 @@ TEST(LaunchTest, PacksABIv2) {
   EXPECT_EQ(packed->getParamPointers().size(), packed->values.size());
 }
 
+TEST(LaunchTest, LegacyArgumentNamesMatch) {
+  // Kernels used to name side inputs "argN"; callers passing that name for
+  // the spec's argument N still get the input.
+  AttentionProblem problem = makeProblem();
+  problem.sideInputs[0].name = "arg3";
+  auto packed = packLaunch(makeInfo(), problem);
+  ASSERT_TRUE(bool(packed)) << llvm::toString(packed.takeError());
+  EXPECT_EQ(packed->values[25], 0x600000u); // the side input
+
+  // Both names at once is one input given twice.
+  problem.sideInputs.push_back(makeProblem().sideInputs[0]);
+  auto twice = packLaunch(makeInfo(), problem);
+  ASSERT_FALSE(bool(twice));
+  EXPECT_THAT(llvm::toString(twice.takeError()),
+              HasSubstr("'slopes': given twice, as 'slopes' and 'arg3'"));
+
+  // An unknown name: the message lists both names of each input.
+  problem = makeProblem();
+  problem.sideInputs[0].name = "arg4";
+  auto unknown = packLaunch(makeInfo(), problem);
+  ASSERT_FALSE(bool(unknown));
+  EXPECT_THAT(llvm::toString(unknown.takeError()),
+              HasSubstr("side input 'arg4': attn_fwd takes no such input (it "
+                        "takes: slopes (or arg3))"));
+}
+
 TEST(LaunchTest, RejectsMismatches) {
   KernelInfo info = makeInfo();
   auto expectError = [&](AttentionProblem problem, const char *what) {

@@ -7,8 +7,9 @@
 // Evaluates any valid spec naively in fp64, straight from docs/semantics.md:
 // every (b, h, i, j) weight is formed explicitly. Every GPU kernel is checked
 // against it. It also knows which role each function argument plays (q, k,
-// v, gates, ids, ...) so it can infer argument shapes from a problem size
-// and synthesise random inputs of the right kind.
+// v, gates, ids, ...; attn/Analysis/ArgumentRoles.h, the analysis the
+// compiler names kernel side inputs with) so it can infer argument shapes
+// from a problem size and synthesise random inputs of the right kind.
 //
 //===----------------------------------------------------------------------===//
 
@@ -38,7 +39,8 @@ struct ProblemSize {
 /// One function argument of a spec: its name, role and type.
 struct ArgumentInfo {
   /// `attn.name` argument attribute if present, else the role name of its
-  /// first use ("q", "k", "v", "initial_state", ...), else "argN".
+  /// first use ("q", "k", "v", "log_gates", "ids", ...), suffixed when taken
+  /// ("v_1"). Generated kernels name their side inputs the same way.
   std::string name;
   /// What the argument is, e.g. "query", "key", "values", "gated decay
   /// log-gates", "document ids", "block-sparse layout", "modifier input".

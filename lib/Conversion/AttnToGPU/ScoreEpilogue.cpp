@@ -13,6 +13,7 @@
 
 #include "ScoreEpilogue.h"
 
+#include "attn/Analysis/ArgumentRoles.h"
 #include "attn/Target/TargetInfo.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -21,7 +22,6 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/IRMapping.h"
-#include "mlir/Interfaces/FunctionInterfaces.h"
 
 #include <cmath>
 
@@ -195,6 +195,18 @@ static std::string dtypeName(Type t) {
 }
 
 std::vector<KernelSideInput> ScoreEpilogue::describeSideInputs() const {
+  // Callers pass side inputs by the names the reference gives the spec's
+  // arguments ("log_gates", "ids", attn.name, suffixed when taken): one
+  // analysis names both. "argN" only where it cannot tell.
+  std::optional<std::vector<ArgumentRole>> roles;
+  if (auto spec = chain.aggregate->getParentOfType<func::FuncOp>()) {
+    llvm::Expected<std::vector<ArgumentRole>> analyzed =
+        analyzeArgumentRoles(spec);
+    if (analyzed)
+      roles = std::move(*analyzed);
+    else
+      llvm::consumeError(analyzed.takeError());
+  }
   std::vector<KernelSideInput> out;
   for (const SideInput &side : sideInputs) {
     KernelSideInput k;
@@ -202,14 +214,15 @@ std::vector<KernelSideInput> ScoreEpilogue::describeSideInputs() const {
         cast<RankedTensorType>(side.specValue.getType()).getElementType();
     k.dtype = dtypeName(elementType);
     k.shape.assign(side.dims.begin(), side.dims.end());
-    if (auto arg = dyn_cast<BlockArgument>(side.specValue)) {
+    // The spec's argument, also through the block arguments of attn.kernel.
+    if (std::optional<unsigned> argNumber =
+            getSpecArgumentNumber(side.specValue)) {
+      k.argNumber = *argNumber;
+      k.name = roles ? (*roles)[*argNumber].name
+                     : "arg" + std::to_string(*argNumber);
+    } else if (auto arg = dyn_cast<BlockArgument>(side.specValue)) {
       k.argNumber = arg.getArgNumber();
-      auto func = dyn_cast<FunctionOpInterface>(arg.getOwner()->getParentOp());
-      StringAttr name;
-      if (func)
-        name = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
-                                                 "attn.name");
-      k.name = name ? name.str() : "arg" + std::to_string(arg.getArgNumber());
+      k.name = "arg" + std::to_string(arg.getArgNumber());
     } else {
       k.name = "side" + std::to_string(out.size());
     }

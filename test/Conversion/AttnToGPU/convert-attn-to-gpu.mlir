@@ -103,6 +103,7 @@ func.func @sinks_bf16(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16>,
 
 // CHECK-LABEL: func.func @alibi
 // CHECK:       gpu.module @attn_kernels
+// CHECK-SAME:    \22side_inputs\22:[{\22arg\22:3,\22dtype\22:\22f32\22,\22name\22:\22input0\22,\22shape\22:[\22Hq\22]}]
 // CHECK:         gpu.func @attn_fwd(%{{.*}}: memref<?xbf16>, %{{.*}}: memref<?xbf16>, %{{.*}}: memref<?xbf16>, %{{.*}}: memref<?xbf16>, %[[SLOPES:[a-z0-9]+]]: memref<?xf32>,
 // CHECK:           memref.load %[[SLOPES]][%{{.*}}] : memref<?xf32>
 // CHECK:           math.absi
@@ -133,6 +134,8 @@ func.func @alibi(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16>,
 // classification, and the skipped key tiles trimmed off both ends of the loop.
 
 // CHECK-LABEL: func.func @document
+// CHECK:       gpu.module @attn_kernels
+// CHECK-SAME:    \22side_inputs\22:[{\22arg\22:3,\22dtype\22:\22i32\22,\22name\22:\22ids\22,\22shape\22:[\22B\22,\22Nk\22]}]
 // CHECK:       gpu.func @attn_fwd
 // CHECK:         memref.load %{{.*}}[%{{.*}}] : memref<?xi32>
 // CHECK:         arith.minsi
