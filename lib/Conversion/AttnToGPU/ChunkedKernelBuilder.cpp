@@ -78,6 +78,14 @@ ChunkedPlan mlir::attn::chooseChunkedPlan(SpecChain &chain, StringRef chip) {
   if (chain.aggregate.getNorm())
     plan.valueTile = dv;
   plan.valueTile = std::min(plan.valueTile, dv);
+  // Dk = 128 with 64 value columns: chunks of 128 tokens over 8 warps
+  // halve the sequential chunk steps and double the warps hiding each
+  // other's latency (the grid has only B * Hq * Dv / 64 CTAs); each warp
+  // keeps 16 state rows. It fits in shared memory only up to 64 columns.
+  if (dk == 128 && plan.valueTile <= 64) {
+    plan.chunk = 128;
+    plan.warps = 8;
+  }
   if (auto dict =
           chain.aggregate->getAttrOfType<DictionaryAttr>(kPlanAttrName)) {
     if (auto v = dict.getAs<IntegerAttr>("block_m"))
