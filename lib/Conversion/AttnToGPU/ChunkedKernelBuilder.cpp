@@ -78,14 +78,9 @@ ChunkedPlan mlir::attn::chooseChunkedPlan(SpecChain &chain, StringRef chip) {
   if (chain.aggregate.getNorm())
     plan.valueTile = dv;
   plan.valueTile = std::min(plan.valueTile, dv);
-  // Dk = 128 with 64 value columns: chunks of 128 tokens over 8 warps
-  // halve the sequential chunk steps and double the warps hiding each
-  // other's latency (the grid has only B * Hq * Dv / 64 CTAs); each warp
-  // keeps 16 state rows. It fits in shared memory only up to 64 columns.
-  if (dk == 128 && plan.valueTile <= 64) {
-    plan.chunk = 128;
-    plan.warps = 8;
-  }
+  // Chunks of 64 tokens over 4 warps. Measured on the H200 at B4 H16
+  // T16384 D128 (docs/perf.md): 128-token chunks over 8 warps run 15-18%
+  // slower, 32 value columns (twice the CTAs) 4-19% slower.
   if (auto dict =
           chain.aggregate->getAttrOfType<DictionaryAttr>(kPlanAttrName)) {
     if (auto v = dict.getAs<IntegerAttr>("block_m"))

@@ -42,7 +42,9 @@ namespace mlir::attn {
 /// One extra tensor the kernel reads (rates, slopes, sink logits, document
 /// ids, block layouts, region inputs), passed flat and dense row-major.
 struct KernelSideInput {
-  /// The spec's name for it (`attn.name` or `argN`), or a role name.
+  /// Its name: the spec argument's name from the argument-role analysis
+  /// (`attn.name`, else the role name, as the reference uses); launchers
+  /// also accept `argN`.
   std::string name;
   /// Element type: "f32", "f16", "bf16", "f64", "i1", "i8", "i32", "i64".
   std::string dtype;
