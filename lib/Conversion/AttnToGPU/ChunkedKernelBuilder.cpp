@@ -35,6 +35,7 @@
 
 #include "attn/Conversion/AttnToGPU/AttnToGPU.h"
 
+#include "EmitterBase.h"
 #include "FeatureMap.h"
 #include "ScoreEpilogue.h"
 #include "attn/Target/TargetInfo.h"
@@ -49,17 +50,9 @@
 using namespace mlir;
 using namespace mlir::attn;
 
-/// Rows of shared-memory tiles are padded by 16 bytes so that the eight row
-/// addresses of an ldmatrix hit distinct banks.
-static constexpr int64_t kRowPad = 8;
-static constexpr double kLog2E = 1.4426950408889634;
 /// Value columns appended for the `sum` denominator: one column of ones,
 /// padded to the width of two matrix-op n tiles.
 static constexpr int64_t kSumColumns = 16;
-
-static int64_t headDimOf(Value v) {
-  return cast<RankedTensorType>(v.getType()).getDimSize(3);
-}
 
 static bool hasCausalMask(SpecChain &chain) {
   return llvm::any_of(chain.scoreOps,
@@ -70,7 +63,7 @@ ChunkedPlan mlir::attn::chooseChunkedPlan(SpecChain &chain, StringRef chip) {
   (void)chip;
   ChunkedPlan plan;
   int64_t dk = chain.score.getHeadDim();
-  int64_t dv = headDimOf(chain.aggregate.getValues());
+  int64_t dv = getHeadDim(chain.aggregate.getValues());
   // The state takes Dk * valueTile / (32 warps) registers per lane: 64 at
   // Dk = 128 with 64-column tiles; halve the tile for Dk = 256.
   plan.valueTile = dk > 128 ? 32 : 64;
@@ -164,7 +157,7 @@ static FailureOr<ChunkedConfig> configure(SpecChain &chain,
            << " are not supported by the chunked kernel: it needs bf16 or "
               "f16 inputs for the matrix ops";
   cfg.dk = chain.score.getHeadDim();
-  cfg.dv = headDimOf(agg.getValues());
+  cfg.dv = getHeadDim(agg.getValues());
   for (auto [name, d] : {std::pair<StringRef, int64_t>{"query/key", cfg.dk},
                          {"value", cfg.dv}})
     if (d % 16 != 0 || d > 256)
@@ -243,70 +236,19 @@ static FailureOr<ChunkedConfig> configure(SpecChain &chain,
 namespace {
 
 /// Emits one chunked kernel.
-class ChunkedEmitter {
+class ChunkedEmitter : public EmitterBase {
 public:
   ChunkedEmitter(OpBuilder &b, Location loc, SpecChain &chain,
                  const ChunkedConfig &cfg, const TargetInfo &target,
                  ScoreEpilogue &epi)
-      : b(b), loc(loc), chain(chain), cfg(cfg), target(target), epi(epi) {}
+      : EmitterBase(b, loc, target), chain(chain), cfg(cfg), epi(epi) {}
 
   KernelInfo emit();
 
 private:
-  Value c(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
-  Value f(double v) {
-    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
-  }
-  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
-  Value sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
-  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
-  Value addf(Value x, Value y) { return arith::AddFOp::create(b, loc, x, y); }
-  Value subf(Value x, Value y) { return arith::SubFOp::create(b, loc, x, y); }
-  Value mulf(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
-  Value cmpi(arith::CmpIPredicate p, Value x, Value y) {
-    return arith::CmpIOp::create(b, loc, p, x, y);
-  }
-  Value select(Value cond, Value x, Value y) {
-    return arith::SelectOp::create(b, loc, cond, x, y);
-  }
-  Value elem(Value frag, int64_t e) {
-    return vector::ExtractOp::create(b, loc, frag, target.getCPosition(e));
-  }
-  Value zeroC() {
-    return arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(cType, b.getF32FloatAttr(0.0)));
-  }
-  /// An accumulator fragment from its elements.
-  Value fromElems(ArrayRef<Value> elems) {
-    auto rowType = VectorType::get({cType.getDimSize(1)}, b.getF32Type());
-    Value v = ub::PoisonOp::create(b, loc, cType);
-    for (int64_t r = 0; r < cType.getDimSize(0); ++r) {
-      Value row = vector::FromElementsOp::create(
-          b, loc, rowType,
-          elems.slice(r * rowType.getDimSize(0), rowType.getDimSize(0)));
-      v = vector::InsertOp::create(b, loc, row, v, ArrayRef<int64_t>{r});
-    }
-    return v;
-  }
-  /// A fragment whose element e is `perHalf[row half of e]`.
-  Value rowBroadcast(ArrayRef<Value> perHalf) {
-    SmallVector<Value> elems;
-    for (int64_t e = 0; e < target.getCFragmentSize(); ++e)
-      elems.push_back(perHalf[target.getCPosition(e)[0]]);
-    return fromElems(elems);
-  }
-  Value quadSum(Value v) {
-    for (int64_t mask : {1, 2})
-      v = addf(v, target.shuffleXor(b, loc, v, mask));
-    return v;
-  }
+  Value quadSum(Value v) { return quadReduce(v, /*isMax=*/false); }
   Value exp2(Value x) { return target.exp2(b, loc, x); }
 
-  /// Async copies of `rows` x `dim` elements from global row `row0` (rows
-  /// >= Nk are zero-filled) into `dst` at row `dstRow0`.
-  void copyTile(SmallVectorImpl<Value> &tokens, Value src, Value base,
-                Value rowStride, Value row0, Value dst, Value dstRow0,
-                int64_t dim);
   /// Issues and commits the copies of chunk `chunkIdx` into `stage` (nothing
   /// is read when the chunk is past the end); returns the group token.
   Value issueChunk(Value chunkIdx, Value stage, bool q, bool kv);
@@ -345,17 +287,13 @@ private:
   /// Index of the state fragment of m tile `mt`, n tile `nt`.
   int64_t stateAt(int64_t mt, int64_t nt) const { return mt * augTiles + nt; }
 
-  OpBuilder &b;
-  Location loc;
   SpecChain &chain;
   const ChunkedConfig &cfg;
-  const TargetInfo &target;
   ScoreEpilogue &epi;
 
-  VectorType cType;
   MatrixOpShape shape;
   int64_t augTiles = 0, valueTiles = 0, stateMTiles = 0;
-  Value batchIdx, headIdx, threadId, laneId, warpId, warpRow0, stateRow0;
+  Value batchIdx, headIdx, laneId, warpId, warpRow0, stateRow0;
   Value seqLen, valueCol0, group0, dimsHeads;
   Value qMem, kMem, vMem, oMem;
   Value qBase, kBase, vBase, oBase, qStride, kStride, vStride, oStride;
@@ -370,41 +308,19 @@ private:
 
 } // namespace
 
-void ChunkedEmitter::copyTile(SmallVectorImpl<Value> &tokens, Value src,
-                              Value base, Value rowStride, Value row0,
-                              Value dst, Value dstRow0, int64_t dim) {
-  int64_t perCopy = target.getAsyncCopyBytes() /
-                    (cfg.elementType.getIntOrFloatBitWidth() / 8);
-  int64_t chunksPerRow = dim / perCopy;
-  int64_t copies = cfg.chunk * chunksPerRow;
-  for (int64_t it = 0; it * cfg.threads < copies; ++it) {
-    Value idx = add(threadId, c(it * cfg.threads));
-    Value r = arith::DivUIOp::create(b, loc, idx, c(chunksPerRow));
-    Value col = mul(arith::RemUIOp::create(b, loc, idx, c(chunksPerRow)),
-                    c(perCopy));
-    Value row = add(row0, r);
-    Value valid = cmpi(arith::CmpIPredicate::slt, row, seqLen);
-    if ((it + 1) * cfg.threads > copies)
-      valid = arith::AndIOp::create(
-          b, loc, valid, cmpi(arith::CmpIPredicate::ult, idx, c(copies)));
-    Value srcIndex = add(add(base, mul(row, rowStride)), col);
-    tokens.push_back(target.asyncCopy(b, loc, dst,
-                                      ValueRange{add(dstRow0, r), col}, src,
-                                      srcIndex, perCopy, valid));
-  }
-}
-
 Value ChunkedEmitter::issueChunk(Value chunkIdx, Value stage, bool q,
                                  bool kv) {
   Value row0 = mul(chunkIdx, c(cfg.chunk));
   Value dstRow0 = mul(stage, c(cfg.chunk));
   SmallVector<Value> tokens;
   if (q)
-    copyTile(tokens, qMem, qBase, qStride, row0, qSmem, dstRow0, cfg.dk);
+    copyTile(tokens, qMem, qBase, qStride, row0, seqLen, Value(), qSmem,
+             dstRow0, cfg.chunk, cfg.dk);
   if (kv) {
-    copyTile(tokens, kMem, kBase, kStride, row0, kSmem, dstRow0, cfg.dk);
-    copyTile(tokens, vMem, vBase, vStride, row0, vSmem, dstRow0,
-             cfg.valueTile);
+    copyTile(tokens, kMem, kBase, kStride, row0, seqLen, Value(), kSmem,
+             dstRow0, cfg.chunk, cfg.dk);
+    copyTile(tokens, vMem, vBase, vStride, row0, seqLen, Value(), vSmem,
+             dstRow0, cfg.chunk, cfg.valueTile);
   }
   return target.asyncCommit(b, loc, tokens);
 }
@@ -469,9 +385,9 @@ SmallVector<Value>
 ChunkedEmitter::queryProducts(Value stage, Value sStage,
                               SmallVectorImpl<Value> *scores) {
   int64_t keyTiles = cfg.chunk / shape.n;
-  SmallVector<Value> acc(augTiles, zeroC());
+  SmallVector<Value> acc(augTiles, zeroFragment());
   if (scores)
-    scores->assign(keyTiles, zeroC());
+    scores->assign(keyTiles, zeroFragment());
   Value qRow = add(mul(stage, c(cfg.chunk)), warpRow0);
   Value kRow0 = mul(stage, c(cfg.chunk));
   for (int64_t kk = 0; kk < cfg.dk / shape.k; ++kk) {
@@ -573,34 +489,8 @@ void ChunkedEmitter::storeOutput(ArrayRef<Value> accIn, Value t0) {
     for (Value &v : o)
       v = mulf(v, factorVec);
   }
-  if (cfg.norm) {
-    auto rowSum = [&](int64_t h, bool square) {
-      Value sum = f(0.0);
-      for (Value v : o)
-        for (int64_t e = 0; e < n; ++e)
-          if (target.getCPosition(e)[0] == h) {
-            Value x = elem(v, e);
-            sum = addf(sum, square ? mulf(x, x) : x);
-          }
-      return quadSum(sum);
-    };
-    Value invDv = f(1.0 / static_cast<double>(cfg.dv));
-    if (*cfg.norm == OutputNorm::layer) {
-      SmallVector<Value> mean(2);
-      for (int64_t h = 0; h < 2; ++h)
-        mean[h] = mulf(rowSum(h, false), invDv);
-      Value meanVec = rowBroadcast(mean);
-      for (Value &v : o)
-        v = subf(v, meanVec);
-    }
-    SmallVector<Value> rstd(2);
-    for (int64_t h = 0; h < 2; ++h)
-      rstd[h] = math::RsqrtOp::create(
-          b, loc, addf(mulf(rowSum(h, true), invDv), f(cfg.normEps)));
-    Value rstdVec = rowBroadcast(rstd);
-    for (Value &v : o)
-      v = mulf(v, rstdVec);
-  }
+  if (cfg.norm)
+    applyOutputNorm(o, *cfg.norm, cfg.normEps, cfg.dv);
   for (int64_t h = 0; h < 2; ++h) {
     int64_t e0 = 2 * h;
     Value row = add(t0, add(warpRow0, rowOf[e0]));
@@ -678,7 +568,7 @@ void ChunkedEmitter::writeSharedState(ArrayRef<Value> state, Value sStage) {
 }
 
 SmallVector<Value> ChunkedEmitter::loadInitialState(Value mem) {
-  SmallVector<Value> state(stateMTiles * augTiles, zeroC());
+  SmallVector<Value> state(stateMTiles * augTiles, zeroFragment());
   if (!mem)
     return state;
   auto pairType = VectorType::get({2}, b.getF32Type());
@@ -715,8 +605,9 @@ void ChunkedEmitter::storeFinalState(ArrayRef<Value> state, Value mem) {
 
 KernelInfo ChunkedEmitter::emit() {
   MLIRContext *ctx = b.getContext();
-  AggregateOp agg = chain.aggregate;
   cType = target.getCFragmentType(ctx);
+  elementType = cfg.elementType;
+  threads = cfg.threads;
   shape = target.getMatrixOpShape();
   augTiles = cfg.augTile / shape.n;
   valueTiles = cfg.valueTile / shape.n;
@@ -941,24 +832,9 @@ KernelInfo ChunkedEmitter::emit() {
   }
   gpu::ReturnOp::create(b, loc);
 
-  auto qType = cast<RankedTensorType>(chain.score.getQuery().getType());
-  auto kType = cast<RankedTensorType>(chain.score.getKey().getType());
-  LayoutAxes axes = getLayoutAxes(chain.score.getLayout());
-  auto staticDim = [](RankedTensorType t, unsigned axis) -> int64_t {
-    return t.isDynamicDim(axis) ? -1 : t.getDimSize(axis);
-  };
   KernelInfo info;
+  describeKernel(info, chain, target, epi.describeSideInputs());
   info.algorithm = "chunked";
-  info.arch = target.getChip().str();
-  info.dtype = cfg.elementType.isBF16() ? "bf16" : "f16";
-  info.layout = chain.score.getLayout() == Layout::bshd ? "bshd" : "bhsd";
-  info.normalize = stringifyNormalizeKind(chain.normalize.getKind()).str();
-  info.headDimQK = cfg.dk;
-  info.headDimV = cfg.dv;
-  info.staticHq = staticDim(qType, axes.heads);
-  info.staticHkv = staticDim(kType, axes.heads);
-  info.staticNq = staticDim(qType, axes.seq);
-  info.staticNk = staticDim(kType, axes.seq);
   info.blockM = cfg.chunk;
   info.blockN = cfg.valueTile;
   info.warps = cfg.warps;
@@ -967,8 +843,6 @@ KernelInfo ChunkedEmitter::emit() {
   info.hasInitialState = cfg.hasInitialState;
   info.hasFinalState = cfg.hasFinalState;
   info.featureDim = cfg.hasInitialState || cfg.hasFinalState ? cfg.dk : 0;
-  info.sideInputs = epi.describeSideInputs();
-  (void)agg;
   return info;
 }
 

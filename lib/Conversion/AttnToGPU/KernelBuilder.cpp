@@ -35,6 +35,7 @@
 #include "attn/Conversion/AttnToGPU/AttnToGPU.h"
 
 #include "FeatureMap.h"
+#include "EmitterBase.h"
 #include "ScoreEpilogue.h"
 #include "attn/Target/TargetInfo.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -50,24 +51,15 @@
 using namespace mlir;
 using namespace mlir::attn;
 
-/// Rows of shared-memory tiles are padded by this many elements (16 bytes)
-/// so that the eight row addresses of an ldmatrix hit distinct banks.
-static constexpr int64_t kRowPad = 8;
-static constexpr double kLog2E = 1.4426950408889634;
-static constexpr double kLn2 = 0.6931471805599453;
 
 //===----------------------------------------------------------------------===//
 // Plans and legality
 //===----------------------------------------------------------------------===//
 
-static int64_t headDim(Value v) {
-  return cast<RankedTensorType>(v.getType()).getDimSize(3);
-}
-
 KernelPlan mlir::attn::choosePlan(SpecChain &chain, StringRef chip) {
   KernelPlan plan;
   int64_t d = std::max(chain.score.getHeadDim(),
-                       headDim(chain.aggregate.getValues()));
+                       getHeadDim(chain.aggregate.getValues()));
   // d = 128: 128 x 64 with Q reloaded from shared memory (the register
   // budget of FlashAttention-2); keeping Q in registers as well spills.
   if (d > 64)
@@ -115,7 +107,7 @@ LogicalResult mlir::attn::checkSupported(SpecChain &chain,
               "f16 inputs (mma.sync m16n8k16 with f32 accumulation)";
   for (auto [name, d] : {std::pair<StringRef, int64_t>{
                              "query/key", chain.score.getHeadDim()},
-                         {"value", headDim(agg.getValues())}}) {
+                         {"value", getHeadDim(agg.getValues())}}) {
     if (d > 256)
       return agg.emitOpError()
              << name << " head dim " << d
@@ -159,7 +151,7 @@ LogicalResult mlir::attn::checkSupported(SpecChain &chain,
            << "plan stages = " << plan.stages
            << " is not supported (the kernel double-buffers: stages = 2)";
   int64_t bytes =
-      sharedBytesOf(plan, chain.score.getHeadDim(), headDim(agg.getValues()),
+      sharedBytesOf(plan, chain.score.getHeadDim(), getHeadDim(agg.getValues()),
                     elementType.getIntOrFloatBitWidth() / 8);
   if (bytes > target.getMaxSharedBytes())
     return agg.emitOpError()
@@ -176,91 +168,34 @@ LogicalResult mlir::attn::checkSupported(SpecChain &chain,
 namespace {
 
 /// Emits one kernel; holds the values shared by its parts.
-class KernelEmitter {
+class KernelEmitter : public EmitterBase {
 public:
   KernelEmitter(OpBuilder &b, Location loc, SpecChain &chain,
                 const KernelPlan &plan, const TargetInfo &target,
                 ScoreEpilogue &epilogue)
-      : b(b), loc(loc), chain(chain), plan(plan), target(target),
-        epi(epilogue) {}
+      : EmitterBase(b, loc, target), chain(chain), plan(plan), epi(epilogue) {}
 
   FailureOr<KernelInfo> emit();
 
 private:
-  Value c(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
-  Value f(double v) {
-    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
-  }
-  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
-  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
-  Value addf(Value x, Value y) { return arith::AddFOp::create(b, loc, x, y); }
-  Value mulf(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
-  Value subf(Value x, Value y) { return arith::SubFOp::create(b, loc, x, y); }
-  Value maxf(Value x, Value y) {
-    return arith::MaximumFOp::create(b, loc, x, y);
-  }
-  Value cmpi(arith::CmpIPredicate p, Value x, Value y) {
-    return arith::CmpIOp::create(b, loc, p, x, y);
-  }
-  Value select(Value cond, Value x, Value y) {
-    return arith::SelectOp::create(b, loc, cond, x, y);
-  }
-  Value elem(Value vec, int64_t e) {
-    SmallVector<int64_t, 2> pos = target.getCPosition(e);
-    return vector::ExtractOp::create(b, loc, vec, pos);
-  }
-  /// A C fragment from its elements (rows built 1-D, then inserted: n-D
-  /// from_elements has no direct LLVM lowering).
-  Value fromElems(ArrayRef<Value> elems) {
-    auto rowType = VectorType::get({cType.getDimSize(1)}, b.getF32Type());
-    Value v = ub::PoisonOp::create(b, loc, cType);
-    for (int64_t r = 0; r < cType.getDimSize(0); ++r) {
-      Value row = vector::FromElementsOp::create(
-          b, loc, rowType, elems.slice(r * rowType.getDimSize(0),
-                                       rowType.getDimSize(0)));
-      v = vector::InsertOp::create(b, loc, row, v, ArrayRef<int64_t>{r});
-    }
-    return v;
-  }
-  /// Sum / max over the lanes of a quad (the lanes sharing a row).
-  Value quadReduce(Value v, bool isMax) {
-    for (int64_t mask : {1, 2}) {
-      Value other = target.shuffleXor(b, loc, v, mask);
-      v = isMax ? maxf(v, other) : addf(v, other);
-    }
-    return v;
-  }
-
-  /// Issues the async copies of a `rows` x `dim` tile starting at global row
-  /// `row0` into `dst` rows [dstRow0, dstRow0 + rows); rows >= `limit` or
-  /// with `enable` false are zero-filled without reading.
-  void copyTile(SmallVectorImpl<Value> &tokens, Value src, Value base,
-                Value rowStride, Value row0, Value limit, Value enable,
-                Value dst, Value dstRow0, int64_t rows, int64_t dim);
-
   /// S = Q K^T for the warp's row tiles, from K buffer `stage`.
   SmallVector<SmallVector<Value>> computeScores(Value kRow0);
   /// The per-element score pipeline; `masked` adds the mask and bounds.
   SmallVector<SmallVector<Value>>
   processScores(ArrayRef<SmallVector<Value>> s, Value j0, bool masked);
 
-  OpBuilder &b;
-  Location loc;
   SpecChain &chain;
   const KernelPlan &plan;
-  const TargetInfo &target;
   ScoreEpilogue &epi;
 
   // Static configuration.
-  Type elementType;
-  VectorType cType;
-  int64_t dk = 0, dv = 0, rowTiles = 0, threads = 0;
+  int64_t dk = 0, dv = 0, rowTiles = 0;
   NormalizeKind kind = NormalizeKind::softmax;
   bool foldScale = false;
   double scale = 1.0;
 
   // Values of the entry block.
-  Value batchIdx, headIdx, laneId, warpId, threadId, warpRow0;
+  Value batchIdx, headIdx, laneId, warpId, warpRow0;
   Value numQueries, numKeys, offset, i0;
   Value qMem, kMem, vMem, oMem, lseMem;
   Value qBase, kBase, vBase, oBase, qStride, kStride, vStride, oStride;
@@ -275,38 +210,6 @@ private:
 };
 
 } // namespace
-
-void KernelEmitter::copyTile(SmallVectorImpl<Value> &tokens, Value src,
-                             Value base, Value rowStride, Value row0,
-                             Value limit, Value enable, Value dst,
-                             Value dstRow0, int64_t rows, int64_t dim) {
-  int64_t perCopy = target.getAsyncCopyBytes() /
-                    (elementType.getIntOrFloatBitWidth() / 8);
-  int64_t chunksPerRow = dim / perCopy;
-  int64_t chunks = rows * chunksPerRow;
-  for (int64_t it = 0; it * threads < chunks; ++it) {
-    Value chunk = add(threadId, c(it * threads));
-    Value r = arith::DivUIOp::create(b, loc, chunk, c(chunksPerRow));
-    Value col = mul(arith::RemUIOp::create(b, loc, chunk, c(chunksPerRow)),
-                    c(perCopy));
-    Value row = add(row0, r);
-    // Null: the copy is unconditional.
-    Value valid;
-    auto andValid = [&](Value v) {
-      valid = valid ? arith::AndIOp::create(b, loc, valid, v).getResult() : v;
-    };
-    if (limit)
-      andValid(cmpi(arith::CmpIPredicate::slt, row, limit));
-    if (enable)
-      andValid(enable);
-    if ((it + 1) * threads > chunks)
-      andValid(cmpi(arith::CmpIPredicate::ult, chunk, c(chunks)));
-    Value srcIndex = add(add(base, mul(row, rowStride)), col);
-    tokens.push_back(target.asyncCopy(b, loc, dst,
-                                      ValueRange{add(dstRow0, r), col}, src,
-                                      srcIndex, perCopy, valid));
-  }
-}
 
 SmallVector<SmallVector<Value>> KernelEmitter::computeScores(Value kRow0) {
   MatrixOpShape shape = target.getMatrixOpShape();
@@ -433,11 +336,10 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
   MLIRContext *ctx = b.getContext();
   AggregateOp agg = chain.aggregate;
   auto qType = cast<RankedTensorType>(chain.score.getQuery().getType());
-  auto kType = cast<RankedTensorType>(chain.score.getKey().getType());
   elementType = qType.getElementType();
   cType = target.getCFragmentType(ctx);
   dk = chain.score.getHeadDim();
-  dv = headDim(agg.getValues());
+  dv = getHeadDim(agg.getValues());
   threads = plan.warps * target.getWarpSize();
   MatrixOpShape shape = target.getMatrixOpShape();
   rowTiles = plan.blockM / (shape.m * plan.warps);
@@ -446,10 +348,8 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
   foldScale = kind == NormalizeKind::softmax && !epi.hasModifiers() &&
               !epi.hasDecay() && scale > 0.0;
   bool hasLse = static_cast<bool>(agg.getLse());
-  Layout layout = chain.score.getLayout();
-  LayoutAxes axes = getLayoutAxes(layout);
 
-  // Signature (kernel ABI v1, KernelInfo.h).
+  // Signature (kernel ABI v2, KernelInfo.h).
   Type idx = b.getIndexType();
   auto flat = [&](Type t) {
     return MemRefType::get({ShapedType::kDynamic}, t);
@@ -929,39 +829,8 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
     for (int64_t nd = 0; nd < oTiles; ++nd)
       o.push_back(mulf(result[rt * oTiles + nd], factorVec));
 
-    if (norm) {
-      // Row statistics over Dv: lane-local partial sums, then the quad.
-      auto rowSum = [&](ArrayRef<Value> vecs, int64_t h, bool square) {
-        Value sum = f(0.0);
-        for (Value v : vecs)
-          for (int64_t e = 0; e < n; ++e)
-            if (target.getCPosition(e)[0] == h) {
-              Value x = elem(v, e);
-              sum = addf(sum, square ? mulf(x, x) : x);
-            }
-        return quadReduce(sum, /*isMax=*/false);
-      };
-      Value invDv = f(1.0 / static_cast<double>(dv));
-      SmallVector<Value> meanE, rstdE;
-      SmallVector<Value> mean(2, f(0.0)), rstd(2);
-      if (*norm == OutputNorm::layer) {
-        for (int64_t h = 0; h < 2; ++h)
-          mean[h] = mulf(rowSum(o, h, false), invDv);
-        for (int64_t e = 0; e < n; ++e)
-          meanE.push_back(mean[target.getCPosition(e)[0]]);
-        Value meanVec = fromElems(meanE);
-        for (Value &v : o)
-          v = subf(v, meanVec);
-      }
-      for (int64_t h = 0; h < 2; ++h)
-        rstd[h] = math::RsqrtOp::create(
-            b, loc, addf(mulf(rowSum(o, h, true), invDv), f(eps)));
-      for (int64_t e = 0; e < n; ++e)
-        rstdE.push_back(rstd[target.getCPosition(e)[0]]);
-      Value rstdVec = fromElems(rstdE);
-      for (Value &v : o)
-        v = mulf(v, rstdVec);
-    }
+    if (norm)
+      applyOutputNorm(o, *norm, eps, dv);
 
     // Stores: each lane writes pairs of adjacent columns of its two rows.
     for (int64_t h = 0; h < 2; ++h) {
@@ -995,26 +864,13 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
   gpu::ReturnOp::create(b, loc);
 
   KernelInfo info;
-  info.arch = target.getChip().str();
-  info.dtype = elementType.isBF16() ? "bf16" : "f16";
-  info.layout = layout == Layout::bshd ? "bshd" : "bhsd";
-  info.normalize = stringifyNormalizeKind(kind).str();
-  info.headDimQK = dk;
-  info.headDimV = dv;
-  auto staticDim = [](RankedTensorType t, unsigned axis) -> int64_t {
-    return t.isDynamicDim(axis) ? -1 : t.getDimSize(axis);
-  };
-  info.staticHq = staticDim(qType, axes.heads);
-  info.staticHkv = staticDim(kType, axes.heads);
-  info.staticNq = staticDim(qType, axes.seq);
-  info.staticNk = staticDim(kType, axes.seq);
+  describeKernel(info, chain, target, epi.describeSideInputs());
   info.blockM = plan.blockM;
   info.blockN = plan.blockN;
   info.warps = plan.warps;
   info.stages = plan.stages;
   info.sharedBytes = sharedBytes;
   info.hasLse = hasLse;
-  info.sideInputs = epi.describeSideInputs();
   return info;
 }
 

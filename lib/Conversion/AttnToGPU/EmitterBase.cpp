@@ -1,0 +1,131 @@
+//===- EmitterBase.cpp - What both attention kernels emit alike -----------===//
+//
+// Part of the attn project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "EmitterBase.h"
+
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/UB/IR/UBOps.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+
+Value EmitterBase::zeroFragment() {
+  return arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(cType, b.getF32FloatAttr(0.0)));
+}
+
+Value EmitterBase::fromElems(ArrayRef<Value> elems) {
+  auto rowType = VectorType::get({cType.getDimSize(1)}, b.getF32Type());
+  Value v = ub::PoisonOp::create(b, loc, cType);
+  for (int64_t r = 0; r < cType.getDimSize(0); ++r) {
+    Value row = vector::FromElementsOp::create(
+        b, loc, rowType,
+        elems.slice(r * rowType.getDimSize(0), rowType.getDimSize(0)));
+    v = vector::InsertOp::create(b, loc, row, v, ArrayRef<int64_t>{r});
+  }
+  return v;
+}
+
+Value EmitterBase::rowBroadcast(ArrayRef<Value> perHalf) {
+  SmallVector<Value> elems;
+  for (int64_t e = 0; e < target.getCFragmentSize(); ++e)
+    elems.push_back(perHalf[target.getCPosition(e)[0]]);
+  return fromElems(elems);
+}
+
+Value EmitterBase::quadReduce(Value v, bool isMax) {
+  for (int64_t mask : {1, 2}) {
+    Value other = target.shuffleXor(b, loc, v, mask);
+    v = isMax ? maxf(v, other) : addf(v, other);
+  }
+  return v;
+}
+
+void EmitterBase::copyTile(SmallVectorImpl<Value> &tokens, Value src,
+                           Value base, Value rowStride, Value row0,
+                           Value limit, Value enable, Value dst,
+                           Value dstRow0, int64_t rows, int64_t dim) {
+  int64_t perCopy = target.getAsyncCopyBytes() /
+                    (elementType.getIntOrFloatBitWidth() / 8);
+  int64_t chunksPerRow = dim / perCopy;
+  int64_t chunks = rows * chunksPerRow;
+  for (int64_t it = 0; it * threads < chunks; ++it) {
+    Value chunk = add(threadId, c(it * threads));
+    Value r = arith::DivUIOp::create(b, loc, chunk, c(chunksPerRow));
+    Value col = mul(arith::RemUIOp::create(b, loc, chunk, c(chunksPerRow)),
+                    c(perCopy));
+    Value row = add(row0, r);
+    // Null: the copy is unconditional.
+    Value valid;
+    auto andValid = [&](Value v) {
+      valid = valid ? arith::AndIOp::create(b, loc, valid, v).getResult() : v;
+    };
+    if (limit)
+      andValid(cmpi(arith::CmpIPredicate::slt, row, limit));
+    if (enable)
+      andValid(enable);
+    if ((it + 1) * threads > chunks)
+      andValid(cmpi(arith::CmpIPredicate::ult, chunk, c(chunks)));
+    Value srcIndex = add(add(base, mul(row, rowStride)), col);
+    tokens.push_back(target.asyncCopy(b, loc, dst,
+                                      ValueRange{add(dstRow0, r), col}, src,
+                                      srcIndex, perCopy, valid));
+  }
+}
+
+void EmitterBase::applyOutputNorm(MutableArrayRef<Value> o, OutputNorm norm,
+                                  double eps, int64_t dv) {
+  // Row statistics over Dv: lane-local partial sums, then the quad.
+  auto rowSum = [&](int64_t h, bool square) {
+    Value sum = f(0.0);
+    for (Value v : o)
+      for (int64_t e = 0; e < target.getCFragmentSize(); ++e)
+        if (target.getCPosition(e)[0] == h) {
+          Value x = elem(v, e);
+          sum = addf(sum, square ? mulf(x, x) : x);
+        }
+    return quadReduce(sum, /*isMax=*/false);
+  };
+  Value invDv = f(1.0 / static_cast<double>(dv));
+  if (norm == OutputNorm::layer) {
+    SmallVector<Value> mean(2);
+    for (int64_t h = 0; h < 2; ++h)
+      mean[h] = mulf(rowSum(h, false), invDv);
+    Value meanVec = rowBroadcast(mean);
+    for (Value &v : o)
+      v = subf(v, meanVec);
+  }
+  SmallVector<Value> rstd(2);
+  for (int64_t h = 0; h < 2; ++h)
+    rstd[h] = math::RsqrtOp::create(
+        b, loc, addf(mulf(rowSum(h, true), invDv), f(eps)));
+  Value rstdVec = rowBroadcast(rstd);
+  for (Value &v : o)
+    v = mulf(v, rstdVec);
+}
+
+void mlir::attn::describeKernel(KernelInfo &info, SpecChain &chain,
+                                const TargetInfo &target,
+                                std::vector<KernelSideInput> sideInputs) {
+  auto qType = cast<RankedTensorType>(chain.score.getQuery().getType());
+  auto kType = cast<RankedTensorType>(chain.score.getKey().getType());
+  Layout layout = chain.score.getLayout();
+  LayoutAxes axes = getLayoutAxes(layout);
+  auto staticDim = [](RankedTensorType t, unsigned axis) -> int64_t {
+    return t.isDynamicDim(axis) ? -1 : t.getDimSize(axis);
+  };
+  info.arch = target.getChip().str();
+  info.dtype = qType.getElementType().isBF16() ? "bf16" : "f16";
+  info.layout = layout == Layout::bshd ? "bshd" : "bhsd";
+  info.normalize = stringifyNormalizeKind(chain.normalize.getKind()).str();
+  info.headDimQK = chain.score.getHeadDim();
+  info.headDimV = getHeadDim(chain.aggregate.getValues());
+  info.staticHq = staticDim(qType, axes.heads);
+  info.staticHkv = staticDim(kType, axes.heads);
+  info.staticNq = staticDim(qType, axes.seq);
+  info.staticNk = staticDim(kType, axes.seq);
+  info.sideInputs = std::move(sideInputs);
+}

@@ -1,0 +1,112 @@
+//===- EmitterBase.h - What both attention kernels emit alike ---*- C++ -*-===//
+//
+// Part of the attn project.
+//
+//===----------------------------------------------------------------------===//
+//
+// The pieces the quadratic (KernelBuilder.cpp) and the chunked
+// (ChunkedKernelBuilder.cpp) kernels share: scalar IR shorthands, accumulator
+// fragments built from elements and reduced over the lanes of a row, tiles
+// copied asynchronously into shared memory, the output norm over a row of o
+// and the part of KernelInfo that does not depend on the algorithm. Target
+// independent: everything goes through TargetInfo.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_LIB_CONVERSION_ATTNTOGPU_EMITTERBASE_H
+#define ATTN_LIB_CONVERSION_ATTNTOGPU_EMITTERBASE_H
+
+#include "attn/Conversion/AttnToGPU/KernelInfo.h"
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Target/TargetInfo.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+namespace mlir::attn {
+
+/// Rows of shared-memory tiles are padded by this many 16-bit elements (16
+/// bytes) so that the eight row addresses of an ldmatrix hit distinct banks.
+inline constexpr int64_t kRowPad = 8;
+inline constexpr double kLog2E = 1.4426950408889634;
+inline constexpr double kLn2 = 0.6931471805599453;
+
+/// The head dim (last extent) of a rank-4 q, k or v.
+inline int64_t getHeadDim(Value v) {
+  return cast<RankedTensorType>(v.getType()).getDimSize(3);
+}
+
+/// Emits into one kernel body; the kernel emitters derive from it and set
+/// the configuration fields before emitting.
+class EmitterBase {
+protected:
+  EmitterBase(OpBuilder &b, Location loc, const TargetInfo &target)
+      : b(b), loc(loc), target(target) {}
+
+  Value c(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value f(double v) {
+    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+  }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
+  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
+  Value addf(Value x, Value y) { return arith::AddFOp::create(b, loc, x, y); }
+  Value subf(Value x, Value y) { return arith::SubFOp::create(b, loc, x, y); }
+  Value mulf(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
+  Value maxf(Value x, Value y) {
+    return arith::MaximumFOp::create(b, loc, x, y);
+  }
+  Value cmpi(arith::CmpIPredicate p, Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, p, x, y);
+  }
+  Value select(Value cond, Value x, Value y) {
+    return arith::SelectOp::create(b, loc, cond, x, y);
+  }
+
+  /// Element `e` of an accumulator fragment.
+  Value elem(Value frag, int64_t e) {
+    return vector::ExtractOp::create(b, loc, frag, target.getCPosition(e));
+  }
+  /// An accumulator fragment of zeros.
+  Value zeroFragment();
+  /// An accumulator fragment from its elements (rows built 1-D, then
+  /// inserted: n-D from_elements has no direct LLVM lowering).
+  Value fromElems(ArrayRef<Value> elems);
+  /// A fragment whose element e is `perHalf[row half of e]`.
+  Value rowBroadcast(ArrayRef<Value> perHalf);
+  /// Sum / max over the lanes of a quad (the lanes sharing a row).
+  Value quadReduce(Value v, bool isMax);
+
+  /// Issues the async copies of a `rows` x `dim` tile starting at global row
+  /// `row0` into `dst` rows [dstRow0, dstRow0 + rows); rows >= `limit` or
+  /// with `enable` false (either may be null) are zero-filled without
+  /// reading.
+  void copyTile(SmallVectorImpl<Value> &tokens, Value src, Value base,
+                Value rowStride, Value row0, Value limit, Value enable,
+                Value dst, Value dstRow0, int64_t rows, int64_t dim);
+
+  /// Normalises each row of `o` (the accumulator fragments of one row tile,
+  /// `dv` columns in all) by `norm`: rms `o / sqrt(mean(o^2) + eps)` or layer
+  /// `(o - mean) / sqrt(var + eps)`.
+  void applyOutputNorm(MutableArrayRef<Value> o, OutputNorm norm, double eps,
+                       int64_t dv);
+
+  OpBuilder &b;
+  Location loc;
+  const TargetInfo &target;
+
+  // Configuration every emitter sets before emitting.
+  Type elementType;
+  VectorType cType;
+  Value threadId;
+  int64_t threads = 0;
+};
+
+/// The fields of `info` that do not depend on the algorithm: target, element
+/// type, layout, normalisation, head dims, static extents, side inputs.
+void describeKernel(KernelInfo &info, SpecChain &chain,
+                    const TargetInfo &target,
+                    std::vector<KernelSideInput> sideInputs);
+
+} // namespace mlir::attn
+
+#endif // ATTN_LIB_CONVERSION_ATTNTOGPU_EMITTERBASE_H
