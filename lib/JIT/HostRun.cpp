@@ -264,6 +264,7 @@ attn::jit::runOnGPU(CompiledKernel &kernel, mlir::func::FuncOp spec,
 
   runtime::AttentionProblem problem;
   problem.layout = bshd ? runtime::Layout::BSHD : runtime::Layout::BHSD;
+  problem.segments = options.segments;
   if (options.packedQKV) {
     if (hq.shape[seqAxis] != hk.shape[seqAxis] ||
         hq.shape[3] != hk.shape[3] || hk.shape[3] != hv.shape[3])

@@ -87,6 +87,11 @@ attn::runtime::getKernelSignature(const KernelInfo &info) {
     return makeError("kernel info: a chunked kernel needs a static value "
                      "head dim (dv = " +
                      llvm::Twine(info.headDimV) + ")");
+  if (info.isChunked() &&
+      (info.stateKernelName.empty() || info.workspaceRows <= 0 ||
+       info.workspaceColumns <= 0))
+    return makeError("kernel info: a chunked kernel needs its segment-state "
+                     "kernel and workspace extents");
   KernelSignature signature;
   signature.name = info.kernelName;
   Expected<DType> dtype = parseKernelDType(info.dtype, "q/k/v/o");
@@ -149,6 +154,11 @@ attn::runtime::getKernelSignature(const KernelInfo &info) {
 //===----------------------------------------------------------------------===//
 // Packing
 //===----------------------------------------------------------------------===//
+
+void PackedLaunch::setWorkspace(uint64_t pointer) {
+  values[workspaceValue] = pointer;     // allocated
+  values[workspaceValue + 1] = pointer; // aligned
+}
 
 std::vector<void *> PackedLaunch::getParamPointers() {
   std::vector<void *> pointers;
@@ -227,9 +237,24 @@ resolveSideInputNames(const KernelInfo &info, const AttentionProblem &problem) {
   return resolved;
 }
 
+int64_t attn::runtime::chooseSegments(const KernelInfo &info,
+                                      const ProblemDims &dims,
+                                      const DeviceCapacity &capacity) {
+  int64_t ctas = info.gridX(dims.queryLength) * dims.queryHeads * dims.batch;
+  // One CTA per multiprocessor: a second resident one adds only ~20% (H200,
+  // docs/perf.md), less than the segments' extra state pass costs.
+  int64_t slots = capacity.multiprocessors;
+  if (ctas <= 0 || slots <= 0)
+    return 1;
+  int64_t segments =
+      std::min({slots / ctas, kMaxSegments,
+                info.numChunks(dims.keyLength) / kMinChunksPerSegment});
+  return std::max<int64_t>(segments, 1);
+}
+
 Expected<PackedLaunch>
-attn::runtime::packLaunch(const KernelInfo &info,
-                          const AttentionProblem &given) {
+attn::runtime::packLaunch(const KernelInfo &info, const AttentionProblem &given,
+                          std::optional<DeviceCapacity> capacity) {
   Expected<KernelSignature> signature = getKernelSignature(info);
   if (!signature)
     return signature.takeError();
@@ -264,6 +289,17 @@ attn::runtime::packLaunch(const KernelInfo &info,
                                    "{2}",
                                    info.kernelName, dims->queryHeads,
                                    dims->kvHeads));
+  if (problem.segments < 0 || (problem.segments > 0 && !info.isChunked()))
+    return makeError(llvm::formatv(
+        "{0}: segments = {1}; only a chunked kernel splits the sequence into "
+        "segments (pass 0)",
+        info.kernelName, problem.segments));
+  int64_t chunks = info.numChunks(dims->keyLength);
+  if (problem.segments > std::max<int64_t>(chunks, 1))
+    return makeError(llvm::formatv(
+        "{0}: segments = {1} exceeds the {2} chunks of {3} tokens in Nk = {4}",
+        info.kernelName, problem.segments, chunks, info.blockM,
+        dims->keyLength));
 
   // Side inputs in the kernel's order, found by name.
   llvm::SmallVector<const TensorRef *> sideTensors;
@@ -308,6 +344,27 @@ attn::runtime::packLaunch(const KernelInfo &info,
     appendMemRef(values, *problem.finalState);
   for (const TensorRef *tensor : sideTensors)
     appendMemRef(values, *tensor);
+  if (info.isChunked()) {
+    launch.segments = problem.segments > 0 ? problem.segments
+                      : capacity ? chooseSegments(info, *dims, *capacity)
+                                 : 1;
+    // The non-causal global form always computes the state first; a causal
+    // one only to start the segments after the first.
+    bool causal = info.causal;
+    launch.launchStateKernel = !causal || launch.segments > 1;
+    int64_t elements = launch.launchStateKernel
+                           ? info.workspaceElements(dims->batch,
+                                                    dims->queryHeads,
+                                                    launch.segments)
+                           : 0;
+    launch.workspaceBytes = static_cast<size_t>(elements) * sizeof(float);
+    launch.workspaceValue = values.size();
+    values.push_back(0); // allocated, set by the launcher
+    values.push_back(0); // aligned
+    values.push_back(0);
+    values.push_back(static_cast<uint64_t>(elements));
+    values.push_back(1);
+  }
 
   for (int64_t scalar : {dims->batch, dims->queryHeads, dims->kvHeads,
                          dims->queryLength, dims->keyLength})
@@ -320,9 +377,11 @@ attn::runtime::packLaunch(const KernelInfo &info,
     values.push_back(static_cast<uint64_t>(tensor->strides[bshd ? 2 : 1]));
     values.push_back(static_cast<uint64_t>(tensor->strides[bshd ? 1 : 2]));
   }
+  if (info.isChunked())
+    values.push_back(static_cast<uint64_t>(launch.segments));
 
-  // Query tiles (quadratic) or value-column tiles (chunked).
-  int64_t gridX = info.gridX(dims->queryLength);
+  // Query tiles (quadratic) or value-column tiles times segments (chunked).
+  int64_t gridX = info.gridX(dims->queryLength, launch.segments);
   if (gridX > 0x7fffffff || dims->queryHeads > 65535 || dims->batch > 65535)
     return makeError(llvm::formatv("{0}: grid ({1}, {2}, {3}) exceeds the "
                                    "CUDA grid limits",
@@ -346,7 +405,7 @@ KernelLauncher::KernelLauncher(std::string image, KernelInfo info,
 
 KernelLauncher::~KernelLauncher() = default;
 
-Expected<cuda::CUfunction> KernelLauncher::getFunction(CudaDriver &driver) {
+Expected<KernelLauncher::Loaded *> KernelLauncher::load(CudaDriver &driver) {
   Expected<cuda::CUcontext> context = driver.getCurrentContext();
   if (!context)
     return context.takeError();
@@ -361,7 +420,7 @@ Expected<cuda::CUfunction> KernelLauncher::getFunction(CudaDriver &driver) {
   std::lock_guard<std::mutex> lock(mutex);
   auto it = loaded.find(*context);
   if (it != loaded.end())
-    return it->second.function;
+    return &it->second;
 
   Expected<int> device = driver.getCurrentDevice();
   if (!device)
@@ -380,18 +439,48 @@ Expected<cuda::CUfunction> KernelLauncher::getFunction(CudaDriver &driver) {
   Expected<CudaModule> module = driver.loadModule(image);
   if (!module)
     return module.takeError();
-  Expected<cuda::CUfunction> function = module->getFunction(info.kernelName);
-  if (!function)
-    return function.takeError();
-  // Above 48 KiB, dynamic shared memory must be opted into per function.
-  if (info.sharedBytes > 48 * 1024)
-    if (Error err = driver.setMaxDynamicSharedMemory(
-            *function, static_cast<int>(info.sharedBytes)))
-      return std::move(err);
-  Loaded &entry = loaded[*context];
+  Loaded entry;
+  for (auto [name, function] :
+       {std::pair<const std::string &, cuda::CUfunction &>{info.kernelName,
+                                                          entry.function},
+        {info.stateKernelName, entry.stateFunction}}) {
+    if (name.empty())
+      continue;
+    Expected<cuda::CUfunction> found = module->getFunction(name);
+    if (!found)
+      return found.takeError();
+    function = *found;
+    // Above 48 KiB, dynamic shared memory must be opted into per function.
+    if (info.sharedBytes > 48 * 1024)
+      if (Error err = driver.setMaxDynamicSharedMemory(
+              function, static_cast<int>(info.sharedBytes)))
+        return std::move(err);
+  }
+  Expected<int> sms = driver.getMultiprocessorCount(*device);
+  if (!sms)
+    return sms.takeError();
+  entry.capacity = {*sms};
   entry.module = std::move(*module);
-  entry.function = *function;
-  return entry.function;
+  return &(loaded[*context] = std::move(entry));
+}
+
+Expected<uint64_t> KernelLauncher::getWorkspace(CudaDriver &driver,
+                                                cuda::CUcontext context,
+                                                cuda::CUstream stream,
+                                                size_t bytes) {
+  std::lock_guard<std::mutex> lock(mutex);
+  DeviceBuffer &buffer = workspaces[{context, stream}];
+  if (buffer.size() < bytes) {
+    // The old buffer may still be in use by a launch on `stream`.
+    if (buffer)
+      if (Error err = driver.synchronize(stream))
+        return std::move(err);
+    Expected<DeviceBuffer> grown = driver.allocate(bytes);
+    if (!grown)
+      return grown.takeError();
+    buffer = std::move(*grown);
+  }
+  return static_cast<uint64_t>(buffer.get());
 }
 
 Error KernelLauncher::launch(const AttentionProblem &problem,
@@ -403,10 +492,30 @@ Error KernelLauncher::launch(const AttentionProblem &problem,
   Expected<CudaDriver &> driver = CudaDriver::get();
   if (!driver)
     return driver.takeError();
-  Expected<cuda::CUfunction> function = getFunction(*driver);
-  if (!function)
-    return function.takeError();
+  Expected<Loaded *> entry = load(*driver);
+  if (!entry)
+    return entry.takeError();
+  if (info.isChunked() && problem.segments == 0) {
+    packed = packLaunch(info, problem, (*entry)->capacity);
+    if (!packed)
+      return packed.takeError();
+  }
+  if (packed->workspaceBytes > 0) {
+    Expected<cuda::CUcontext> context = driver->getCurrentContext();
+    if (!context)
+      return context.takeError();
+    Expected<uint64_t> workspace =
+        getWorkspace(*driver, *context, stream, packed->workspaceBytes);
+    if (!workspace)
+      return workspace.takeError();
+    packed->setWorkspace(*workspace);
+  }
   std::vector<void *> params = packed->getParamPointers();
-  return driver->launch(*function, packed->grid, packed->block,
+  if (packed->launchStateKernel)
+    if (Error err = driver->launch((*entry)->stateFunction, packed->grid,
+                                   packed->block, packed->sharedBytes, stream,
+                                   params.data()))
+      return err;
+  return driver->launch((*entry)->function, packed->grid, packed->block,
                         packed->sharedBytes, stream, params.data());
 }

@@ -135,6 +135,13 @@ static cl::opt<bool> inPlaceState(
              "(in-place decode); the state result is read back from it"),
     cl::cat(runCategory));
 
+static cl::opt<int64_t> segments(
+    "segments",
+    cl::desc("Chunked kernels: split the sequence into N segments run in "
+             "parallel, states passed between them (default 0: the launcher "
+             "chooses from the GPU's size)"),
+    cl::init(0), cl::cat(runCategory));
+
 static cl::opt<int>
     timeLaunches("time",
                  cl::desc("Launch N more times and print the mean kernel "
@@ -794,6 +801,7 @@ static LogicalResult run(MLIRContext &context) {
     jit::HostRunOptions runOptions;
     runOptions.packedQKV = packedQKV;
     runOptions.inPlaceState = inPlaceState;
+    runOptions.segments = segments;
     double milliseconds = 0;
     runOptions.timedLaunches = timeLaunches;
     runOptions.milliseconds = &milliseconds;

@@ -12,7 +12,8 @@
 // and bf16; BHSD / BSHD and packed strided views; lengths 1, 17, 1000 and
 // 65536 (the last against an fp64 recurrence, the quadratic reference being
 // too slow there); two chained halves equal one run; log-gates of -5 per
-// token stay finite; decode steps (N = 1) with the state in place.
+// token stay finite; decode steps (N = 1) with the state in place; the
+// sequence split into any number of segments.
 //
 // Without a CUDA GPU every test skips, saying why.
 //
@@ -296,6 +297,42 @@ TEST(LinearStrongGateGPUTest, MinusFivePerTokenStaysFinite) {
     int64_t mismatches = 0;
     EXPECT_LE(relativeError((*gpu)[r], (*ref)[r], &mismatches), 1e-2);
   }
+}
+
+/// The segment split (KernelInfo.h): any number of segments, including
+/// empty trailing ones (7 segments of 3 of the 16 chunks of 1000 tokens),
+/// gives the one-segment result, with decays, `sum`, the global form and
+/// the states, in place too.
+TEST(LinearSegmentGPUTest, AnySegmentCountMatchesTheReference) {
+  REQUIRE_GPU();
+  std::vector<LinearCase> cases;
+  for (Decay decay : {Decay::None, Decay::Exponential, Decay::Gated}) {
+    LinearCase c;
+    c.decay = decay;
+    c.initialState = c.finalState = true;
+    cases.push_back(c);
+  }
+  LinearCase sum;
+  sum.normalize = "sum";
+  sum.featureMap = "elu_plus_one";
+  cases.push_back(sum);
+  LinearCase global;
+  global.causal = false;
+  global.initialState = global.finalState = true;
+  cases.push_back(global);
+  for (const LinearCase &c : cases)
+    for (int64_t segments : {1, 2, 3, 7})
+      for (bool inPlace : {false, true}) {
+        if (inPlace && !c.initialState)
+          continue;
+        SCOPED_TRACE(llvm::formatv("{0} segments{1}", segments,
+                                   inPlace ? ", state in place" : "")
+                         .str());
+        HostRunOptions options;
+        options.segments = segments;
+        options.inPlaceState = inPlace;
+        check(c, {1, 2, 1, 1000, 1000}, options, segments);
+      }
 }
 
 /// Rows [begin, end) of the sequence axis (axis 2, BHSD) of `t`.

@@ -167,7 +167,7 @@ TEST(LaunchTest, SignatureFromKernelInfo) {
     ASSERT_FALSE(bool(rejected)) << "ABI version " << version;
     EXPECT_EQ(llvm::toString(rejected.takeError()),
               "kernel info: ABI version " + std::to_string(version) +
-                  " is not supported by this runtime (expected 2); rebuild "
+                  " is not supported by this runtime (expected 3); rebuild "
                   "the kernel with this version of attn");
   }
   KernelInfo bad = makeInfo();
@@ -183,11 +183,15 @@ TEST(LaunchTest, SignatureFromKernelInfo) {
 // The chunked algorithm: states, grid over value columns, Nq == Nk
 //===----------------------------------------------------------------------===//
 
-/// Chunked linear attention: F = Dk = 64, Dv = 128 in 32-column CTAs, both
-/// states and one side input.
+/// Causal chunked linear attention: F = Dk = 64, Dv = 128 in 32-column CTAs,
+/// both states and one side input.
 KernelInfo makeChunkedInfo() {
   KernelInfo info;
   info.algorithm = "chunked";
+  info.stateKernelName = "attn_fwd_segment_states";
+  info.causal = true;
+  info.workspaceRows = 64;
+  info.workspaceColumns = 128;
   info.dtype = "bf16";
   info.layout = "bhsd";
   info.normalize = "none";
@@ -243,14 +247,21 @@ TEST(LaunchTest, ChunkedSignature) {
   ASSERT_FALSE(bool(rejected));
   EXPECT_THAT(llvm::toString(rejected.takeError()),
               HasSubstr("a chunked kernel needs a static value head dim"));
+  KernelInfo noStateKernel = makeChunkedInfo();
+  noStateKernel.stateKernelName.clear();
+  rejected = getKernelSignature(noStateKernel);
+  ASSERT_FALSE(bool(rejected));
+  EXPECT_EQ(llvm::toString(rejected.takeError()),
+            "kernel info: a chunked kernel needs its segment-state kernel and "
+            "workspace extents");
 }
 
 TEST(LaunchTest, PacksChunkedStatesInOrder) {
   auto packed = packLaunch(makeChunkedInfo(), makeChunkedProblem());
   ASSERT_TRUE(bool(packed)) << llvm::toString(packed.takeError());
-  // q, k, v, o, initial state, final state, log_gates: 5 values each, then
-  // 5 sizes and 12 strides.
-  ASSERT_EQ(packed->values.size(), 7u * 5 + 5 + 12);
+  // q, k, v, o, initial state, final state, log_gates, workspace: 5 values
+  // each, then 5 sizes, 12 strides and the segment count.
+  ASSERT_EQ(packed->values.size(), 8u * 5 + 5 + 12 + 1);
   EXPECT_EQ(packed->values[15], 0x400000u); // o
   EXPECT_EQ(packed->values[20], 0x500000u); // initial state
   EXPECT_EQ(packed->values[21], 0x500000u);
@@ -260,7 +271,15 @@ TEST(LaunchTest, PacksChunkedStatesInOrder) {
   EXPECT_EQ(packed->values[25], 0x600000u); // final state
   EXPECT_EQ(packed->values[28], uint64_t(2 * 4 * 64 * 128));
   EXPECT_EQ(packed->values[30], 0x700000u); // log_gates
-  const uint64_t *scalars = packed->values.data() + 35;
+  // One segment without a device to size it: a causal kernel runs alone,
+  // without a workspace.
+  EXPECT_EQ(packed->segments, 1);
+  EXPECT_FALSE(packed->launchStateKernel);
+  EXPECT_EQ(packed->workspaceBytes, 0u);
+  EXPECT_EQ(packed->workspaceValue, 35u);
+  EXPECT_EQ(packed->values[35], 0u);
+  EXPECT_EQ(packed->values[38], 0u);
+  const uint64_t *scalars = packed->values.data() + 40;
   EXPECT_EQ(scalars[0], 2u);   // B
   EXPECT_EQ(scalars[1], 4u);   // Hq
   EXPECT_EQ(scalars[2], 4u);   // Hkv
@@ -270,6 +289,7 @@ TEST(LaunchTest, PacksChunkedStatesInOrder) {
   EXPECT_EQ(scalars[14], uint64_t(4 * 256 * 128));
   EXPECT_EQ(scalars[15], uint64_t(256 * 128));
   EXPECT_EQ(scalars[16], 128u);
+  EXPECT_EQ(scalars[17], 1u); // Segments.
   // A CTA per 32 value columns, per head, per batch: (ceil(128/32), Hq, B),
   // whatever the sequence length.
   EXPECT_EQ(packed->grid, (Dim3{4, 4, 2}));
@@ -290,7 +310,7 @@ TEST(LaunchTest, PacksOnlyTheStatesTheKernelTakes) {
   problem.initialState.reset();
   auto packed = packLaunch(info, problem);
   ASSERT_TRUE(bool(packed)) << llvm::toString(packed.takeError());
-  ASSERT_EQ(packed->values.size(), 6u * 5 + 5 + 12);
+  ASSERT_EQ(packed->values.size(), 7u * 5 + 5 + 12 + 1);
   EXPECT_EQ(packed->values[20], 0x600000u); // final state
   EXPECT_EQ(packed->values[25], 0x700000u); // log_gates
 }
@@ -361,15 +381,89 @@ TEST(LaunchTest, ChunkedRequiresEqualLengths) {
             "256, Nk = 320");
 }
 
+TEST(LaunchTest, ChoosesSegmentsToFillTheDevice) {
+  KernelInfo info = makeChunkedInfo(); // 4 value tiles.
+  ProblemDims dims;
+  dims.batch = 2;
+  dims.queryHeads = 4;
+  dims.kvHeads = 4;
+  dims.queryLength = dims.keyLength = 16384; // 256 chunks.
+  // 32 CTAs on 132 multiprocessors: 4 segments give each one a CTA.
+  EXPECT_EQ(chooseSegments(info, dims, {132}), 4);
+  // The CTAs fill the device already, or no device was measured.
+  EXPECT_EQ(chooseSegments(info, dims, {32}), 1);
+  EXPECT_EQ(chooseSegments(info, dims, {}), 1);
+  // At most kMaxSegments; at least kMinChunksPerSegment chunks each.
+  dims.batch = dims.queryHeads = dims.kvHeads = 1;
+  EXPECT_EQ(chooseSegments(info, dims, {132}), kMaxSegments);
+  dims.queryLength = dims.keyLength = 1000; // 16 chunks.
+  EXPECT_EQ(chooseSegments(info, dims, {132}), 2);
+  dims.queryLength = dims.keyLength = 17;
+  EXPECT_EQ(chooseSegments(info, dims, {132}), 1);
+}
+
+TEST(LaunchTest, PacksSegmentsAndTheirWorkspace) {
+  KernelInfo info = makeChunkedInfo();
+  info.blockM = 16;
+  AttentionProblem problem = makeChunkedProblem(); // 16 chunks of 16.
+  auto packed = packLaunch(info, problem, DeviceCapacity{132});
+  ASSERT_TRUE(bool(packed)) << llvm::toString(packed.takeError());
+  EXPECT_EQ(packed->segments, 2);
+  EXPECT_TRUE(packed->launchStateKernel);
+  // [B=2, Hq=4, S+1=3, 64, 128] states and [2, 4, 2] log-decays.
+  int64_t elements = 2 * 4 * (3 * 64 * 128 + 2);
+  EXPECT_EQ(packed->workspaceBytes, size_t(elements) * 4);
+  EXPECT_EQ(packed->values[38], uint64_t(elements));
+  EXPECT_EQ(packed->values.back(), 2u);
+  // (value tiles x segments, Hq, B).
+  EXPECT_EQ(packed->grid, (Dim3{8, 4, 2}));
+  packed->setWorkspace(0x800000);
+  EXPECT_EQ(packed->values[35], 0x800000u);
+  EXPECT_EQ(packed->values[36], 0x800000u);
+
+  // An explicit count wins over the device's size.
+  problem.segments = 3;
+  packed = packLaunch(info, problem, DeviceCapacity{132});
+  ASSERT_TRUE(bool(packed)) << llvm::toString(packed.takeError());
+  EXPECT_EQ(packed->segments, 3);
+  EXPECT_EQ(packed->grid, (Dim3{12, 4, 2}));
+
+  // The global (non-causal) form needs the state kernel even unsplit.
+  info.causal = false;
+  problem.segments = 1;
+  packed = packLaunch(info, problem);
+  ASSERT_TRUE(bool(packed)) << llvm::toString(packed.takeError());
+  EXPECT_TRUE(packed->launchStateKernel);
+  EXPECT_EQ(packed->workspaceBytes, size_t(2 * 4 * (2 * 64 * 128 + 1)) * 4);
+
+  auto errorOf = [&](const KernelInfo &info, const AttentionProblem &p) {
+    auto packed = packLaunch(info, p);
+    return packed ? std::string() : llvm::toString(packed.takeError());
+  };
+  problem.segments = 17;
+  EXPECT_EQ(errorOf(info, problem),
+            "attn_fwd: segments = 17 exceeds the 16 chunks of 16 tokens in "
+            "Nk = 256");
+  problem.segments = -1;
+  EXPECT_THAT(errorOf(info, problem), HasSubstr("segments = -1"));
+  AttentionProblem quadratic = makeProblem();
+  quadratic.segments = 2;
+  EXPECT_EQ(errorOf(makeInfo(), quadratic),
+            "attn_fwd: segments = 2; only a chunked kernel splits the "
+            "sequence into segments (pass 0)");
+}
+
 //===----------------------------------------------------------------------===//
 // KernelInfo JSON
 //===----------------------------------------------------------------------===//
 
-TEST(KernelInfoTest, RoundTripsTheABIv2Fields) {
+TEST(KernelInfoTest, RoundTripsTheABIv3Fields) {
   KernelInfo info = makeChunkedInfo();
   info.staticHq = 4;
   std::string json = info.toJSONString();
-  EXPECT_THAT(json, HasSubstr("\"abi\":2"));
+  EXPECT_THAT(json, HasSubstr("\"abi\":3"));
+  EXPECT_THAT(json, HasSubstr("\"state_kernel\":\"attn_fwd_segment_states\""));
+  EXPECT_THAT(json, HasSubstr("\"workspace_columns\":128"));
   EXPECT_THAT(json, HasSubstr("\"algorithm\":\"chunked\""));
   EXPECT_THAT(json, HasSubstr("\"initial_state\":true"));
   EXPECT_THAT(json, HasSubstr("\"final_state\":true"));
@@ -389,6 +483,11 @@ TEST(KernelInfoTest, RoundTripsTheABIv2Fields) {
   EXPECT_EQ(parsed->blockN, 32);
   EXPECT_EQ(parsed->staticHq, 4);
   EXPECT_EQ(parsed->gridX(1 << 20), 4);
+  EXPECT_EQ(parsed->gridX(1 << 20, 3), 12);
+  EXPECT_EQ(parsed->stateKernelName, "attn_fwd_segment_states");
+  EXPECT_TRUE(parsed->causal);
+  EXPECT_EQ(parsed->workspaceRows, 64);
+  EXPECT_EQ(parsed->workspaceColumns, 128);
   ASSERT_EQ(parsed->sideInputs.size(), 1u);
   EXPECT_EQ(parsed->sideInputs[0].name, "log_gates");
   EXPECT_EQ(parsed->sideInputs[0].shape,
@@ -422,8 +521,10 @@ TEST(KernelInfoTest, RejectsOtherVersionsAndMissingFields) {
       text.replace(at, from.size(), to.str());
     return text;
   };
-  EXPECT_EQ(errorOf(replaced("\"abi\":2", "\"abi\":1")),
-            "kernel info: missing or unsupported 'abi' (expected 2)");
+  EXPECT_EQ(errorOf(replaced("\"abi\":3", "\"abi\":2")),
+            "kernel info: missing or unsupported 'abi' (expected 3)");
+  EXPECT_EQ(errorOf(replaced("\"causal\":true,", "")),
+            "kernel info: missing 'causal'");
   EXPECT_EQ(errorOf(replaced("\"initial_state\":true,", "")),
             "kernel info: missing 'initial_state' or 'final_state'");
   EXPECT_EQ(errorOf(replaced("\"feature_dim\":64,", "")),

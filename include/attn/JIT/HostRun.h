@@ -38,6 +38,9 @@ struct HostRunOptions {
   /// Pass one buffer as both initial and final state (in-place decode), if
   /// the kernel takes both.
   bool inPlaceState = false;
+  /// Chunked kernels: sequence segments run in parallel (0: the launcher
+  /// chooses; AttentionProblem::segments).
+  int64_t segments = 0;
   /// Kernel launches to time after the first (0: none); the mean time per
   /// launch goes to `*milliseconds`. The results are those of the first.
   int timedLaunches = 0;

@@ -31,6 +31,16 @@
 //   chunks accumulates S, a second computes O = scale Q S.
 //   Matrix ops: Q K^T, Q S, A V and K^T V, all through TargetInfo.
 //
+// Segments (KernelInfo.h): grid.x also splits the sequence into S segments
+// of whole chunks, so that small B Hq still fills the GPU. A second kernel,
+// `<name>_segment_states`, launched first, walks each segment from a zero
+// state (K^T V only) and leaves its state and total log-decay L in a
+// workspace; the CTA of segment s then starts from
+//   S_s = exp(L_{s-1}) S_{s-1} + (segment s - 1's state),  S_0 = initial,
+// and the global form from the sum of all of them. The initial state goes
+// through the workspace too, so that the last segment may overwrite it in
+// place with the final one.
+//
 //===----------------------------------------------------------------------===//
 
 #include "attn/Conversion/AttnToGPU/AttnToGPU.h"
@@ -102,6 +112,9 @@ struct ChunkedConfig {
   bool hasInitialState = false, hasFinalState = false;
   std::optional<OutputNorm> norm;
   double normEps = 1e-6;
+  /// Columns of a state row in the segment workspace: every value tile's
+  /// augmented columns.
+  int64_t workspaceColumns = 0;
   // Shared memory, in bytes.
   int64_t qOffset = 0, kOffset = 0, vOffset = 0, sOffset = 0, gOffset = 0,
           sharedBytes = 0;
@@ -209,6 +222,8 @@ static FailureOr<ChunkedConfig> configure(SpecChain &chain,
   cfg.hasInitialState = static_cast<bool>(agg.getInitialState());
   cfg.hasFinalState = static_cast<bool>(agg.getFinalState());
 
+  cfg.workspaceColumns = cfg.dv / cfg.valueTile * cfg.augTile;
+
   // Shared memory: Q and K [2 chunk][Dk + pad], V [2 chunk][aug + pad],
   // S [2 Dk][aug + pad], G [2 chunk] f32 (decays); two buffers of each.
   int64_t eb = cfg.elementType.getIntOrFloatBitWidth() / 8;
@@ -246,6 +261,23 @@ public:
   KernelInfo emit();
 
 private:
+  /// What a kernel of the pair computes (KernelInfo.h, the segment split).
+  enum class Role { SegmentStates, Outputs };
+  /// Builds kernel `name`: the common signature and prologue, then `role`.
+  void emitKernel(StringRef name, Role role);
+  /// The state each segment adds from zero, and its total log-decay, into
+  /// the workspace; segment 0 also copies the initial state there.
+  void emitSegmentStates();
+  /// The outputs of the CTA's segment from the state before it.
+  void emitOutputs();
+  /// The state before the CTA's segment: the initial state and the earlier
+  /// segments' workspace states, each decayed by the segments after it.
+  /// (Non-causal: the initial state plus every segment's state.)
+  SmallVector<Value> combineSegmentStates();
+  /// Walks the CTA's chunks adding phi(K)^T V to `state` (decayed); returns
+  /// the state and the total log-decay of the chunks.
+  std::pair<SmallVector<Value>, Value> walkStates(SmallVector<Value> state);
+
   Value quadSum(Value v) { return quadReduce(v, /*isMax=*/false); }
   Value exp2(Value x) { return target.exp2(b, loc, x); }
 
@@ -274,15 +306,61 @@ private:
   /// Stores the warp's rows of O (the `sum` division and the output norm
   /// applied) for the chunk starting at token `t0`.
   void storeOutput(ArrayRef<Value> acc, Value t0);
-  /// S = decay * S + keys^T V with keys the rows of `keys` from `keyRow0`.
-  void updateState(SmallVectorImpl<Value> &state, Value keys, Value keyRow0,
-                   Value stage);
+  /// S = decay * S + keys^T V with keys the rows of `keys` from `keyRow0`;
+  /// returns G_last, the chunk's total log-decay (null without decays).
+  Value updateState(SmallVectorImpl<Value> &state, Value keys, Value keyRow0,
+                    Value stage);
   /// Writes the state (narrowed) to shared-memory buffer `sStage` for the
   /// Q S products.
   void writeSharedState(ArrayRef<Value> state, Value sStage);
-  /// Reads / writes the state of the CTA's value columns in global memory.
-  SmallVector<Value> loadInitialState(Value mem);
-  void storeFinalState(ArrayRef<Value> state, Value mem);
+  /// Reads / writes the CTA's tile of a dense row-major f32 state
+  /// [F, rowLength] at element `base` of `mem`: the warp's rows, `tiles` n
+  /// tiles from column `col0` (the other fragments read as zero).
+  SmallVector<Value> loadStateTile(Value mem, Value base, int64_t rowLength,
+                                   Value col0, int64_t tiles);
+  void storeStateTile(ArrayRef<Value> state, Value mem, Value base,
+                      int64_t rowLength, Value col0, int64_t tiles);
+  /// The CTA's state tile of the user's initial / final state.
+  SmallVector<Value> loadUserState(Value mem) {
+    return loadStateTile(mem, userStateBase(), cfg.dv, valueCol0, valueTiles);
+  }
+  void storeUserState(ArrayRef<Value> state, Value mem) {
+    storeStateTile(state, mem, userStateBase(), cfg.dv, valueCol0, valueTiles);
+  }
+  /// The CTA's tile of workspace state `slot` (all augmented columns).
+  SmallVector<Value> loadWorkspaceState(Value slot) {
+    return loadStateTile(wsMem, workspaceStateBase(slot),
+                         cfg.workspaceColumns, workspaceCol0, augTiles);
+  }
+  void storeWorkspaceState(ArrayRef<Value> state, Value slot) {
+    storeStateTile(state, wsMem, workspaceStateBase(slot),
+                   cfg.workspaceColumns, workspaceCol0, augTiles);
+  }
+  /// Element offsets: the (batch, head) state of the user's tensors; state
+  /// `slot` and the log-decay of segment `segment` in the workspace.
+  Value userStateBase() {
+    return mul(add(mul(batchIdx, dimsHeads), headIdx), c(cfg.dk * cfg.dv));
+  }
+  Value workspaceStateBase(Value slot) {
+    Value slots = add(numSegments, c(1));
+    return mul(add(mul(add(mul(batchIdx, dimsHeads), headIdx), slots), slot),
+               c(cfg.dk * cfg.workspaceColumns));
+  }
+  Value workspaceDecayIndex(Value segment) {
+    Value states = mul(mul(mul(dimsBatch, dimsHeads), add(numSegments, c(1))),
+                       c(cfg.dk * cfg.workspaceColumns));
+    return add(states,
+               add(mul(add(mul(batchIdx, dimsHeads), headIdx), numSegments),
+                   segment));
+  }
+  Value stageOf(Value ch) {
+    return arith::RemUIOp::create(b, loc, ch, c(2)).getResult();
+  }
+  /// Rows of the chunk starting at token t0 that are inside the sequence.
+  Value validRowsOf(Value t0) {
+    return arith::MinSIOp::create(b, loc, c(cfg.chunk), sub(seqLen, t0))
+        .getResult();
+  }
 
   /// Index of the state fragment of m tile `mt`, n tile `nt`.
   int64_t stateAt(int64_t mt, int64_t nt) const { return mt * augTiles + nt; }
@@ -294,7 +372,12 @@ private:
   MatrixOpShape shape;
   int64_t augTiles = 0, valueTiles = 0, stateMTiles = 0;
   Value batchIdx, headIdx, laneId, warpId, warpRow0, stateRow0;
-  Value seqLen, valueCol0, group0, dimsHeads;
+  Value seqLen, valueCol0, group0, dimsBatch, dimsHeads;
+  /// The CTA's value tile and segment, the segment count, the workspace,
+  /// the CTA's first and end chunk, and the row past its last token.
+  Value valueTileIdx, segmentIdx, numSegments, wsMem, workspaceCol0;
+  Value chunkBegin, chunkEnd, rowEnd;
+  Value initialMem, finalMem;
   Value qMem, kMem, vMem, oMem;
   Value qBase, kBase, vBase, oBase, qStride, kStride, vStride, oStride;
   Value qSmem, kSmem, vSmem, sSmem, gSmem;
@@ -314,12 +397,12 @@ Value ChunkedEmitter::issueChunk(Value chunkIdx, Value stage, bool q,
   Value dstRow0 = mul(stage, c(cfg.chunk));
   SmallVector<Value> tokens;
   if (q)
-    copyTile(tokens, qMem, qBase, qStride, row0, seqLen, Value(), qSmem,
+    copyTile(tokens, qMem, qBase, qStride, row0, rowEnd, Value(), qSmem,
              dstRow0, cfg.chunk, cfg.dk);
   if (kv) {
-    copyTile(tokens, kMem, kBase, kStride, row0, seqLen, Value(), kSmem,
+    copyTile(tokens, kMem, kBase, kStride, row0, rowEnd, Value(), kSmem,
              dstRow0, cfg.chunk, cfg.dk);
-    copyTile(tokens, vMem, vBase, vStride, row0, seqLen, Value(), vSmem,
+    copyTile(tokens, vMem, vBase, vStride, row0, rowEnd, Value(), vSmem,
              dstRow0, cfg.chunk, cfg.valueTile);
   }
   return target.asyncCommit(b, loc, tokens);
@@ -336,8 +419,9 @@ SmallVector<Value> ChunkedEmitter::loadGates(Value t0) {
   int64_t perLane = cfg.chunk / target.getWarpSize();
   for (int64_t e = 0; e < perLane; ++e) {
     Value t = add(t0, add(mul(laneId, c(perLane)), c(e)));
-    Value inRange = cmpi(arith::CmpIPredicate::slt, t, seqLen);
-    // Tokens past the end have g = 0: they change no running sum.
+    Value inRange = cmpi(arith::CmpIPredicate::slt, t, rowEnd);
+    // Tokens past the end (of the segment) have g = 0: they change no
+    // running sum.
     auto ifOp = scf::IfOp::create(
         b, loc, inRange,
         [&](OpBuilder &, Location) {
@@ -511,8 +595,8 @@ void ChunkedEmitter::storeOutput(ArrayRef<Value> accIn, Value t0) {
   }
 }
 
-void ChunkedEmitter::updateState(SmallVectorImpl<Value> &state, Value keys,
-                                 Value keyRow0, Value stage) {
+Value ChunkedEmitter::updateState(SmallVectorImpl<Value> &state, Value keys,
+                                  Value keyRow0, Value stage) {
   Value gLast;
   if (cfg.decay) {
     gLast = loadG(stage, c(cfg.chunk - 1));
@@ -549,6 +633,7 @@ void ChunkedEmitter::updateState(SmallVectorImpl<Value> &state, Value keys,
       }
     }
   }
+  return gLast;
 }
 
 void ChunkedEmitter::writeSharedState(ArrayRef<Value> state, Value sStage) {
@@ -567,20 +652,20 @@ void ChunkedEmitter::writeSharedState(ArrayRef<Value> state, Value sStage) {
       }
 }
 
-SmallVector<Value> ChunkedEmitter::loadInitialState(Value mem) {
+SmallVector<Value> ChunkedEmitter::loadStateTile(Value mem, Value base,
+                                                 int64_t rowLength, Value col0,
+                                                 int64_t tiles) {
   SmallVector<Value> state(stateMTiles * augTiles, zeroFragment());
-  if (!mem)
-    return state;
   auto pairType = VectorType::get({2}, b.getF32Type());
-  Value base = mul(add(mul(batchIdx, dimsHeads), headIdx), c(cfg.dk * cfg.dv));
   for (int64_t mt = 0; mt < stateMTiles; ++mt)
-    for (int64_t nt = 0; nt < valueTiles; ++nt) {
+    for (int64_t nt = 0; nt < tiles; ++nt) {
       Value frag = state[stateAt(mt, nt)];
       for (int64_t h = 0; h < 2; ++h) {
         Value row = add(stateRow0, add(c(mt * shape.m), rowOf[2 * h]));
-        Value col = add(valueCol0, add(c(nt * shape.n), colOf[2 * h]));
-        Value at = add(base, add(mul(row, c(cfg.dv)), col));
-        Value pair = vector::LoadOp::create(b, loc, pairType, mem, ValueRange{at});
+        Value col = add(col0, add(c(nt * shape.n), colOf[2 * h]));
+        Value at = add(base, add(mul(row, c(rowLength)), col));
+        Value pair =
+            vector::LoadOp::create(b, loc, pairType, mem, ValueRange{at});
         frag = vector::InsertOp::create(b, loc, pair, frag,
                                         ArrayRef<int64_t>{h});
       }
@@ -589,23 +674,24 @@ SmallVector<Value> ChunkedEmitter::loadInitialState(Value mem) {
   return state;
 }
 
-void ChunkedEmitter::storeFinalState(ArrayRef<Value> state, Value mem) {
-  Value base = mul(add(mul(batchIdx, dimsHeads), headIdx), c(cfg.dk * cfg.dv));
+void ChunkedEmitter::storeStateTile(ArrayRef<Value> state, Value mem,
+                                    Value base, int64_t rowLength, Value col0,
+                                    int64_t tiles) {
   for (int64_t mt = 0; mt < stateMTiles; ++mt)
-    for (int64_t nt = 0; nt < valueTiles; ++nt)
+    for (int64_t nt = 0; nt < tiles; ++nt)
       for (int64_t h = 0; h < 2; ++h) {
         Value pair = vector::ExtractOp::create(b, loc, state[stateAt(mt, nt)],
                                                ArrayRef<int64_t>{h});
         Value row = add(stateRow0, add(c(mt * shape.m), rowOf[2 * h]));
-        Value col = add(valueCol0, add(c(nt * shape.n), colOf[2 * h]));
-        vector::StoreOp::create(b, loc, pair, mem,
-                                ValueRange{add(base, add(mul(row, c(cfg.dv)), col))});
+        Value col = add(col0, add(c(nt * shape.n), colOf[2 * h]));
+        vector::StoreOp::create(
+            b, loc, pair, mem,
+            ValueRange{add(base, add(mul(row, c(rowLength)), col))});
       }
 }
 
 KernelInfo ChunkedEmitter::emit() {
-  MLIRContext *ctx = b.getContext();
-  cType = target.getCFragmentType(ctx);
+  cType = target.getCFragmentType(b.getContext());
   elementType = cfg.elementType;
   threads = cfg.threads;
   shape = target.getMatrixOpShape();
@@ -613,7 +699,30 @@ KernelInfo ChunkedEmitter::emit() {
   valueTiles = cfg.valueTile / shape.n;
   stateMTiles = cfg.stateRowsPerWarp / shape.m;
 
-  // Signature (kernel ABI v2, KernelInfo.h).
+  KernelInfo info;
+  describeKernel(info, chain, target, epi.describeSideInputs());
+  info.algorithm = "chunked";
+  info.stateKernelName = info.kernelName + "_segment_states";
+  emitKernel(info.stateKernelName, Role::SegmentStates);
+  emitKernel(info.kernelName, Role::Outputs);
+  info.blockM = cfg.chunk;
+  info.blockN = cfg.valueTile;
+  info.warps = cfg.warps;
+  info.stages = 2;
+  info.sharedBytes = cfg.sharedBytes;
+  info.hasInitialState = cfg.hasInitialState;
+  info.hasFinalState = cfg.hasFinalState;
+  info.featureDim = cfg.hasInitialState || cfg.hasFinalState ? cfg.dk : 0;
+  info.causal = cfg.causal;
+  info.workspaceRows = cfg.dk;
+  info.workspaceColumns = cfg.workspaceColumns;
+  return info;
+}
+
+void ChunkedEmitter::emitKernel(StringRef name, Role role) {
+  MLIRContext *ctx = b.getContext();
+  // Signature (kernel ABI v3, KernelInfo.h); both kernels take the same
+  // parameters.
   auto flat = [&](Type t) {
     return MemRefType::get({ShapedType::kDynamic}, t);
   };
@@ -624,9 +733,10 @@ KernelInfo ChunkedEmitter::emit() {
     params.push_back(flat(b.getF32Type()));
   for (const SideInput &side : epi.getSideInputs())
     params.push_back(flat(side.memoryElementType));
+  params.push_back(flat(b.getF32Type())); // The segment workspace.
   size_t firstScalar = params.size();
-  params.append(17, b.getI64Type());
-  auto func = gpu::GPUFuncOp::create(b, loc, "attn_fwd",
+  params.append(18, b.getI64Type());
+  auto func = gpu::GPUFuncOp::create(b, loc, name,
                                      FunctionType::get(ctx, params, {}));
   func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
   func.setKnownBlockSizeAttr(
@@ -640,21 +750,28 @@ KernelInfo ChunkedEmitter::emit() {
   vMem = entry.getArgument(2);
   oMem = entry.getArgument(3);
   size_t next = 4;
-  Value initialMem = cfg.hasInitialState ? entry.getArgument(next++) : Value();
-  Value finalMem = cfg.hasFinalState ? entry.getArgument(next++) : Value();
+  initialMem = cfg.hasInitialState ? entry.getArgument(next++) : Value();
+  finalMem = cfg.hasFinalState ? entry.getArgument(next++) : Value();
   SmallVector<Value> sideMems;
-  for (; next < firstScalar; ++next)
+  for (; next + 1 < firstScalar; ++next)
     sideMems.push_back(entry.getArgument(next));
+  wsMem = entry.getArgument(next);
   SmallVector<Value> scalars;
-  for (size_t i = firstScalar; i < firstScalar + 17; ++i)
+  for (size_t i = firstScalar; i < firstScalar + 18; ++i)
     scalars.push_back(arith::IndexCastOp::create(b, loc, b.getIndexType(),
                                                  entry.getArgument(i)));
   ProblemDims dims{scalars[0], scalars[1], scalars[2], scalars[3], scalars[4]};
+  dimsBatch = dims.batch;
   dimsHeads = dims.heads;
   seqLen = dims.keys;
   auto strideOf = [&](int t, int which) { return scalars[5 + 3 * t + which]; };
+  numSegments = scalars[17];
 
-  Value valueTile = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
+  // grid.x = value tile + value tiles * segment.
+  Value blockX = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
+  int64_t numValueTiles = cfg.dv / cfg.valueTile;
+  valueTileIdx = arith::RemUIOp::create(b, loc, blockX, c(numValueTiles));
+  segmentIdx = arith::DivUIOp::create(b, loc, blockX, c(numValueTiles));
   headIdx = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
   batchIdx = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
   threadId = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
@@ -662,12 +779,23 @@ KernelInfo ChunkedEmitter::emit() {
   warpId = arith::DivUIOp::create(b, loc, threadId, c(target.getWarpSize()));
   epi.bind(b, loc, sideMems, dims);
 
+  // The CTA's segment: chunks [chunkBegin, chunkEnd) of
+  // ceil(chunks / segments) each.
+  Value numChunks = arith::CeilDivSIOp::create(b, loc, seqLen, c(cfg.chunk));
+  Value perSegment = arith::CeilDivSIOp::create(b, loc, numChunks, numSegments);
+  chunkBegin = arith::MinSIOp::create(b, loc, mul(segmentIdx, perSegment),
+                                      numChunks);
+  chunkEnd = arith::MinSIOp::create(b, loc, add(chunkBegin, perSegment),
+                                    numChunks);
+  rowEnd = arith::MinSIOp::create(b, loc, mul(chunkEnd, c(cfg.chunk)), seqLen);
+
   Value group = arith::DivUIOp::create(b, loc, dims.heads, dims.kvHeads);
   Value kvHead = arith::DivUIOp::create(b, loc, headIdx, group);
   auto baseOf = [&](int t, Value head) {
     return add(mul(batchIdx, strideOf(t, 0)), mul(head, strideOf(t, 1)));
   };
-  valueCol0 = mul(valueTile, c(cfg.valueTile));
+  valueCol0 = mul(valueTileIdx, c(cfg.valueTile));
+  workspaceCol0 = mul(valueTileIdx, c(cfg.augTile));
   qBase = baseOf(0, headIdx);
   kBase = baseOf(1, kvHead);
   vBase = add(baseOf(2, kvHead), valueCol0);
@@ -678,6 +806,8 @@ KernelInfo ChunkedEmitter::emit() {
   oStride = strideOf(3, 2);
   warpRow0 = mul(warpId, c(shape.m));
   stateRow0 = mul(warpId, c(cfg.stateRowsPerWarp));
+  rowOf.clear();
+  colOf.clear();
   for (int64_t e = 0; e < target.getCFragmentSize(); ++e) {
     FragmentCoord coord = target.getCCoord(b, loc, laneId, e);
     rowOf.push_back(coord.row);
@@ -693,11 +823,12 @@ KernelInfo ChunkedEmitter::emit() {
                                   ValueRange{});
   };
   Type et = cfg.elementType;
+  int64_t sRows = 2 * cfg.dk;
   qSmem = view(cfg.qOffset, {2 * cfg.chunk, cfg.dk + kRowPad}, et);
   kSmem = view(cfg.kOffset, {2 * cfg.chunk, cfg.dk + kRowPad}, et);
   vSmem = view(cfg.vOffset, {2 * cfg.chunk, cfg.augTile + kRowPad}, et);
-  sSmem = view(cfg.sOffset, {2 * cfg.dk, cfg.augTile + kRowPad}, et);
-  sVec2 = view(cfg.sOffset, {2 * cfg.dk, (cfg.augTile + kRowPad) / 2},
+  sSmem = view(cfg.sOffset, {sRows, cfg.augTile + kRowPad}, et);
+  sVec2 = view(cfg.sOffset, {sRows, (cfg.augTile + kRowPad) / 2},
                VectorType::get({2}, et));
   if (cfg.decay)
     gSmem = view(cfg.gOffset, {2 * cfg.chunk}, b.getF32Type());
@@ -729,28 +860,159 @@ KernelInfo ChunkedEmitter::emit() {
     }
   }
 
-  SmallVector<Value> state = loadInitialState(initialMem);
-  Value numChunks = arith::CeilDivSIOp::create(b, loc, seqLen, c(cfg.chunk));
+  if (role == Role::SegmentStates)
+    emitSegmentStates();
+  else
+    emitOutputs();
+  gpu::ReturnOp::create(b, loc);
+}
+
+std::pair<SmallVector<Value>, Value>
+ChunkedEmitter::walkStates(SmallVector<Value> state) {
   bool mapped = cfg.map != FeatureMap::identity;
-  auto stageOf = [&](Value ch) {
-    return arith::RemUIOp::create(b, loc, ch, c(2)).getResult();
-  };
-  auto validRowsOf = [&](Value t0) {
-    return arith::MinSIOp::create(b, loc, c(cfg.chunk), sub(seqLen, t0))
-        .getResult();
+  if (cfg.decay)
+    scanGates(loadGates(mul(chunkBegin, c(cfg.chunk))), stageOf(chunkBegin));
+  group0 = issueChunk(chunkBegin, stageOf(chunkBegin), /*q=*/false,
+                      /*kv=*/true);
+  SmallVector<Value> init(state);
+  init.push_back(f(0.0));
+  auto loop = scf::ForOp::create(
+      b, loc, chunkBegin, chunkEnd, c(1), init,
+      [&](OpBuilder &, Location, Value ch, ValueRange iter) {
+        SmallVector<Value> st(iter.drop_back());
+        Value logDecay = iter.back();
+        Value stage = stageOf(ch);
+        Value other = sub(c(1), stage);
+        Value t0 = mul(ch, c(cfg.chunk));
+        // Chunk ch (and its G) has landed and every warp is done with
+        // chunk ch - 1, whose buffers receive chunk ch + 1.
+        target.asyncWait(b, loc, group0, 0);
+        target.barrier(b, loc);
+        issueChunk(add(ch, c(1)), other, false, true);
+        SmallVector<Value> nextGates;
+        if (cfg.decay)
+          nextGates = loadGates(add(t0, c(cfg.chunk)));
+        if (mapped) {
+          applyMap(kSmem, stage, validRowsOf(t0));
+          target.barrier(b, loc);
+        }
+        Value gLast = updateState(st, kSmem, mul(stage, c(cfg.chunk)), stage);
+        if (cfg.decay) {
+          logDecay = addf(logDecay, gLast);
+          scanGates(nextGates, other);
+        }
+        st.push_back(logDecay);
+        scf::YieldOp::create(b, loc, st);
+      });
+  SmallVector<Value> results(loop.getResults());
+  Value logDecay = results.pop_back_val();
+  return {results, logDecay};
+}
+
+void ChunkedEmitter::emitSegmentStates() {
+  // The output kernel reads the initial state from workspace slot 0 (when
+  // there are segments): its last segment may write the final state over
+  // the initial one in place.
+  if (initialMem) {
+    Value first = cmpi(arith::CmpIPredicate::eq, segmentIdx, c(0));
+    scf::IfOp::create(b, loc, first, [&](OpBuilder &, Location) {
+      storeWorkspaceState(loadUserState(initialMem), c(0));
+      scf::YieldOp::create(b, loc);
+    });
+  }
+  // Causal: no segment reads the last segment's state.
+  Value needed =
+      cfg.causal ? cmpi(arith::CmpIPredicate::ult, add(segmentIdx, c(1)),
+                        numSegments)
+                 : arith::ConstantIntOp::create(b, loc, 1, 1).getResult();
+  scf::IfOp::create(b, loc, needed, [&](OpBuilder &, Location) {
+    auto [state, logDecay] =
+        walkStates(SmallVector<Value>(stateMTiles * augTiles, zeroFragment()));
+    storeWorkspaceState(state, add(segmentIdx, c(1)));
+    if (cfg.decay) {
+      Value writer = arith::AndIOp::create(
+          b, loc, cmpi(arith::CmpIPredicate::eq, valueTileIdx, c(0)),
+          cmpi(arith::CmpIPredicate::eq, threadId, c(0)));
+      scf::IfOp::create(b, loc, writer, [&](OpBuilder &, Location) {
+        memref::StoreOp::create(b, loc, logDecay, wsMem,
+                                ValueRange{workspaceDecayIndex(segmentIdx)});
+        scf::YieldOp::create(b, loc);
+      });
+    }
+    scf::YieldOp::create(b, loc);
+  });
+}
+
+SmallVector<Value> ChunkedEmitter::combineSegmentStates() {
+  size_t numState = stateMTiles * augTiles;
+  SmallVector<Value> state(numState, zeroFragment());
+  if (initialMem) {
+    // One segment (causal): no state kernel ran; the initial state is read
+    // before the final one is written, by this same CTA.
+    Value fromWorkspace =
+        cfg.causal ? cmpi(arith::CmpIPredicate::ugt, numSegments, c(1))
+                   : arith::ConstantIntOp::create(b, loc, 1, 1).getResult();
+    auto ifOp = scf::IfOp::create(
+        b, loc, TypeRange(SmallVector<Type>(numState, cType)), fromWorkspace,
+        /*withElseRegion=*/true);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(ifOp.thenBlock());
+      scf::YieldOp::create(b, loc, loadWorkspaceState(c(0)));
+      b.setInsertionPointToStart(ifOp.elseBlock());
+      scf::YieldOp::create(b, loc, loadUserState(initialMem));
+    }
+    state.assign(ifOp.getResults().begin(), ifOp.getResults().end());
+  }
+  // S_s = exp(L_{s-1}) S_{s-1} + (segment s - 1's state), from S_0, the
+  // initial state; the global form sums every segment's.
+  Value count = cfg.causal ? segmentIdx : numSegments;
+  auto loop = scf::ForOp::create(
+      b, loc, c(0), count, c(1), state,
+      [&](OpBuilder &, Location, Value j, ValueRange iter) {
+        SmallVector<Value> st(iter);
+        if (cfg.decay) {
+          Value logDecay = memref::LoadOp::create(
+              b, loc, wsMem, ValueRange{workspaceDecayIndex(j)});
+          Value z = vector::BroadcastOp::create(
+              b, loc, cType, exp2(mulf(logDecay, f(kLog2E))));
+          for (Value &s : st)
+            s = mulf(s, z);
+        }
+        SmallVector<Value> segment = loadWorkspaceState(add(j, c(1)));
+        for (auto [s, t] : llvm::zip(st, segment))
+          s = addf(s, t);
+        scf::YieldOp::create(b, loc, st);
+      });
+  return SmallVector<Value>(loop.getResults());
+}
+
+void ChunkedEmitter::emitOutputs() {
+  SmallVector<Value> state = combineSegmentStates();
+  bool mapped = cfg.map != FeatureMap::identity;
+  Value lastSegment = cmpi(arith::CmpIPredicate::eq, add(segmentIdx, c(1)),
+                           numSegments);
+  Value firstSegment = cmpi(arith::CmpIPredicate::eq, segmentIdx, c(0));
+  auto storeFinal = [&](ArrayRef<Value> st, Value writer) {
+    if (!finalMem)
+      return;
+    scf::IfOp::create(b, loc, writer, [&](OpBuilder &, Location) {
+      storeUserState(st, finalMem);
+      scf::YieldOp::create(b, loc);
+    });
   };
 
   if (cfg.causal) {
     // Chunk ch reads S and G from buffer ch % 2 and writes the next ones to
     // the other buffer, so the barrier at the top of each chunk is the only
     // one (plus one after phi of a feature map).
-    writeSharedState(state, c(0));
+    writeSharedState(state, stageOf(chunkBegin));
     if (cfg.decay)
-      scanGates(loadGates(c(0)), c(0));
-    group0 = issueChunk(c(0), c(0), /*q=*/true, /*kv=*/true);
-    size_t numState = state.size();
+      scanGates(loadGates(mul(chunkBegin, c(cfg.chunk))), stageOf(chunkBegin));
+    group0 = issueChunk(chunkBegin, stageOf(chunkBegin), /*q=*/true,
+                        /*kv=*/true);
     auto loop = scf::ForOp::create(
-        b, loc, c(0), numChunks, c(1), state,
+        b, loc, chunkBegin, chunkEnd, c(1), state,
         [&](OpBuilder &, Location, Value ch, ValueRange iter) {
           SmallVector<Value> st(iter);
           Value stage = stageOf(ch);
@@ -781,69 +1043,35 @@ KernelInfo ChunkedEmitter::emit() {
             scanGates(nextGates, other);
           scf::YieldOp::create(b, loc, st);
         });
-    state.assign(loop.getResults().begin(),
-                 loop.getResults().begin() + numState);
-    if (finalMem)
-      storeFinalState(state, finalMem);
-  } else {
-    // Pass 1: S += phi(K)^T V over every chunk.
-    group0 = issueChunk(c(0), c(0), /*q=*/false, /*kv=*/true);
-    auto pass1 = scf::ForOp::create(
-        b, loc, c(0), numChunks, c(1), state,
-        [&](OpBuilder &, Location, Value ch, ValueRange iter) {
-          SmallVector<Value> st(iter);
-          Value stage = stageOf(ch);
-          target.asyncWait(b, loc, group0, 0);
-          target.barrier(b, loc);
-          issueChunk(add(ch, c(1)), sub(c(1), stage), false, true);
-          if (mapped) {
-            applyMap(kSmem, stage, validRowsOf(mul(ch, c(cfg.chunk))));
-            target.barrier(b, loc);
-          }
-          updateState(st, kSmem, mul(stage, c(cfg.chunk)), stage);
-          scf::YieldOp::create(b, loc, st);
-        });
-    state.assign(pass1.getResults().begin(), pass1.getResults().end());
-    if (finalMem)
-      storeFinalState(state, finalMem);
-    writeSharedState(state, c(0));
-    // Pass 2: O = scale phi(Q) S.
-    group0 = issueChunk(c(0), c(0), /*q=*/true, /*kv=*/false);
-    scf::ForOp::create(
-        b, loc, c(0), numChunks, c(1), ValueRange{},
-        [&](OpBuilder &, Location, Value ch, ValueRange) {
-          Value stage = stageOf(ch);
-          Value t0 = mul(ch, c(cfg.chunk));
-          target.asyncWait(b, loc, group0, 0);
-          target.barrier(b, loc);
-          issueChunk(add(ch, c(1)), sub(c(1), stage), true, false);
-          if (mapped) {
-            applyMap(qSmem, stage, validRowsOf(t0));
-            target.barrier(b, loc);
-          }
-          SmallVector<Value> acc = queryProducts(stage, c(0), nullptr);
-          Value scaleVec = vector::BroadcastOp::create(b, loc, cType,
-                                                       f(cfg.scale));
-          for (Value &a : acc)
-            a = mulf(a, scaleVec);
-          storeOutput(acc, t0);
-          scf::YieldOp::create(b, loc);
-        });
+    storeFinal(SmallVector<Value>(loop.getResults()), lastSegment);
+    return;
   }
-  gpu::ReturnOp::create(b, loc);
 
-  KernelInfo info;
-  describeKernel(info, chain, target, epi.describeSideInputs());
-  info.algorithm = "chunked";
-  info.blockM = cfg.chunk;
-  info.blockN = cfg.valueTile;
-  info.warps = cfg.warps;
-  info.stages = 2;
-  info.sharedBytes = cfg.sharedBytes;
-  info.hasInitialState = cfg.hasInitialState;
-  info.hasFinalState = cfg.hasFinalState;
-  info.featureDim = cfg.hasInitialState || cfg.hasFinalState ? cfg.dk : 0;
-  return info;
+  // The global form: O = scale phi(Q) S with S the whole sequence's state.
+  storeFinal(state, firstSegment);
+  writeSharedState(state, c(0));
+  group0 = issueChunk(chunkBegin, stageOf(chunkBegin), /*q=*/true,
+                      /*kv=*/false);
+  scf::ForOp::create(
+      b, loc, chunkBegin, chunkEnd, c(1), ValueRange{},
+      [&](OpBuilder &, Location, Value ch, ValueRange) {
+        Value stage = stageOf(ch);
+        Value t0 = mul(ch, c(cfg.chunk));
+        target.asyncWait(b, loc, group0, 0);
+        target.barrier(b, loc);
+        issueChunk(add(ch, c(1)), sub(c(1), stage), true, false);
+        if (mapped) {
+          applyMap(qSmem, stage, validRowsOf(t0));
+          target.barrier(b, loc);
+        }
+        SmallVector<Value> acc = queryProducts(stage, c(0), nullptr);
+        Value scaleVec =
+            vector::BroadcastOp::create(b, loc, cType, f(cfg.scale));
+        for (Value &a : acc)
+          a = mulf(a, scaleVec);
+        storeOutput(acc, t0);
+        scf::YieldOp::create(b, loc);
+      });
 }
 
 FailureOr<KernelInfo> mlir::attn::buildChunkedKernel(OpBuilder &builder,

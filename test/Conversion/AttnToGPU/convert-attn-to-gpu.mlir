@@ -6,9 +6,9 @@
 // CHECK-LABEL: module attributes {gpu.container_module}
 // CHECK:       func.func @causal_f16
 // CHECK:         attn.aggregate
-// Kernel ABI v2 (keys sorted): a quadratic kernel without states.
+// Kernel ABI v3 (keys sorted): a quadratic kernel without states.
 // CHECK:       gpu.module @attn_kernels attributes {attn.kernel_info =
-// CHECK-SAME:    {\22abi\22:2,\22algorithm\22:\22quadratic\22,
+// CHECK-SAME:    {\22abi\22:3,\22algorithm\22:\22quadratic\22,
 // CHECK-SAME:    \22block_m\22:64,\22block_n\22:32,
 // CHECK-SAME:    \22dtype\22:\22f16\22
 // CHECK-SAME:    \22feature_dim\22:0,\22final_state\22:false,
@@ -76,7 +76,7 @@ func.func @causal_f16(%q: tensor<?x?x?x64xf16>, %k: tensor<?x?x?x64xf16>,
 
 // CHECK-LABEL: func.func @sinks_bf16
 // CHECK:       gpu.module @attn_kernels
-// CHECK-SAME:    \22abi\22:2,\22algorithm\22:\22quadratic\22,
+// CHECK-SAME:    \22abi\22:3,\22algorithm\22:\22quadratic\22,
 // CHECK-SAME:    \22feature_dim\22:0,\22final_state\22:false,
 // CHECK-SAME:    \22initial_state\22:false,
 // CHECK-SAME:    \22lse\22:true
@@ -255,4 +255,71 @@ func.func @cosine_attention(%q: tensor<?x?x?x32xf16>, %k: tensor<?x?x?x32xf16>,
   %w = attn.normalize %s softmax
   %o = attn.aggregate %w, %v : tensor<?x?x?x32xf16> -> tensor<?x?x?x32xf16>
   return %o : tensor<?x?x?x32xf16>
+}
+
+// -----
+
+// Scalar-gated causal linear attention with states: the chunked pair. Both
+// kernels take the same parameters - q, k, v, o, the states, the log-gates,
+// the segment workspace, then 17 sizes and strides and the segment count -
+// and the same grid (value tiles x segments, Hq, B). The state kernel walks
+// its segment's chunks from zero with K^T V only and stores its state in
+// workspace slot s + 1; the output kernel starts from slot 0 (the initial
+// state), folding in each earlier segment's state decayed by its total
+// log-gate.
+
+// CHECK-LABEL: func.func @simple_gla_states
+// CHECK:       gpu.module @attn_kernels attributes {attn.kernel_info =
+// CHECK-SAME:    \22algorithm\22:\22chunked\22,
+// CHECK-SAME:    \22causal\22:true,
+// CHECK-SAME:    \22state_kernel\22:\22attn_fwd_segment_states\22,
+// CHECK-SAME:    \22workspace_columns\22:64,\22workspace_rows\22:64
+// CHECK:         gpu.func @attn_fwd_segment_states(%{{.*}}: memref<?xbf16>, %{{.*}}: memref<?xbf16>, %{{.*}}: memref<?xbf16>, %{{.*}}: memref<?xbf16>, %[[INIT:[a-z0-9]+]]: memref<?xf32>, %{{.*}}: memref<?xf32>, %{{.*}}: memref<?xf32>, %[[WS:[a-z0-9]+]]: memref<?xf32>, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64, %[[SEGS:[a-z0-9]+]]: i64)
+// Segment 0 copies the initial state into workspace slot 0.
+// CHECK:           scf.if
+// CHECK:             vector.load %[[INIT]]
+// CHECK:             vector.store %{{.*}}, %[[WS]]
+// Every segment but the last walks its chunks: K^T V, no Q.
+// CHECK:           scf.if
+// CHECK:             scf.for
+// CHECK:               nvgpu.device_async_wait
+// CHECK:               gpu.barrier
+// CHECK-NOT:           gpu.barrier
+// CHECK:               nvgpu.ldmatrix {{.*}}transpose = true
+// CHECK:               nvvm.mma.sync
+// CHECK:             vector.store %{{.*}}, %[[WS]]
+// Its log-decay, by one thread.
+// CHECK:             scf.if
+// CHECK:               memref.store %{{.*}}, %[[WS]]
+// CHECK:           gpu.return
+// CHECK:         gpu.func @attn_fwd(
+// One segment: the initial state itself; more: workspace slot 0 and the
+// earlier segments.
+// CHECK:           scf.if %{{.*}} -> (vector<2x2xf32>
+// CHECK:             vector.load %[[WS2:[a-z0-9]+]]
+// CHECK:           } else {
+// CHECK:             vector.load
+// CHECK:           scf.for
+// CHECK:             memref.load
+// CHECK:             llvm.nvvm.ex2.approx.ftz.f
+// CHECK:             vector.load
+// CHECK:             arith.addf
+// The chunk loop, then the final state from the last segment.
+// CHECK:           scf.for
+// CHECK:             nvvm.mma.sync
+// CHECK:           scf.if
+// CHECK:             vector.store
+// CHECK:           gpu.return
+func.func @simple_gla_states(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16>,
+                             %v: tensor<?x?x?x64xbf16>,
+                             %g: tensor<?x?x?xf32> {attn.name = "log_gates"},
+                             %s0: tensor<?x?x64x64xf32>)
+    -> (tensor<?x?x?x64xbf16>, tensor<?x?x64x64xf32>) {
+  %s = attn.score %q, %k : tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>
+  %m = attn.mask %s, #attn.causal
+  %d = attn.decay %m gated(%g : tensor<?x?x?xf32>)
+  %w = attn.normalize %d none
+  %o, %sn = attn.aggregate %w, %v initial_state(%s0 : tensor<?x?x64x64xf32>)
+      : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>, state tensor<?x?x64x64xf32>
+  return %o, %sn : tensor<?x?x?x64xbf16>, tensor<?x?x64x64xf32>
 }

@@ -5,7 +5,7 @@
 //===----------------------------------------------------------------------===//
 //
 // What a launcher must know about a kernel made by `convert-attn-to-gpu`
-// (kernel ABI v2): its name and target, its algorithm, the element types and
+// (kernel ABI v3): its name and target, its algorithm, the element types and
 // layout of q/k/v/o, the tiling (grid and block shape, dynamic shared
 // memory), the recurrent states and the side inputs it reads, in parameter
 // order.
@@ -14,14 +14,25 @@
 // lowering: {ptr, ptr, 0, numel, 1}), then lse (f32) if `hasLse`, then the
 // initial state (f32, dense [B, Hq, F, Dv]) if `hasInitialState`, then the
 // final state (same) if `hasFinalState`, then each side input (flat, dense
-// row-major), then 17 `i64` scalars: B, Hq, Hkv, Nq, Nk and the (batch, head,
-// seq) strides in elements of q, k, v, o. The head dim stride is 1. cp.async
-// copies 16 bytes, so base pointers must be 16-byte aligned and the strides
-// multiples of 8 elements.
+// row-major), then (chunked) the segment workspace (f32), then 17 `i64`
+// scalars: B, Hq, Hkv, Nq, Nk and the (batch, head, seq) strides in elements
+// of q, k, v, o, then (chunked) an 18th, the segment count S. The head dim
+// stride is 1. cp.async copies 16 bytes, so base pointers must be 16-byte
+// aligned and the strides multiples of 8 elements.
 // Launch: block (32 * warps), dynamic shared memory `sharedBytes`, grid
 //   quadratic: (ceil(Nq / blockM), Hq, B) - a CTA per query tile;
-//   chunked:   (ceil(Dv / blockN), Hq, B) - a CTA per value-column tile,
-//              walking the sequence in chunks of blockM tokens.
+//   chunked:   (ceil(Dv / blockN) * S, Hq, B) - a CTA per value-column tile
+//              and sequence segment, walking its segment (ceil(chunks / S)
+//              chunks of blockM tokens) in order.
+// The segment split (chunked): when (Dv / blockN) Hq B CTAs cannot fill the
+// GPU, the launcher splits the sequence into S segments and first launches
+// `stateKernelName` (same parameters and grid), which writes each segment's
+// own state and total log-decay into the workspace, then `kernelName`, whose
+// CTAs start from the state before their segment. The workspace is f32
+//   [B, Hq, S + 1, workspaceRows, workspaceColumns] states (slot 0: a copy of
+//   the initial state; slot j + 1: segment j's), then [B, Hq, S] log-decays.
+// With S = 1 a causal spec launches `kernelName` alone; a non-causal one
+// (O = phi(Q) (phi(K)^T V)) always launches both.
 //
 // Header-only and free of MLIR so that the runtime can use it.
 //
@@ -58,11 +69,13 @@ struct KernelSideInput {
 /// Everything a launcher needs to run one generated kernel.
 struct KernelInfo {
   /// ABI version; bumped on any change of the parameter list.
-  static constexpr int64_t kVersion = 2;
+  static constexpr int64_t kVersion = 3;
   int64_t abiVersion = kVersion;
   /// The `gpu.module` and `gpu.func` symbol names.
   std::string moduleName = "attn_kernels";
   std::string kernelName = "attn_fwd";
+  /// Chunked: the kernel that computes the segments' states (see above).
+  std::string stateKernelName;
   /// Target architecture, e.g. "sm_90a".
   std::string arch = "sm_90a";
   /// Element type of q, k, v and o: "bf16" or "f16".
@@ -92,16 +105,30 @@ struct KernelInfo {
   bool hasFinalState = false;
   /// F, the rows of a state (the feature dim of phi); 0 without states.
   int64_t featureDim = 0;
+  /// Chunked: causal (the recurrence) or not (the global form, whose every
+  /// output needs the whole sequence's state: the state kernel always runs).
+  bool causal = false;
+  /// Chunked: the extents of one state in the segment workspace.
+  int64_t workspaceRows = 0, workspaceColumns = 0;
   std::vector<KernelSideInput> sideInputs;
 
   /// Threads per block.
   int64_t threads() const { return 32 * warps; }
   bool isChunked() const { return algorithm == "chunked"; }
-  /// grid.x for `nq` queries: query tiles, or value-column tiles (chunked).
-  int64_t gridX(int64_t nq) const {
+  /// grid.x for `nq` queries: query tiles, or value-column tiles times
+  /// `segments` (chunked).
+  int64_t gridX(int64_t nq, int64_t segments = 1) const {
     if (isChunked())
-      return (headDimV + blockN - 1) / blockN;
+      return (headDimV + blockN - 1) / blockN * segments;
     return (nq + blockM - 1) / blockM;
+  }
+  /// Chunked: the chunks of `n` tokens.
+  int64_t numChunks(int64_t n) const { return (n + blockM - 1) / blockM; }
+  /// Chunked: f32 elements of the workspace for `segments` segments.
+  int64_t workspaceElements(int64_t batch, int64_t heads,
+                            int64_t segments) const {
+    return batch * heads *
+           ((segments + 1) * workspaceRows * workspaceColumns + segments);
   }
 
   llvm::json::Value toJSON() const {
@@ -117,7 +144,8 @@ struct KernelInfo {
     }
     return llvm::json::Object{
         {"abi", abiVersion},        {"module", moduleName},
-        {"kernel", kernelName},     {"arch", arch},
+        {"kernel", kernelName},     {"state_kernel", stateKernelName},
+        {"arch", arch},
         {"dtype", dtype},           {"layout", layout},
         {"algorithm", algorithm},   {"normalize", normalize},
         {"dk", headDimQK},
@@ -128,6 +156,8 @@ struct KernelInfo {
         {"stages", stages},         {"shared_bytes", sharedBytes},
         {"lse", hasLse},            {"initial_state", hasInitialState},
         {"final_state", hasFinalState}, {"feature_dim", featureDim},
+        {"causal", causal},                {"workspace_rows", workspaceRows},
+        {"workspace_columns", workspaceColumns},
         {"side_inputs", std::move(inputs)}};
   }
 
@@ -167,7 +197,9 @@ struct KernelInfo {
       return fail("missing or unsupported 'abi' (expected " +
                   llvm::Twine(kVersion) + ")");
     if (!getStr("module", info.moduleName) ||
-        !getStr("kernel", info.kernelName) || !getStr("arch", info.arch) ||
+        !getStr("kernel", info.kernelName) ||
+        !getStr("state_kernel", info.stateKernelName) ||
+        !getStr("arch", info.arch) ||
         !getStr("dtype", info.dtype) || !getStr("layout", info.layout) ||
         !getStr("algorithm", info.algorithm) ||
         !getStr("normalize", info.normalize))
@@ -178,7 +210,9 @@ struct KernelInfo {
         !getInt("block_m", info.blockM) || !getInt("block_n", info.blockN) ||
         !getInt("warps", info.warps) || !getInt("stages", info.stages) ||
         !getInt("shared_bytes", info.sharedBytes) ||
-        !getInt("feature_dim", info.featureDim))
+        !getInt("feature_dim", info.featureDim) ||
+        !getInt("workspace_rows", info.workspaceRows) ||
+        !getInt("workspace_columns", info.workspaceColumns))
       return fail("missing an integer field");
     std::optional<bool> lse = obj->getBoolean("lse");
     if (!lse)
@@ -190,6 +224,10 @@ struct KernelInfo {
       return fail("missing 'initial_state' or 'final_state'");
     info.hasInitialState = *initial;
     info.hasFinalState = *final;
+    std::optional<bool> causal = obj->getBoolean("causal");
+    if (!causal)
+      return fail("missing 'causal'");
+    info.causal = *causal;
     if (info.algorithm != "quadratic" && info.algorithm != "chunked")
       return fail("unknown algorithm '" + info.algorithm + "'");
     const llvm::json::Array *inputs = obj->getArray("side_inputs");

@@ -4,7 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// The runtime side of kernel ABI v2 (KernelInfo.h): what a generated kernel
+// The runtime side of kernel ABI v3 (KernelInfo.h): what a generated kernel
 // expects (`getKernelSignature`), how a launch's tensors become its
 // parameters (`packLaunch`: validate first, then the 5-value memref
 // descriptors of q, k, v, o, lse, the states and the side inputs, then the
@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,24 +45,52 @@ using KernelInfo = ::mlir::attn::KernelInfo;
 /// (another ABI version, an unknown algorithm, dtype or layout).
 llvm::Expected<KernelSignature> getKernelSignature(const KernelInfo &info);
 
-/// Everything cuLaunchKernel takes, for one launch.
+/// Everything cuLaunchKernel takes, for one launch (of a chunked kernel:
+/// of the state kernel, if `launchStateKernel`, then of the kernel).
 struct PackedLaunch {
   Dim3 grid = {1, 1, 1};
   Dim3 block = {1, 1, 1};
   unsigned sharedBytes = 0;
   /// One 8-byte value per kernel parameter (pointers and i64 alike).
   std::vector<uint64_t> values;
+  /// Chunked: the sequence segments, whether the state kernel runs first,
+  /// the workspace it needs (bytes) and the index in `values` of the
+  /// workspace descriptor, whose two pointers the launcher fills in.
+  int64_t segments = 1;
+  bool launchStateKernel = false;
+  size_t workspaceBytes = 0;
+  size_t workspaceValue = 0;
 
   /// The parameter pointers cuLaunchKernel takes; valid while `values` is
   /// unchanged.
   std::vector<void *> getParamPointers();
+  /// Points the workspace descriptor at `pointer`.
+  void setWorkspace(uint64_t pointer);
 };
+
+/// The size of a device, for the segment split.
+struct DeviceCapacity {
+  int64_t multiprocessors = 0;
+};
+
+/// The sequence segments a chunked launch of `dims` splits into: 1 when the
+/// (value tile, head, batch) CTAs occupy every multiprocessor already, else
+/// as many as give each one a CTA, each at least `kMinChunksPerSegment`
+/// chunks, at most `kMaxSegments` (each CTA combines the states of the
+/// segments before it).
+int64_t chooseSegments(const KernelInfo &info, const ProblemDims &dims,
+                       const DeviceCapacity &capacity);
+inline constexpr int64_t kMinChunksPerSegment = 8;
+inline constexpr int64_t kMaxSegments = 16;
 
 /// Validates `problem` against `info` (runtime::validate plus the static
 /// extents and side-input expressions of KernelInfo) and packs its
-/// parameters per ABI v2; grid.x is `KernelInfo::gridX`. Touches no memory.
-llvm::Expected<PackedLaunch> packLaunch(const KernelInfo &info,
-                                        const AttentionProblem &problem);
+/// parameters per ABI v3; grid.x is `KernelInfo::gridX`. A chunked launch
+/// takes `problem.segments`, else `chooseSegments` for `capacity` (1 without
+/// one). Touches no memory.
+llvm::Expected<PackedLaunch>
+packLaunch(const KernelInfo &info, const AttentionProblem &problem,
+           std::optional<DeviceCapacity> capacity = std::nullopt);
 
 /// Evaluates a side-input extent of KernelInfo ("128", "Hq", "ceil(Nq/64)",
 /// "Nk/16") for `dims`; std::nullopt when the expression is not understood.
@@ -87,14 +116,26 @@ private:
   struct Loaded {
     CudaModule module;
     cuda::CUfunction function = nullptr;
+    /// Chunked: the segment-state kernel.
+    cuda::CUfunction stateFunction = nullptr;
+    DeviceCapacity capacity;
   };
-  llvm::Expected<cuda::CUfunction> getFunction(CudaDriver &driver);
+  /// The module loaded in the current context (device 0's primary one if
+  /// none is current).
+  llvm::Expected<Loaded *> load(CudaDriver &driver);
+  /// A workspace of at least `bytes` for launches on `stream`, kept for the
+  /// next: launches on one stream run in order, so they may share it.
+  llvm::Expected<uint64_t> getWorkspace(CudaDriver &driver,
+                                        cuda::CUcontext context,
+                                        cuda::CUstream stream, size_t bytes);
 
   std::string image;
   KernelInfo info;
   ImageKind kind;
   std::mutex mutex;
   std::map<cuda::CUcontext, Loaded> loaded;
+  std::map<std::pair<cuda::CUcontext, cuda::CUstream>, DeviceBuffer>
+      workspaces;
 };
 
 } // namespace attn::runtime

@@ -122,6 +122,10 @@ struct AttentionProblem {
   std::optional<TensorRef> finalState;
   /// Extra inputs, matched to the kernel's by name.
   llvm::SmallVector<SideInput, 4> sideInputs;
+  /// Chunked kernels: the sequence segments whose CTAs run in parallel,
+  /// states passed between them (KernelInfo.h); 0 lets the launcher choose
+  /// from the device's size. Other kernels take 0 only.
+  int64_t segments = 0;
 };
 
 //===----------------------------------------------------------------------===//
