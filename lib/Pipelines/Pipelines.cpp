@@ -29,6 +29,12 @@ using namespace mlir;
 
 void attn::buildLowerToNVVMPipeline(OpPassManager &pm,
                                     const LowerToNVVMOptions &options) {
+  buildLowerToNVVMIRPipeline(pm, options);
+  addGpuModuleToBinary(pm, options);
+}
+
+void attn::buildLowerToNVVMIRPipeline(OpPassManager &pm,
+                                      const LowerToNVVMOptions &options) {
   // Level 1 -> level 2: one planned attn.kernel per spec chain.
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createAttnFusePass());
@@ -82,6 +88,10 @@ void attn::buildLowerToNVVMPipeline(OpPassManager &pm,
   device.addPass(createCanonicalizerPass());
   device.addPass(createCSEPass());
   device.addPass(createReconcileUnrealizedCastsPass());
+}
+
+void attn::addGpuModuleToBinary(OpPassManager &pm,
+                                const LowerToNVVMOptions &options) {
   GpuModuleToBinaryPassOptions binary;
   binary.compilationTarget = options.format;
   pm.addPass(createGpuModuleToBinaryPass(binary));
