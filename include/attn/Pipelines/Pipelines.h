@@ -48,6 +48,16 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
 void buildLowerToNVVMPipeline(OpPassManager &pm,
                               const LowerToNVVMOptions &options);
 
+/// The same pipeline without its last pass, gpu-module-to-binary: it leaves
+/// every gpu.module in the LLVM and NVVM dialects with its #nvvm.target
+/// attached. The JIT runs it and gpu-module-to-binary separately, verifying
+/// the module once in between (lib/JIT/Pipeline.cpp).
+void buildLowerToNVVMIRPipeline(OpPassManager &pm,
+                                const LowerToNVVMOptions &options);
+
+/// Adds gpu-module-to-binary with the output format of `options`.
+void addGpuModuleToBinary(OpPassManager &pm, const LowerToNVVMOptions &options);
+
 /// Registers attn-lower-to-nvvm with the global pass pipeline registry.
 void registerLowerToNVVMPipeline();
 
