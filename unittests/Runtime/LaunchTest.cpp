@@ -1,4 +1,4 @@
-//===- LaunchTest.cpp - Kernel ABI v2 parameter packing -------------------===//
+//===- LaunchTest.cpp - Kernel ABI v3 parameter packing -------------------===//
 //
 // Part of the attn project.
 //
