@@ -284,6 +284,23 @@ private:
   /// Issues and commits the copies of chunk `chunkIdx` into `stage` (nothing
   /// is read when the chunk is past the end); returns the group token.
   Value issueChunk(Value chunkIdx, Value stage, bool q, bool kv);
+
+  /// The pipeline every chunk loop shares, over the CTA's chunks, reading Q
+  /// (`q`) and / or K and V (`kv`): before the loop, the first chunk's
+  /// copies and G; at the top of chunk ch, its landing, the prefetch of
+  /// chunk ch + 1 (and of its log-gates) into the other buffers, and phi;
+  /// at its end, the next chunk's G by a warp scan. One barrier per chunk
+  /// (two with a feature map).
+  struct ChunkStep {
+    Value stage, other, t0;
+    SmallVector<Value> nextGates;
+  };
+  void startChunks(bool q, bool kv);
+  ChunkStep beginChunk(Value ch, bool q, bool kv);
+  void endChunk(const ChunkStep &step) {
+    if (cfg.decay)
+      scanGates(step.nextGates, step.other);
+  }
   /// Applies phi to the rows of a landed Q or K tile.
   void applyMap(Value tile, Value stage, Value validRows);
   /// Per lane, the log-gates of the chunk starting at token `t0`.
@@ -406,6 +423,37 @@ Value ChunkedEmitter::issueChunk(Value chunkIdx, Value stage, bool q,
              dstRow0, cfg.chunk, cfg.valueTile);
   }
   return target.asyncCommit(b, loc, tokens);
+}
+
+void ChunkedEmitter::startChunks(bool q, bool kv) {
+  if (cfg.decay)
+    scanGates(loadGates(mul(chunkBegin, c(cfg.chunk))), stageOf(chunkBegin));
+  group0 = issueChunk(chunkBegin, stageOf(chunkBegin), q, kv);
+}
+
+ChunkedEmitter::ChunkStep ChunkedEmitter::beginChunk(Value ch, bool q,
+                                                     bool kv) {
+  ChunkStep step;
+  step.stage = stageOf(ch);
+  step.other = sub(c(1), step.stage);
+  step.t0 = mul(ch, c(cfg.chunk));
+  // Chunk ch has landed (with its S and G) and every warp is done with
+  // chunk ch - 1, whose buffers receive chunk ch + 1.
+  target.asyncWait(b, loc, group0, 0);
+  target.barrier(b, loc);
+  issueChunk(add(ch, c(1)), step.other, q, kv);
+  // The next chunk's log-gates, in flight during this chunk.
+  if (cfg.decay)
+    step.nextGates = loadGates(add(step.t0, c(cfg.chunk)));
+  if (cfg.map != FeatureMap::identity) {
+    Value valid = validRowsOf(step.t0);
+    if (q)
+      applyMap(qSmem, step.stage, valid);
+    if (kv)
+      applyMap(kSmem, step.stage, valid);
+    target.barrier(b, loc);
+  }
+  return step;
 }
 
 void ChunkedEmitter::applyMap(Value tile, Value stage, Value validRows) {
@@ -869,11 +917,7 @@ void ChunkedEmitter::emitKernel(StringRef name, Role role) {
 
 std::pair<SmallVector<Value>, Value>
 ChunkedEmitter::walkStates(SmallVector<Value> state) {
-  bool mapped = cfg.map != FeatureMap::identity;
-  if (cfg.decay)
-    scanGates(loadGates(mul(chunkBegin, c(cfg.chunk))), stageOf(chunkBegin));
-  group0 = issueChunk(chunkBegin, stageOf(chunkBegin), /*q=*/false,
-                      /*kv=*/true);
+  startChunks(/*q=*/false, /*kv=*/true);
   SmallVector<Value> init(state);
   init.push_back(f(0.0));
   auto loop = scf::ForOp::create(
@@ -881,26 +925,12 @@ ChunkedEmitter::walkStates(SmallVector<Value> state) {
       [&](OpBuilder &, Location, Value ch, ValueRange iter) {
         SmallVector<Value> st(iter.drop_back());
         Value logDecay = iter.back();
-        Value stage = stageOf(ch);
-        Value other = sub(c(1), stage);
-        Value t0 = mul(ch, c(cfg.chunk));
-        // Chunk ch (and its G) has landed and every warp is done with
-        // chunk ch - 1, whose buffers receive chunk ch + 1.
-        target.asyncWait(b, loc, group0, 0);
-        target.barrier(b, loc);
-        issueChunk(add(ch, c(1)), other, false, true);
-        SmallVector<Value> nextGates;
+        ChunkStep step = beginChunk(ch, /*q=*/false, /*kv=*/true);
+        Value gLast =
+            updateState(st, kSmem, mul(step.stage, c(cfg.chunk)), step.stage);
         if (cfg.decay)
-          nextGates = loadGates(add(t0, c(cfg.chunk)));
-        if (mapped) {
-          applyMap(kSmem, stage, validRowsOf(t0));
-          target.barrier(b, loc);
-        }
-        Value gLast = updateState(st, kSmem, mul(stage, c(cfg.chunk)), stage);
-        if (cfg.decay) {
           logDecay = addf(logDecay, gLast);
-          scanGates(nextGates, other);
-        }
+        endChunk(step);
         st.push_back(logDecay);
         scf::YieldOp::create(b, loc, st);
       });
@@ -989,7 +1019,6 @@ SmallVector<Value> ChunkedEmitter::combineSegmentStates() {
 
 void ChunkedEmitter::emitOutputs() {
   SmallVector<Value> state = combineSegmentStates();
-  bool mapped = cfg.map != FeatureMap::identity;
   Value lastSegment = cmpi(arith::CmpIPredicate::eq, add(segmentIdx, c(1)),
                            numSegments);
   Value firstSegment = cmpi(arith::CmpIPredicate::eq, segmentIdx, c(0));
@@ -1003,44 +1032,23 @@ void ChunkedEmitter::emitOutputs() {
   };
 
   if (cfg.causal) {
-    // Chunk ch reads S and G from buffer ch % 2 and writes the next ones to
-    // the other buffer, so the barrier at the top of each chunk is the only
-    // one (plus one after phi of a feature map).
+    // Chunk ch reads S from buffer ch % 2 and writes the next one to the
+    // other buffer, like G, so beginChunk's barrier covers it too.
     writeSharedState(state, stageOf(chunkBegin));
-    if (cfg.decay)
-      scanGates(loadGates(mul(chunkBegin, c(cfg.chunk))), stageOf(chunkBegin));
-    group0 = issueChunk(chunkBegin, stageOf(chunkBegin), /*q=*/true,
-                        /*kv=*/true);
+    startChunks(/*q=*/true, /*kv=*/true);
     auto loop = scf::ForOp::create(
         b, loc, chunkBegin, chunkEnd, c(1), state,
         [&](OpBuilder &, Location, Value ch, ValueRange iter) {
           SmallVector<Value> st(iter);
-          Value stage = stageOf(ch);
-          Value other = sub(c(1), stage);
-          Value t0 = mul(ch, c(cfg.chunk));
-          // Chunk ch has landed (with its S and G) and every warp is done
-          // with chunk ch - 1, whose buffers receive chunk ch + 1.
-          target.asyncWait(b, loc, group0, 0);
-          target.barrier(b, loc);
-          issueChunk(add(ch, c(1)), other, true, true);
-          // The next chunk's log-gates, in flight during this chunk.
-          SmallVector<Value> nextGates;
-          if (cfg.decay)
-            nextGates = loadGates(add(t0, c(cfg.chunk)));
-          if (mapped) {
-            Value valid = validRowsOf(t0);
-            applyMap(qSmem, stage, valid);
-            applyMap(kSmem, stage, valid);
-            target.barrier(b, loc);
-          }
+          ChunkStep step = beginChunk(ch, /*q=*/true, /*kv=*/true);
           SmallVector<Value> scores;
-          SmallVector<Value> acc = queryProducts(stage, stage, &scores);
-          addIntraChunk(stage, acc, scores);
-          storeOutput(acc, t0);
-          updateState(st, kSmem, mul(stage, c(cfg.chunk)), stage);
-          writeSharedState(st, other);
-          if (cfg.decay)
-            scanGates(nextGates, other);
+          SmallVector<Value> acc =
+              queryProducts(step.stage, step.stage, &scores);
+          addIntraChunk(step.stage, acc, scores);
+          storeOutput(acc, step.t0);
+          updateState(st, kSmem, mul(step.stage, c(cfg.chunk)), step.stage);
+          writeSharedState(st, step.other);
+          endChunk(step);
           scf::YieldOp::create(b, loc, st);
         });
     storeFinal(SmallVector<Value>(loop.getResults()), lastSegment);
@@ -1050,26 +1058,18 @@ void ChunkedEmitter::emitOutputs() {
   // The global form: O = scale phi(Q) S with S the whole sequence's state.
   storeFinal(state, firstSegment);
   writeSharedState(state, c(0));
-  group0 = issueChunk(chunkBegin, stageOf(chunkBegin), /*q=*/true,
-                      /*kv=*/false);
+  startChunks(/*q=*/true, /*kv=*/false);
   scf::ForOp::create(
       b, loc, chunkBegin, chunkEnd, c(1), ValueRange{},
       [&](OpBuilder &, Location, Value ch, ValueRange) {
-        Value stage = stageOf(ch);
-        Value t0 = mul(ch, c(cfg.chunk));
-        target.asyncWait(b, loc, group0, 0);
-        target.barrier(b, loc);
-        issueChunk(add(ch, c(1)), sub(c(1), stage), true, false);
-        if (mapped) {
-          applyMap(qSmem, stage, validRowsOf(t0));
-          target.barrier(b, loc);
-        }
-        SmallVector<Value> acc = queryProducts(stage, c(0), nullptr);
+        ChunkStep step = beginChunk(ch, /*q=*/true, /*kv=*/false);
+        SmallVector<Value> acc = queryProducts(step.stage, c(0), nullptr);
         Value scaleVec =
             vector::BroadcastOp::create(b, loc, cType, f(cfg.scale));
         for (Value &a : acc)
           a = mulf(a, scaleVec);
-        storeOutput(acc, t0);
+        storeOutput(acc, step.t0);
+        endChunk(step);
         scf::YieldOp::create(b, loc);
       });
 }
