@@ -57,7 +57,7 @@ double attnKernelGetCompileTimeMs(const AttnKernel *kernel);
 /// 1 if `kernel` came from the in-memory or on-disk cache.
 int32_t attnKernelIsFromCache(const AttnKernel *kernel);
 
-/// The launch contract of `kernel` as a JSON object (kernel ABI v3,
+/// The launch contract of `kernel` as a JSON object (kernel ABI v4,
 /// attn/Conversion/AttnToGPU/KernelInfo.h): "abi", "algorithm" ("quadratic"
 /// or "chunked"), "dtype", "layout", "dk", "dv", "lse", "initial_state",
 /// "final_state", "feature_dim", "side_inputs", ... Owned by `kernel`, valid

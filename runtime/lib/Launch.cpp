@@ -146,6 +146,7 @@ attn::runtime::getKernelSignature(const KernelInfo &info) {
         spec.sizes.push_back(DimSize::dynamic()); // Checked in packLaunch.
     }
     spec.requireContiguous = true;
+    spec.alignment = input.alignment;
     signature.sideInputs.push_back(std::move(spec));
   }
   return signature;

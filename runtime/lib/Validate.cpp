@@ -711,10 +711,21 @@ attn::runtime::validateProblem(const KernelSignature &sig,
     if (Error err = checkAlignment(*lse, lse->ref->getElementSize(),
                                    "element alignment"))
       return std::move(err);
-  for (Operand &side : sides)
-    if (Error err = checkAlignment(side, side.ref->getElementSize(),
-                                   "element alignment"))
+  for (auto [side, input] : llvm::zip_equal(sides, problem.sideInputs)) {
+    const ArgumentSpec *spec = nullptr;
+    for (const ArgumentSpec &s : sig.sideInputs)
+      if (s.name == input.name)
+        spec = &s;
+    int64_t alignment = side.ref->getElementSize();
+    if (spec && spec->alignment > alignment)
+      alignment = spec->alignment;
+    if (Error err = checkAlignment(side, alignment,
+                                   alignment > side.ref->getElementSize()
+                                       ? "the kernel copies it in 16-byte "
+                                         "pieces"
+                                       : "element alignment"))
       return std::move(err);
+  }
 
   // Outputs: not overlapping themselves, inputs or each other.
   llvm::SmallVector<Operand *, 3> outputs = {&o};

@@ -39,19 +39,25 @@ struct LinearCase {
   bool bshd = false;
   bool causal = true;
   Decay decay = Decay::None;
+  /// A per-channel gate (GLA) on the score, [B, Hq, N, Dk] (bshd: [B, N, Hq,
+  /// Dk]) f32.
+  bool channelGate = false;
   const char *normalize = "none";
   const char *featureMap = "identity";
   const char *norm = "";
   bool initialState = false, finalState = false;
 };
 
-/// The spec text of `c`: q, k, v, then the log-gates or rates, then the
-/// initial state; results o and the final state.
+/// The spec text of `c`: q, k, v, then the per-channel gate, the log-gates
+/// or rates, then the initial state; results o and the final state.
 std::string makeSpec(const LinearCase &c) {
   std::string qk = llvm::formatv("tensor<?x?x?x{0}x{1}>", c.dk, c.type);
   std::string vo = llvm::formatv("tensor<?x?x?x{0}x{1}>", c.dv, c.type);
   std::string st = llvm::formatv("tensor<?x?x{0}x{1}xf32>", c.dk, c.dv);
   std::string args = llvm::formatv("%q: {0}, %k: {0}, %v: {1}", qk, vo);
+  std::string gk = llvm::formatv("tensor<?x?x?x{0}xf32>", c.dk);
+  if (c.channelGate)
+    args += ", %gk: " + gk + " {attn.name = \"gate\"}";
   if (c.decay == Decay::Gated)
     args += ", %g: tensor<?x?x?xf32> {attn.name = \"log_gates\"}";
   if (c.decay == Decay::Exponential)
@@ -59,12 +65,13 @@ std::string makeSpec(const LinearCase &c) {
   if (c.initialState)
     args += ", %s0: " + st;
   std::string results = vo + (c.finalState ? ", " + st : "");
-  std::string body =
-      llvm::formatv("  %s = attn.score %q, %k{0}{1} : {2}, {2}\n",
-                    std::string(c.featureMap) == "identity"
-                        ? std::string()
-                        : std::string(" feature_map ") + c.featureMap,
-                    c.bshd ? " layout bshd" : "", qk);
+  std::string body = llvm::formatv(
+      "  %s = attn.score %q, %k{0}{1}{2} : {3}, {3}\n",
+      std::string(c.featureMap) == "identity"
+          ? std::string()
+          : std::string(" feature_map ") + c.featureMap,
+      c.bshd ? " layout bshd" : "",
+      c.channelGate ? " gate(%gk : " + gk + ")" : std::string(), qk);
   std::string last = "%s";
   if (c.causal) {
     body += "  %m = attn.mask %s, #attn.causal\n";
@@ -139,7 +146,8 @@ TEST_P(LinearExampleGPUTest, MatchesReference) {
 
 INSTANTIATE_TEST_SUITE_P(LinearFamily, LinearExampleGPUTest,
                          ::testing::Values("linear_elu_sum", "simple_gla",
-                                           "mamba2_ssd", "lightning_attention",
+                                           "gla", "mamba2_ssd",
+                                           "lightning_attention",
                                            "transnormer_norm_attention"));
 
 //===----------------------------------------------------------------------===//
@@ -274,29 +282,38 @@ TEST(LinearDecodeGPUTest, InPlaceState) {
 /// the outputs stay finite (and match the reference).
 TEST(LinearStrongGateGPUTest, MinusFivePerTokenStaysFinite) {
   REQUIRE_GPU();
-  LinearCase c;
-  c.decay = Decay::Gated;
-  c.initialState = c.finalState = true;
-  Compiled spec = parse(makeSpec(c));
-  ASSERT_TRUE(spec.module);
-  mlir::func::FuncOp func = getSpec(*spec.module);
-  reference::ProblemSize size{1, 2, 1, 1000, 1000};
-  auto inputs = reference::makeRandomInputs(func, size, 7);
-  ASSERT_TRUE(bool(inputs)) << llvm::toString(inputs.takeError());
-  for (double &g : (*inputs)[3].data)
-    g = -5.0;
-  auto kernel = CompiledKernel::compile(*spec.module);
-  ASSERT_TRUE(bool(kernel)) << llvm::toString(kernel.takeError());
-  auto gpu = runOnGPU(**kernel, func, *inputs);
-  ASSERT_TRUE(bool(gpu)) << llvm::toString(gpu.takeError());
-  auto ref = reference::evaluate(func, *inputs);
-  ASSERT_TRUE(bool(ref)) << llvm::toString(ref.takeError());
-  for (size_t r = 0; r < gpu->size(); ++r) {
-    for (double x : (*gpu)[r].data)
-      ASSERT_TRUE(std::isfinite(x)) << "result " << r;
-    int64_t mismatches = 0;
-    EXPECT_LE(relativeError((*gpu)[r], (*ref)[r], &mismatches), 1e-2);
-  }
+  for (bool channelGate : {false, true})
+    for (const char *type : {"bf16", "f16"}) {
+      SCOPED_TRACE(
+          std::string(channelGate ? "per-channel gate " : "gated decay ") +
+          type);
+      LinearCase c;
+      c.type = type;
+      c.decay = channelGate ? Decay::None : Decay::Gated;
+      c.channelGate = channelGate;
+      c.initialState = c.finalState = true;
+      Compiled spec = parse(makeSpec(c));
+      ASSERT_TRUE(spec.module);
+      mlir::func::FuncOp func = getSpec(*spec.module);
+      reference::ProblemSize size{1, 2, 1, 1000, 1000};
+      auto inputs = reference::makeRandomInputs(func, size, 7);
+      ASSERT_TRUE(bool(inputs)) << llvm::toString(inputs.takeError());
+      for (double &g : (*inputs)[3].data)
+        g = -5.0;
+      auto kernel = CompiledKernel::compile(*spec.module);
+      ASSERT_TRUE(bool(kernel)) << llvm::toString(kernel.takeError());
+      auto gpu = runOnGPU(**kernel, func, *inputs);
+      ASSERT_TRUE(bool(gpu)) << llvm::toString(gpu.takeError());
+      auto ref = reference::evaluate(func, *inputs);
+      ASSERT_TRUE(bool(ref)) << llvm::toString(ref.takeError());
+      for (size_t r = 0; r < gpu->size(); ++r) {
+        for (double x : (*gpu)[r].data)
+          ASSERT_TRUE(std::isfinite(x)) << "result " << r;
+        int64_t mismatches = 0;
+        EXPECT_LE(relativeError((*gpu)[r], (*ref)[r], &mismatches),
+                  std::string(type) == "f16" ? 5e-3 : 1e-2);
+      }
+    }
 }
 
 /// The segment split (KernelInfo.h): any number of segments, including
@@ -335,6 +352,64 @@ TEST(LinearSegmentGPUTest, AnySegmentCountMatchesTheReference) {
       }
 }
 
+/// The per-channel gate (GLA): head dims with Dk != Dv, f16 and bf16, with
+/// and without a scalar decay folded in, lengths 1, 17 and 1000 with states,
+/// GQA, BSHD and packed views, and segments (per-row log-decays).
+TEST(LinearChannelGateGPUTest, MatchesReference) {
+  REQUIRE_GPU();
+  for (auto [dk, dv] : {std::pair<int64_t, int64_t>{64, 64},
+                        {128, 128},
+                        {64, 128},
+                        {128, 64},
+                        {64, 256}})
+    for (const char *type : {"bf16", "f16"})
+      for (Decay decay : {Decay::None, Decay::Gated}) {
+        SCOPED_TRACE(
+            llvm::formatv("Dk {0} Dv {1} {2}{3}", dk, dv, type,
+                          decay == Decay::Gated ? " + gated decay" : "")
+                .str());
+        LinearCase c;
+        c.dk = dk;
+        c.dv = dv;
+        c.type = type;
+        c.decay = decay;
+        c.channelGate = true;
+        c.initialState = c.finalState = true;
+        for (int64_t n : {1, 17, 1000})
+          check(c, {1, 2, 1, n, n}, {}, n);
+      }
+  LinearCase c;
+  c.dk = c.dv = 128;
+  c.channelGate = true;
+  c.finalState = true;
+  check(c, {1, 8, 2, 300, 300}); // GQA 4.
+  for (bool bshd : {false, true}) {
+    c.bshd = bshd;
+    HostRunOptions options;
+    options.packedQKV = true;
+    check(c, {2, 4, 2, 1000, 1000}, options);
+  }
+  LinearCase sum;
+  sum.channelGate = true;
+  sum.normalize = "sum";
+  sum.featureMap = "elu_plus_one";
+  check(sum, {1, 2, 1, 1000, 1000});
+  LinearCase segmented;
+  segmented.channelGate = true;
+  segmented.decay = Decay::Exponential;
+  segmented.initialState = segmented.finalState = true;
+  for (int64_t segments : {2, 3, 7})
+    for (bool inPlace : {false, true}) {
+      SCOPED_TRACE(llvm::formatv("{0} segments{1}", segments,
+                                 inPlace ? ", state in place" : "")
+                       .str());
+      HostRunOptions options;
+      options.segments = segments;
+      options.inPlaceState = inPlace;
+      check(segmented, {1, 2, 1, 1000, 1000}, options, segments);
+    }
+}
+
 /// Rows [begin, end) of the sequence axis (axis 2, BHSD) of `t`.
 HostTensor sliceSequence(const HostTensor &t, int64_t begin, int64_t end) {
   std::vector<int64_t> shape = t.shape;
@@ -354,40 +429,45 @@ HostTensor sliceSequence(const HostTensor &t, int64_t begin, int64_t end) {
 /// Two halves chained through the state equal one run (docs/semantics.md §7).
 TEST(LinearChainGPUTest, TwoHalvesEqualOneRun) {
   REQUIRE_GPU();
-  LinearCase c;
-  c.dk = c.dv = 128;
-  c.decay = Decay::Gated;
-  c.initialState = c.finalState = true;
-  Compiled spec = parse(makeSpec(c));
-  ASSERT_TRUE(spec.module);
-  mlir::func::FuncOp func = getSpec(*spec.module);
-  auto kernel = CompiledKernel::compile(*spec.module);
-  ASSERT_TRUE(bool(kernel)) << llvm::toString(kernel.takeError());
-  int64_t n = 1000, split = 417;
-  auto inputs = reference::makeRandomInputs(func, {1, 2, 2, n, n}, 3);
-  ASSERT_TRUE(bool(inputs)) << llvm::toString(inputs.takeError());
-  auto whole = runOnGPU(**kernel, func, *inputs);
-  ASSERT_TRUE(bool(whole)) << llvm::toString(whole.takeError());
-  // q, k, v and the log-gates [B, H, N] are split along the sequence.
-  std::vector<HostTensor> first(*inputs), second(*inputs);
-  for (int i = 0; i < 4; ++i) {
-    first[i] = sliceSequence((*inputs)[i], 0, split);
-    second[i] = sliceSequence((*inputs)[i], split, n);
+  for (bool channelGate : {false, true}) {
+    SCOPED_TRACE(channelGate ? "per-channel gate" : "gated decay");
+    LinearCase c;
+    c.dk = c.dv = 128;
+    c.decay = channelGate ? Decay::None : Decay::Gated;
+    c.channelGate = channelGate;
+    c.initialState = c.finalState = true;
+    Compiled spec = parse(makeSpec(c));
+    ASSERT_TRUE(spec.module);
+    mlir::func::FuncOp func = getSpec(*spec.module);
+    auto kernel = CompiledKernel::compile(*spec.module);
+    ASSERT_TRUE(bool(kernel)) << llvm::toString(kernel.takeError());
+    int64_t n = 1000, split = 417;
+    auto inputs = reference::makeRandomInputs(func, {1, 2, 2, n, n}, 3);
+    ASSERT_TRUE(bool(inputs)) << llvm::toString(inputs.takeError());
+    auto whole = runOnGPU(**kernel, func, *inputs);
+    ASSERT_TRUE(bool(whole)) << llvm::toString(whole.takeError());
+    // q, k, v and the log-gates [B, H, N] (or the gate [B, H, N, Dk]) are
+    // split along the sequence.
+    std::vector<HostTensor> first(*inputs), second(*inputs);
+    for (int i = 0; i < 4; ++i) {
+      first[i] = sliceSequence((*inputs)[i], 0, split);
+      second[i] = sliceSequence((*inputs)[i], split, n);
+    }
+    auto a = runOnGPU(**kernel, func, first);
+    ASSERT_TRUE(bool(a)) << llvm::toString(a.takeError());
+    second[4] = (*a)[1];
+    auto b = runOnGPU(**kernel, func, second);
+    ASSERT_TRUE(bool(b)) << llvm::toString(b.takeError());
+    int64_t mismatches = 0;
+    EXPECT_LE(relativeError((*b)[1], (*whole)[1], &mismatches), 1e-2)
+        << "final state of the chained halves";
+    EXPECT_LE(relativeError((*a)[0], sliceSequence((*whole)[0], 0, split),
+                            &mismatches),
+              1e-2);
+    EXPECT_LE(relativeError((*b)[0], sliceSequence((*whole)[0], split, n),
+                            &mismatches),
+              1e-2);
   }
-  auto a = runOnGPU(**kernel, func, first);
-  ASSERT_TRUE(bool(a)) << llvm::toString(a.takeError());
-  second[4] = (*a)[1];
-  auto b = runOnGPU(**kernel, func, second);
-  ASSERT_TRUE(bool(b)) << llvm::toString(b.takeError());
-  int64_t mismatches = 0;
-  EXPECT_LE(relativeError((*b)[1], (*whole)[1], &mismatches), 1e-2)
-      << "final state of the chained halves";
-  EXPECT_LE(
-      relativeError((*a)[0], sliceSequence((*whole)[0], 0, split), &mismatches),
-      1e-2);
-  EXPECT_LE(
-      relativeError((*b)[0], sliceSequence((*whole)[0], split, n), &mismatches),
-      1e-2);
 }
 
 /// 65536 tokens of gated linear attention against an fp64 recurrence:

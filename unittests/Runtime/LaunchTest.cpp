@@ -167,7 +167,7 @@ TEST(LaunchTest, SignatureFromKernelInfo) {
     ASSERT_FALSE(bool(rejected)) << "ABI version " << version;
     EXPECT_EQ(llvm::toString(rejected.takeError()),
               "kernel info: ABI version " + std::to_string(version) +
-                  " is not supported by this runtime (expected 3); rebuild "
+                  " is not supported by this runtime (expected 4); rebuild "
                   "the kernel with this version of attn");
   }
   KernelInfo bad = makeInfo();
@@ -410,8 +410,8 @@ TEST(LaunchTest, PacksSegmentsAndTheirWorkspace) {
   ASSERT_TRUE(bool(packed)) << llvm::toString(packed.takeError());
   EXPECT_EQ(packed->segments, 2);
   EXPECT_TRUE(packed->launchStateKernel);
-  // [B=2, Hq=4, S+1=3, 64, 128] states and [2, 4, 2] log-decays.
-  int64_t elements = 2 * 4 * (3 * 64 * 128 + 2);
+  // [B=2, Hq=4, S+1=3, 64, 128] states and [2, 4, 2, 64] log-decays.
+  int64_t elements = 2 * 4 * (3 * 64 * 128 + 2 * 64);
   EXPECT_EQ(packed->workspaceBytes, size_t(elements) * 4);
   EXPECT_EQ(packed->values[38], uint64_t(elements));
   EXPECT_EQ(packed->values.back(), 2u);
@@ -434,7 +434,8 @@ TEST(LaunchTest, PacksSegmentsAndTheirWorkspace) {
   packed = packLaunch(info, problem);
   ASSERT_TRUE(bool(packed)) << llvm::toString(packed.takeError());
   EXPECT_TRUE(packed->launchStateKernel);
-  EXPECT_EQ(packed->workspaceBytes, size_t(2 * 4 * (2 * 64 * 128 + 1)) * 4);
+  EXPECT_EQ(packed->workspaceBytes,
+            size_t(2 * 4 * (2 * 64 * 128 + 64)) * 4);
 
   auto errorOf = [&](const KernelInfo &info, const AttentionProblem &p) {
     auto packed = packLaunch(info, p);
@@ -457,11 +458,11 @@ TEST(LaunchTest, PacksSegmentsAndTheirWorkspace) {
 // KernelInfo JSON
 //===----------------------------------------------------------------------===//
 
-TEST(KernelInfoTest, RoundTripsTheABIv3Fields) {
+TEST(KernelInfoTest, RoundTripsTheABIv4Fields) {
   KernelInfo info = makeChunkedInfo();
   info.staticHq = 4;
   std::string json = info.toJSONString();
-  EXPECT_THAT(json, HasSubstr("\"abi\":3"));
+  EXPECT_THAT(json, HasSubstr("\"abi\":4"));
   EXPECT_THAT(json, HasSubstr("\"state_kernel\":\"attn_fwd_segment_states\""));
   EXPECT_THAT(json, HasSubstr("\"workspace_columns\":128"));
   EXPECT_THAT(json, HasSubstr("\"algorithm\":\"chunked\""));
@@ -493,6 +494,7 @@ TEST(KernelInfoTest, RoundTripsTheABIv3Fields) {
   EXPECT_EQ(parsed->sideInputs[0].shape,
             (std::vector<std::string>{"B", "Hq", "Nk"}));
   EXPECT_EQ(parsed->sideInputs[0].argNumber, 3);
+  EXPECT_EQ(parsed->sideInputs[0].alignment, 0);
   EXPECT_EQ(parsed->toJSONString(), json);
 
   // The defaults: a quadratic kernel without states.
@@ -521,8 +523,8 @@ TEST(KernelInfoTest, RejectsOtherVersionsAndMissingFields) {
       text.replace(at, from.size(), to.str());
     return text;
   };
-  EXPECT_EQ(errorOf(replaced("\"abi\":3", "\"abi\":2")),
-            "kernel info: missing or unsupported 'abi' (expected 3)");
+  EXPECT_EQ(errorOf(replaced("\"abi\":4", "\"abi\":3")),
+            "kernel info: missing or unsupported 'abi' (expected 4)");
   EXPECT_EQ(errorOf(replaced("\"causal\":true,", "")),
             "kernel info: missing 'causal'");
   EXPECT_EQ(errorOf(replaced("\"initial_state\":true,", "")),

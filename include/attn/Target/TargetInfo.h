@@ -107,13 +107,18 @@ public:
   virtual Value loadAFragmentFromColumns(OpBuilder &b, Location loc,
                                          Value tile, Value row, Value col,
                                          Value lane) const = 0;
-  /// `frag` (an A fragment) with each element of A column `c` (in [0, k))
-  /// multiplied by `factorOf(c)` (an f32 value; called once per distinct
-  /// column the lane holds): a row scaling of the tile an A fragment was
-  /// read transposed from, in registers.
-  virtual Value
-  scaleAFragmentColumns(OpBuilder &b, Location loc, Value frag, Value lane,
-                        function_ref<Value(Value col)> factorOf) const = 0;
+  /// `frag` (an A fragment) with each element (r, c) multiplied in f32 by
+  /// `rowFactor(r)` (r in [0, m)) and `columnFactor(c)` (c in [0, k)), either
+  /// of which may be null; each is called once per distinct row / column the
+  /// lane holds and returns an f32 value. The result has element type
+  /// `resultType` (null: frag's). Column factors of a fragment read
+  /// transposed scale rows of its tile (K~ = K exp(G_last - G_j)); those of
+  /// a fragment read directly scale its channels (a per-channel gate).
+  virtual Value scaleAFragment(OpBuilder &b, Location loc, Value frag,
+                               Value lane,
+                               function_ref<Value(Value row)> rowFactor,
+                               function_ref<Value(Value col)> columnFactor,
+                               Type resultType = {}) const = 0;
   /// Two B fragments (n-tiles `n0`, `n0 + n`) for `C = A * tile^T`, reading
   /// the 2n x k rows of `tile` at (row, col) (rows are N: K in S = Q K^T).
   virtual std::pair<Value, Value>

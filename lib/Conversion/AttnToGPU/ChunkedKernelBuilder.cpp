@@ -31,6 +31,22 @@
 //   chunks accumulates S, a second computes O = scale Q S.
 //   Matrix ops: Q K^T, Q S, A V and K^T V, all through TargetInfo.
 //
+// Per-channel gates (GLA): G_{t,c} is per key channel, so the gate acts
+// inside the inner product and no single row factor can carry it. Inside a
+// chunk of 16-token blocks J (warp w owns block w), with E_J = G at the last
+// row of block J (E_{-1} = 0), each chunk's tiles are rewritten in shared
+// memory by one thread per channel (it also runs the scan):
+//   Q^_i = phi(q_i) exp(G_i - E_{w(i)-1}),   K~_j = phi(k_j) exp(E_J(j) - G_j)
+// and a table T[a][b] = exp(E_a - E_b) per channel. Then every product is a
+// plain matrix op on operands scaled by per-channel factors in registers:
+//   q_i exp(G_i)          = Q^_i T[w-1][-1]        (the state term)
+//   q_i k_j exp(G_i - G_j) = Q^_i T[w-1][J] . K~_j   (key block J)
+//   S <- T[3][-1] S + sum_J (K~_J T[3][J])^T V_J  (rows of S are channels)
+// Every factor is <= 1 except T[w-1][w] (the warp's own block), which is
+// exp(decay across 16 tokens) and is clamped at e^80 so that nothing
+// overflows; Q^ and K~ are stored as bf16 (f32's exponent range) whatever
+// the input type. Scalar decays are folded into G.
+//
 // Segments (KernelInfo.h): grid.x also splits the sequence into S segments
 // of whole chunks, so that small B Hq still fills the GPU. A second kernel,
 // `<name>_segment_states`, launched first, walks each segment from a zero
@@ -63,6 +79,10 @@ using namespace mlir::attn;
 /// Value columns appended for the `sum` denominator: one column of ones,
 /// padded to the width of two matrix-op n tiles.
 static constexpr int64_t kSumColumns = 16;
+
+/// The largest exponent a per-channel gate factor may take: e^80 times an
+/// input of magnitude up to e^8 stays inside bf16 / f32 (e^88.7).
+static constexpr double kMaxGateExponent = 80.0;
 
 static bool hasCausalMask(SpecChain &chain) {
   return llvm::any_of(chain.scoreOps,
@@ -107,6 +127,11 @@ struct ChunkedConfig {
   int64_t augTile = 0;
   int64_t stateRowsPerWarp = 0;
   bool causal = false, sum = false, decay = false;
+  /// A per-channel gate (GLA) on the score.
+  bool channelGate = false;
+  /// The gate's element type in memory; the type Q^, K~ and the shared S
+  /// are stored in (bf16 with a per-channel gate, else the element type).
+  Type gateType, operandType;
   FeatureMap map = FeatureMap::identity;
   double scale = 1.0;
   bool hasInitialState = false, hasFinalState = false;
@@ -117,14 +142,27 @@ struct ChunkedConfig {
   int64_t workspaceColumns = 0;
   // Shared memory, in bytes.
   int64_t qOffset = 0, kOffset = 0, vOffset = 0, sOffset = 0, gOffset = 0,
-          sharedBytes = 0;
+          gateOffset = 0, tableOffset = 0, sharedBytes = 0;
+  /// 16-token blocks per chunk (a warp each).
+  int64_t blocks = 0;
+  /// Decays are scalar per token (G in gOffset) and no per-channel gate
+  /// absorbs them.
+  bool scalarDecayOnly() const { return decay && !channelGate; }
+  /// Elements per row of the raw gate tile: Dk and 32 bytes, so that the
+  /// pieces two threads copy into one row (copyTileByRows) and the next
+  /// rows' fall in distinct banks.
+  int64_t gatePadding() const {
+    return 32 / (gateType.getIntOrFloatBitWidth() / 8);
+  }
+  int64_t gatePitch() const {
+    return (dk + gatePadding()) * (gateType.getIntOrFloatBitWidth() / 8);
+  }
 };
 
 } // namespace
 
-static FailureOr<ChunkedConfig> configure(SpecChain &chain,
-                                          const ChunkedPlan &plan,
-                                          const TargetInfo &target) {
+static FailureOr<ChunkedConfig>
+configure(SpecChain &chain, const ChunkedPlan &plan, const TargetInfo &target) {
   AggregateOp agg = chain.aggregate;
   ChunkedConfig cfg;
   NormalizeKind kind = chain.normalize.getKind();
@@ -138,7 +176,8 @@ static FailureOr<ChunkedConfig> configure(SpecChain &chain,
       return op->emitOpError()
              << "makes the score non-bilinear; the chunked kernel cannot "
                 "evaluate it (use the quadratic form)";
-    if (auto mask = dyn_cast<MaskOp>(op); mask && !isa<CausalAttr>(mask.getMask()))
+    if (auto mask = dyn_cast<MaskOp>(op);
+        mask && !isa<CausalAttr>(mask.getMask()))
       return op->emitOpError()
              << "the chunked kernel supports no mask or #attn.causal only";
   }
@@ -151,10 +190,21 @@ static FailureOr<ChunkedConfig> configure(SpecChain &chain,
            << "a decay without a causal mask is symmetric (|p - j|), which "
               "the chunked recurrence does not compute; add #attn.causal or "
               "use the quadratic form";
-  if (chain.score.getGate())
-    return agg.emitOpError()
-           << "the per-channel gate (GLA) is not supported by the chunked "
-              "kernel yet; scalar gates (attn.decay gated) are";
+  if (Value gate = chain.score.getGate()) {
+    cfg.channelGate = true;
+    cfg.gateType = cast<RankedTensorType>(gate.getType()).getElementType();
+    if (!cfg.causal)
+      return agg.emitOpError()
+             << "a per-channel gate without a causal mask is symmetric "
+                "(|p - j|), which the chunked recurrence does not compute; "
+                "add #attn.causal";
+    if (!cfg.gateType.isF32() && !cfg.gateType.isBF16() &&
+        !cfg.gateType.isF16())
+      return agg.emitOpError()
+             << "the per-channel gate's element type " << cfg.gateType
+             << " is not supported by the chunked kernel: use f32, bf16 or "
+                "f16";
+  }
   cfg.map = chain.score.getFeatureMap();
   if (!isInPlaceFeatureMap(cfg.map))
     return agg.emitOpError()
@@ -169,10 +219,12 @@ static FailureOr<ChunkedConfig> configure(SpecChain &chain,
            << "q/k/v of type " << cfg.elementType
            << " are not supported by the chunked kernel: it needs bf16 or "
               "f16 inputs for the matrix ops";
+  cfg.operandType =
+      cfg.channelGate ? BFloat16Type::get(agg.getContext()) : cfg.elementType;
   cfg.dk = chain.score.getHeadDim();
   cfg.dv = getHeadDim(agg.getValues());
-  for (auto [name, d] : {std::pair<StringRef, int64_t>{"query/key", cfg.dk},
-                         {"value", cfg.dv}})
+  for (auto [name, d] :
+       {std::pair<StringRef, int64_t>{"query/key", cfg.dk}, {"value", cfg.dv}})
     if (d % 16 != 0 || d > 256)
       return agg.emitOpError()
              << name << " head dim " << d
@@ -185,8 +237,8 @@ static FailureOr<ChunkedConfig> configure(SpecChain &chain,
   MatrixOpShape shape = target.getMatrixOpShape();
   if (cfg.warps <= 0 || cfg.chunk != shape.m * cfg.warps)
     return agg.emitOpError()
-           << "chunked plan: block_m (the chunk, " << cfg.chunk
-           << ") must be " << shape.m << " x warps (" << cfg.warps << ")";
+           << "chunked plan: block_m (the chunk, " << cfg.chunk << ") must be "
+           << shape.m << " x warps (" << cfg.warps << ")";
   if (cfg.chunk % target.getWarpSize() != 0)
     return agg.emitOpError() << "chunked plan: the chunk (" << cfg.chunk
                              << ") must be a multiple of the warp size";
@@ -200,6 +252,13 @@ static FailureOr<ChunkedConfig> configure(SpecChain &chain,
            << "chunked plan: Dk = " << cfg.dk << " must split into "
            << cfg.warps << " warps of multiples of " << shape.m
            << " state rows";
+  cfg.blocks = cfg.chunk / shape.m;
+  if (cfg.channelGate && cfg.dk > cfg.threads)
+    return agg.emitOpError()
+           << "the per-channel gate is scanned by one thread per key channel: "
+              "Dk = "
+           << cfg.dk << " needs at most " << cfg.threads
+           << " channels (the plan's warps x " << target.getWarpSize() << ")";
   cfg.norm = agg.getNorm();
   cfg.normEps = agg.getNormEps().convertToDouble();
   if (cfg.norm && cfg.valueTile != cfg.dv)
@@ -238,6 +297,12 @@ static FailureOr<ChunkedConfig> configure(SpecChain &chain,
   cfg.vOffset = take(2 * cfg.chunk * (cfg.augTile + kRowPad) * eb);
   cfg.sOffset = take(2 * cfg.dk * (cfg.augTile + kRowPad) * eb);
   cfg.gOffset = cfg.decay ? take(2 * cfg.chunk * 4) : 0;
+  if (cfg.channelGate) {
+    // The raw gates of two chunks [2 chunk][Dk] and the factor table
+    // [(blocks + 1)^2][Dk] f32.
+    cfg.gateOffset = take(2 * cfg.chunk * cfg.gatePitch());
+    cfg.tableOffset = take((cfg.blocks + 1) * (cfg.blocks + 1) * cfg.dk * 4);
+  }
   cfg.sharedBytes = offset;
   if (cfg.sharedBytes > target.getMaxSharedBytes())
     return agg.emitOpError()
@@ -294,6 +359,8 @@ private:
   struct ChunkStep {
     Value stage, other, t0;
     SmallVector<Value> nextGates;
+    /// Per-channel gate: the chunk's total log-decay of the thread's channel.
+    Value channelLogDecay;
   };
   void startChunks(bool q, bool kv);
   ChunkStep beginChunk(Value ch, bool q, bool kv);
@@ -303,6 +370,16 @@ private:
   }
   /// Applies phi to the rows of a landed Q or K tile.
   void applyMap(Value tile, Value stage, Value validRows);
+  /// Per-channel gate: scans the chunk's gates in buffer `stage` (one thread
+  /// per channel), rewrites Q (`q`) into Q^ and K (`kv`) into K~ and fills
+  /// the factor table; returns the chunk's total log-decay of the thread's
+  /// channel (0 in threads past Dk).
+  Value prepareChannelGates(Value stage, bool q, bool kv);
+  /// T[a][b] = exp(E_a - E_b) of channel `channel`, a and b in [-1, blocks).
+  Value loadFactor(Value a, int64_t bIdx, Value channel) {
+    Value row = add(mul(add(a, c(1)), c(cfg.blocks + 1)), c(bIdx + 1));
+    return memref::LoadOp::create(b, loc, tableSmem, ValueRange{row, channel});
+  }
   /// Per lane, the log-gates of the chunk starting at token `t0`.
   SmallVector<Value> loadGates(Value t0);
   /// Warp 0 turns the log-gates into their inclusive running sums in G
@@ -346,12 +423,12 @@ private:
   }
   /// The CTA's tile of workspace state `slot` (all augmented columns).
   SmallVector<Value> loadWorkspaceState(Value slot) {
-    return loadStateTile(wsMem, workspaceStateBase(slot),
-                         cfg.workspaceColumns, workspaceCol0, augTiles);
+    return loadStateTile(wsMem, workspaceStateBase(slot), cfg.workspaceColumns,
+                         workspaceCol0, augTiles);
   }
   void storeWorkspaceState(ArrayRef<Value> state, Value slot) {
-    storeStateTile(state, wsMem, workspaceStateBase(slot),
-                   cfg.workspaceColumns, workspaceCol0, augTiles);
+    storeStateTile(state, wsMem, workspaceStateBase(slot), cfg.workspaceColumns,
+                   workspaceCol0, augTiles);
   }
   /// Element offsets: the (batch, head) state of the user's tensors; state
   /// `slot` and the log-decay of segment `segment` in the workspace.
@@ -363,12 +440,27 @@ private:
     return mul(add(mul(add(mul(batchIdx, dimsHeads), headIdx), slots), slot),
                c(cfg.dk * cfg.workspaceColumns));
   }
-  Value workspaceDecayIndex(Value segment) {
+  /// The log-decay of state row `row` over segment `segment`.
+  Value workspaceDecayIndex(Value segment, Value row) {
     Value states = mul(mul(mul(dimsBatch, dimsHeads), add(numSegments, c(1))),
                        c(cfg.dk * cfg.workspaceColumns));
-    return add(states,
-               add(mul(add(mul(batchIdx, dimsHeads), headIdx), numSegments),
-                   segment));
+    Value seg =
+        add(mul(add(mul(batchIdx, dimsHeads), headIdx), numSegments), segment);
+    return add(states, add(mul(seg, c(cfg.dk)), row));
+  }
+  /// Scales the rows of the state fragments by `factorOf(row)` (row in
+  /// [0, Dk), f32).
+  void scaleStateRows(MutableArrayRef<Value> state,
+                      function_ref<Value(Value row)> factorOf) {
+    for (int64_t mt = 0; mt < stateMTiles; ++mt) {
+      SmallVector<Value> perHalf;
+      for (int64_t h = 0; h < 2; ++h)
+        perHalf.push_back(
+            factorOf(add(stateRow0, add(c(mt * shape.m), rowOf[2 * h]))));
+      Value factor = rowBroadcast(perHalf);
+      for (int64_t nt = 0; nt < augTiles; ++nt)
+        state[stateAt(mt, nt)] = mulf(state[stateAt(mt, nt)], factor);
+    }
   }
   Value stageOf(Value ch) {
     return arith::RemUIOp::create(b, loc, ch, c(2)).getResult();
@@ -397,7 +489,12 @@ private:
   Value initialMem, finalMem;
   Value qMem, kMem, vMem, oMem;
   Value qBase, kBase, vBase, oBase, qStride, kStride, vStride, oStride;
-  Value qSmem, kSmem, vSmem, sSmem, gSmem;
+  /// Q and K as copied (element type) and as the matrix ops read them
+  /// (operand type; the same buffers).
+  Value qSmemIn, kSmemIn, qSmem, kSmem, vSmem, sSmem, gSmem;
+  /// Per-channel gate: raw gates [2 chunk][Dk], factor table, and the gate
+  /// rows of the CTA's (batch, head).
+  Value gateSmem, tableSmem, gateMem, gateBase, gateStride;
   /// S viewed with 2-element vectors: 4-byte stores of pairs, lowered with
   /// the shared address space like every memref access (vector.store would
   /// need it in vector-to-llvm).
@@ -408,20 +505,22 @@ private:
 
 } // namespace
 
-Value ChunkedEmitter::issueChunk(Value chunkIdx, Value stage, bool q,
-                                 bool kv) {
+Value ChunkedEmitter::issueChunk(Value chunkIdx, Value stage, bool q, bool kv) {
   Value row0 = mul(chunkIdx, c(cfg.chunk));
   Value dstRow0 = mul(stage, c(cfg.chunk));
   SmallVector<Value> tokens;
   if (q)
-    copyTile(tokens, qMem, qBase, qStride, row0, rowEnd, Value(), qSmem,
+    copyTile(tokens, qMem, qBase, qStride, row0, rowEnd, Value(), qSmemIn,
              dstRow0, cfg.chunk, cfg.dk);
   if (kv) {
-    copyTile(tokens, kMem, kBase, kStride, row0, rowEnd, Value(), kSmem,
+    copyTile(tokens, kMem, kBase, kStride, row0, rowEnd, Value(), kSmemIn,
              dstRow0, cfg.chunk, cfg.dk);
     copyTile(tokens, vMem, vBase, vStride, row0, rowEnd, Value(), vSmem,
              dstRow0, cfg.chunk, cfg.valueTile);
   }
+  if (cfg.channelGate)
+    copyTileByRows(tokens, gateMem, gateBase, gateStride, row0, rowEnd,
+                   gateSmem, dstRow0, cfg.chunk, cfg.dk);
   return target.asyncCommit(b, loc, tokens);
 }
 
@@ -448,12 +547,83 @@ ChunkedEmitter::ChunkStep ChunkedEmitter::beginChunk(Value ch, bool q,
   if (cfg.map != FeatureMap::identity) {
     Value valid = validRowsOf(step.t0);
     if (q)
-      applyMap(qSmem, step.stage, valid);
+      applyMap(qSmemIn, step.stage, valid);
     if (kv)
-      applyMap(kSmem, step.stage, valid);
+      applyMap(kSmemIn, step.stage, valid);
+    target.barrier(b, loc);
+  }
+  if (cfg.channelGate) {
+    step.channelLogDecay = prepareChannelGates(step.stage, q, kv);
     target.barrier(b, loc);
   }
   return step;
+}
+
+Value ChunkedEmitter::prepareChannelGates(Value stage, bool q, bool kv) {
+  Value channel = threadId;
+  Value row0 = mul(stage, c(cfg.chunk));
+  auto expOf = [&](Value x) { return exp2(mulf(x, f(kLog2E))); };
+  // Rewrites element (row, channel) of `in` as `out` (operand type) times
+  // exp(x).
+  auto rescale = [&](Value in, Value out, Value row, Value x) {
+    Value loaded = memref::LoadOp::create(b, loc, in, ValueRange{row, channel});
+    Value v = arith::ExtFOp::create(b, loc, b.getF32Type(), loaded);
+    memref::StoreOp::create(
+        b, loc,
+        arith::TruncFOp::create(b, loc, cfg.operandType, mulf(v, expOf(x))),
+        out, ValueRange{row, channel});
+  };
+  auto body = [&]() -> Value {
+    // G of the channel, a running sum from the chunk's first token (plus
+    // the scalar decays' G); E[J + 1] = G at the last row of block J.
+    Value gc = f(0.0);
+    SmallVector<Value> e{f(0.0)};
+    for (int64_t blk = 0; blk < cfg.blocks; ++blk) {
+      SmallVector<Value> g;
+      for (int64_t r = 0; r < shape.m; ++r) {
+        int64_t t = blk * shape.m + r;
+        Value row = add(row0, c(t));
+        Value raw =
+            memref::LoadOp::create(b, loc, gateSmem, ValueRange{row, channel});
+        if (!cfg.gateType.isF32())
+          raw = arith::ExtFOp::create(b, loc, b.getF32Type(), raw);
+        gc = addf(gc, raw);
+        g.push_back(cfg.decay ? addf(gc, loadG(stage, c(t))) : gc);
+        // Q^_i = phi(q_i) exp(G_i - E_{w-1}) <= phi(q_i).
+        if (q)
+          rescale(qSmemIn, qSmem, row, subf(g.back(), e.back()));
+      }
+      // K~_j = phi(k_j) exp(E_J - G_j) <= phi(k_j).
+      if (kv)
+        for (int64_t r = 0; r < shape.m; ++r)
+          rescale(kSmemIn, kSmem, add(row0, c(blk * shape.m + r)),
+                  subf(g.back(), g[r]));
+      e.push_back(g.back());
+    }
+    // T[a][b] = exp(E_a - E_b); above 1 only for b > a (an earlier block's
+    // E over a later one's), clamped so that Q^ T stays finite.
+    for (int64_t a = 0; a <= cfg.blocks; ++a)
+      for (int64_t bb = 0; bb <= cfg.blocks; ++bb) {
+        Value x = arith::MinimumFOp::create(b, loc, subf(e[a], e[bb]),
+                                            f(kMaxGateExponent));
+        memref::StoreOp::create(
+            b, loc, expOf(x), tableSmem,
+            ValueRange{c(a * (cfg.blocks + 1) + bb), channel});
+      }
+    return e.back();
+  };
+  if (cfg.dk == cfg.threads)
+    return body();
+  auto ifOp =
+      scf::IfOp::create(b, loc, TypeRange{b.getF32Type()},
+                        cmpi(arith::CmpIPredicate::ult, channel, c(cfg.dk)),
+                        /*withElseRegion=*/true);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(ifOp.thenBlock());
+  scf::YieldOp::create(b, loc, body());
+  b.setInsertionPointToStart(ifOp.elseBlock());
+  scf::YieldOp::create(b, loc, f(0.0));
+  return ifOp.getResult(0);
 }
 
 void ChunkedEmitter::applyMap(Value tile, Value stage, Value validRows) {
@@ -473,8 +643,8 @@ SmallVector<Value> ChunkedEmitter::loadGates(Value t0) {
     auto ifOp = scf::IfOp::create(
         b, loc, inRange,
         [&](OpBuilder &, Location) {
-          scf::YieldOp::create(
-              b, loc, epi.tokenLogGate(b, loc, batchIdx, headIdx, t));
+          scf::YieldOp::create(b, loc,
+                               epi.tokenLogGate(b, loc, batchIdx, headIdx, t));
         },
         [&](OpBuilder &, Location) { scf::YieldOp::create(b, loc, f(0.0)); });
     gates.push_back(ifOp.getResult(0));
@@ -496,9 +666,8 @@ void ChunkedEmitter::scanGates(ArrayRef<Value> gates, Value stage) {
     Value total = running, prefix = running;
     for (int64_t d = 1; d < target.getWarpSize(); d *= 2) {
       Value other = target.shuffleXor(b, loc, total, d);
-      Value takes = cmpi(
-          arith::CmpIPredicate::ne,
-          arith::AndIOp::create(b, loc, laneId, c(d)), c(0));
+      Value takes = cmpi(arith::CmpIPredicate::ne,
+                         arith::AndIOp::create(b, loc, laneId, c(d)), c(0));
       prefix = select(takes, addf(prefix, other), prefix);
       total = addf(total, other);
     }
@@ -523,23 +692,34 @@ ChunkedEmitter::queryProducts(Value stage, Value sStage,
   Value qRow = add(mul(stage, c(cfg.chunk)), warpRow0);
   Value kRow0 = mul(stage, c(cfg.chunk));
   for (int64_t kk = 0; kk < cfg.dk / shape.k; ++kk) {
-    Value a = target.loadAFragment(b, loc, qSmem, qRow, c(kk * shape.k),
-                                   laneId);
+    Value a =
+        target.loadAFragment(b, loc, qSmem, qRow, c(kk * shape.k), laneId);
+    // Per-channel gate: Q^ times T[w-1][J] against key block J, times
+    // T[w-1][-1] against the state.
+    auto scaled = [&](int64_t bIdx) {
+      if (!cfg.channelGate)
+        return a;
+      return target.scaleAFragment(b, loc, a, laneId, {}, [&](Value col) {
+        return loadFactor(sub(warpId, c(1)), bIdx, add(c(kk * shape.k), col));
+      });
+    };
     if (scores) {
       for (int64_t nb = 0; nb < keyTiles; nb += 2) {
         auto [b0, b1] = target.loadBFragmentsFromRows(
             b, loc, kSmem, add(kRow0, c(nb * shape.n)), c(kk * shape.k),
             laneId);
-        (*scores)[nb] = target.mma(b, loc, a, b0, (*scores)[nb]);
-        (*scores)[nb + 1] = target.mma(b, loc, a, b1, (*scores)[nb + 1]);
+        Value aKeys = scaled(nb * shape.n / shape.m);
+        (*scores)[nb] = target.mma(b, loc, aKeys, b0, (*scores)[nb]);
+        (*scores)[nb + 1] = target.mma(b, loc, aKeys, b1, (*scores)[nb + 1]);
       }
     }
+    Value aState = scaled(-1);
     for (int64_t nd = 0; nd < augTiles; nd += 2) {
       auto [b0, b1] = target.loadBFragmentsFromColumns(
           b, loc, sSmem, add(mul(sStage, c(cfg.dk)), c(kk * shape.k)),
           c(nd * shape.n), laneId);
-      acc[nd] = target.mma(b, loc, a, b0, acc[nd]);
-      acc[nd + 1] = target.mma(b, loc, a, b1, acc[nd + 1]);
+      acc[nd] = target.mma(b, loc, aState, b0, acc[nd]);
+      acc[nd + 1] = target.mma(b, loc, aState, b1, acc[nd + 1]);
     }
   }
   return acc;
@@ -552,7 +732,7 @@ void ChunkedEmitter::addIntraChunk(Value stage, SmallVectorImpl<Value> &acc,
   SmallVector<Value> gRow(2), rowFactor(2);
   for (int64_t h = 0; h < 2; ++h) {
     Value i = add(warpRow0, rowOf[2 * h]);
-    if (cfg.decay) {
+    if (cfg.scalarDecayOnly()) {
       gRow[h] = loadG(stage, i);
       rowFactor[h] = mulf(exp2(mulf(gRow[h], f(kLog2E))), f(cfg.scale));
     } else {
@@ -573,7 +753,7 @@ void ChunkedEmitter::addIntraChunk(Value stage, SmallVectorImpl<Value> &acc,
       Value j = add(c(nb * shape.n), colOf[e]);
       Value keep = cmpi(arith::CmpIPredicate::sle, j, i);
       Value w = mulf(elem(s, e), f(cfg.scale));
-      if (cfg.decay) {
+      if (cfg.scalarDecayOnly()) {
         Value gj = loadG(stage, j);
         // exp(G_i - G_j) <= 1 on the visible triangle; 0 above it.
         Value diff = select(keep, subf(gRow[h], gj), f(-INFINITY));
@@ -589,8 +769,7 @@ void ChunkedEmitter::addIntraChunk(Value stage, SmallVectorImpl<Value> &acc,
         b, loc, weights[2 * kk], weights[2 * kk + 1], cfg.elementType);
     for (int64_t nd = 0; nd < augTiles; nd += 2) {
       auto [b0, b1] = target.loadBFragmentsFromColumns(
-          b, loc, vSmem, add(vRow0, c(kk * shape.k)), c(nd * shape.n),
-          laneId);
+          b, loc, vSmem, add(vRow0, c(kk * shape.k)), c(nd * shape.n), laneId);
       acc[nd] = target.mma(b, loc, pA, b0, acc[nd]);
       acc[nd + 1] = target.mma(b, loc, pA, b1, acc[nd + 1]);
     }
@@ -646,13 +825,18 @@ void ChunkedEmitter::storeOutput(ArrayRef<Value> accIn, Value t0) {
 Value ChunkedEmitter::updateState(SmallVectorImpl<Value> &state, Value keys,
                                   Value keyRow0, Value stage) {
   Value gLast;
-  if (cfg.decay) {
+  if (cfg.scalarDecayOnly()) {
     gLast = loadG(stage, c(cfg.chunk - 1));
     Value z = exp2(mulf(gLast, f(kLog2E)));
     Value zVec = vector::BroadcastOp::create(b, loc, cType, z);
     for (Value &s : state)
       s = mulf(s, zVec);
   }
+  // Per-channel gate: row c of S decays by T[last][-1] = exp(G_last,c).
+  Value lastBlock = c(cfg.blocks - 1);
+  if (cfg.channelGate)
+    scaleStateRows(state,
+                   [&](Value row) { return loadFactor(lastBlock, -1, row); });
   Value vRow0 = mul(stage, c(cfg.chunk));
   for (int64_t kk = 0; kk < cfg.chunk / shape.k; ++kk) {
     SmallVector<Value> a;
@@ -661,18 +845,26 @@ Value ChunkedEmitter::updateState(SmallVectorImpl<Value> &state, Value keys,
           b, loc, keys, add(keyRow0, c(kk * shape.k)),
           add(stateRow0, c(mt * shape.m)), laneId);
       // K~ = K exp(G_last - G_j): A's columns are the chunk's tokens j.
-      if (cfg.decay)
-        frag = target.scaleAFragmentColumns(
-            b, loc, frag, laneId, [&](Value col) {
-              Value g = loadG(stage, add(c(kk * shape.k), col));
-              return exp2(mulf(subf(gLast, g), f(kLog2E)));
-            });
+      if (cfg.scalarDecayOnly())
+        frag = target.scaleAFragment(b, loc, frag, laneId, {}, [&](Value col) {
+          Value g = loadG(stage, add(c(kk * shape.k), col));
+          return exp2(mulf(subf(gLast, g), f(kLog2E)));
+        });
+      // Per-channel gate: K~ of block kk (its A rows are channels) times
+      // T[last][kk], back to V's type.
+      if (cfg.channelGate)
+        frag = target.scaleAFragment(
+            b, loc, frag, laneId,
+            [&](Value row) {
+              return loadFactor(lastBlock, kk * shape.k / shape.m,
+                                add(stateRow0, add(c(mt * shape.m), row)));
+            },
+            {}, cfg.elementType);
       a.push_back(frag);
     }
     for (int64_t nd = 0; nd < augTiles; nd += 2) {
       auto [b0, b1] = target.loadBFragmentsFromColumns(
-          b, loc, vSmem, add(vRow0, c(kk * shape.k)), c(nd * shape.n),
-          laneId);
+          b, loc, vSmem, add(vRow0, c(kk * shape.k)), c(nd * shape.n), laneId);
       for (int64_t mt = 0; mt < stateMTiles; ++mt) {
         Value &s0 = state[stateAt(mt, nd)];
         Value &s1 = state[stateAt(mt, nd + 1)];
@@ -685,7 +877,7 @@ Value ChunkedEmitter::updateState(SmallVectorImpl<Value> &state, Value keys,
 }
 
 void ChunkedEmitter::writeSharedState(ArrayRef<Value> state, Value sStage) {
-  auto pairType = VectorType::get({2}, cfg.elementType);
+  auto pairType = VectorType::get({2}, cfg.operandType);
   for (int64_t mt = 0; mt < stateMTiles; ++mt)
     for (int64_t nt = 0; nt < augTiles; ++nt)
       for (int64_t h = 0; h < 2; ++h) {
@@ -714,8 +906,8 @@ SmallVector<Value> ChunkedEmitter::loadStateTile(Value mem, Value base,
         Value at = add(base, add(mul(row, c(rowLength)), col));
         Value pair =
             vector::LoadOp::create(b, loc, pairType, mem, ValueRange{at});
-        frag = vector::InsertOp::create(b, loc, pair, frag,
-                                        ArrayRef<int64_t>{h});
+        frag =
+            vector::InsertOp::create(b, loc, pair, frag, ArrayRef<int64_t>{h});
       }
       state[stateAt(mt, nt)] = frag;
     }
@@ -764,12 +956,16 @@ KernelInfo ChunkedEmitter::emit() {
   info.causal = cfg.causal;
   info.workspaceRows = cfg.dk;
   info.workspaceColumns = cfg.workspaceColumns;
+  // The gate's rows are copied in whole async-copy pieces.
+  if (const SideInput *gate = epi.getChannelGate())
+    info.sideInputs[gate - epi.getSideInputs().data()].alignment =
+        target.getAsyncCopyBytes();
   return info;
 }
 
 void ChunkedEmitter::emitKernel(StringRef name, Role role) {
   MLIRContext *ctx = b.getContext();
-  // Signature (kernel ABI v3, KernelInfo.h); both kernels take the same
+  // Signature (kernel ABI v4, KernelInfo.h); both kernels take the same
   // parameters.
   auto flat = [&](Type t) {
     return MemRefType::get({ShapedType::kDynamic}, t);
@@ -784,8 +980,8 @@ void ChunkedEmitter::emitKernel(StringRef name, Role role) {
   params.push_back(flat(b.getF32Type())); // The segment workspace.
   size_t firstScalar = params.size();
   params.append(18, b.getI64Type());
-  auto func = gpu::GPUFuncOp::create(b, loc, name,
-                                     FunctionType::get(ctx, params, {}));
+  auto func =
+      gpu::GPUFuncOp::create(b, loc, name, FunctionType::get(ctx, params, {}));
   func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
   func.setKnownBlockSizeAttr(
       b.getDenseI32ArrayAttr({static_cast<int32_t>(cfg.threads), 1, 1}));
@@ -831,10 +1027,10 @@ void ChunkedEmitter::emitKernel(StringRef name, Role role) {
   // ceil(chunks / segments) each.
   Value numChunks = arith::CeilDivSIOp::create(b, loc, seqLen, c(cfg.chunk));
   Value perSegment = arith::CeilDivSIOp::create(b, loc, numChunks, numSegments);
-  chunkBegin = arith::MinSIOp::create(b, loc, mul(segmentIdx, perSegment),
-                                      numChunks);
-  chunkEnd = arith::MinSIOp::create(b, loc, add(chunkBegin, perSegment),
-                                    numChunks);
+  chunkBegin =
+      arith::MinSIOp::create(b, loc, mul(segmentIdx, perSegment), numChunks);
+  chunkEnd =
+      arith::MinSIOp::create(b, loc, add(chunkBegin, perSegment), numChunks);
   rowEnd = arith::MinSIOp::create(b, loc, mul(chunkEnd, c(cfg.chunk)), seqLen);
 
   Value group = arith::DivUIOp::create(b, loc, dims.heads, dims.kvHeads);
@@ -872,14 +1068,35 @@ void ChunkedEmitter::emitKernel(StringRef name, Role role) {
   };
   Type et = cfg.elementType;
   int64_t sRows = 2 * cfg.dk;
-  qSmem = view(cfg.qOffset, {2 * cfg.chunk, cfg.dk + kRowPad}, et);
-  kSmem = view(cfg.kOffset, {2 * cfg.chunk, cfg.dk + kRowPad}, et);
+  Type ot = cfg.operandType;
+  qSmemIn = view(cfg.qOffset, {2 * cfg.chunk, cfg.dk + kRowPad}, et);
+  kSmemIn = view(cfg.kOffset, {2 * cfg.chunk, cfg.dk + kRowPad}, et);
+  qSmem = ot == et ? qSmemIn
+                   : view(cfg.qOffset, {2 * cfg.chunk, cfg.dk + kRowPad}, ot);
+  kSmem = ot == et ? kSmemIn
+                   : view(cfg.kOffset, {2 * cfg.chunk, cfg.dk + kRowPad}, ot);
   vSmem = view(cfg.vOffset, {2 * cfg.chunk, cfg.augTile + kRowPad}, et);
-  sSmem = view(cfg.sOffset, {sRows, cfg.augTile + kRowPad}, et);
+  sSmem = view(cfg.sOffset, {sRows, cfg.augTile + kRowPad}, ot);
   sVec2 = view(cfg.sOffset, {sRows, (cfg.augTile + kRowPad) / 2},
-               VectorType::get({2}, et));
+               VectorType::get({2}, ot));
   if (cfg.decay)
     gSmem = view(cfg.gOffset, {2 * cfg.chunk}, b.getF32Type());
+  if (cfg.channelGate) {
+    gateSmem = view(cfg.gateOffset, {2 * cfg.chunk, cfg.dk + cfg.gatePadding()},
+                    cfg.gateType);
+    tableSmem =
+        view(cfg.tableOffset, {(cfg.blocks + 1) * (cfg.blocks + 1), cfg.dk},
+             b.getF32Type());
+    // Rows of F = Dk channels: [B, Hq, Nk, F] or (bshd) [B, Nk, Hq, F].
+    const SideInput &gate = *epi.getChannelGate();
+    gateMem = gate.memref;
+    bool bshd = chain.score.getLayout() == Layout::bshd;
+    gateStride = bshd ? mul(dimsHeads, c(cfg.dk)) : c(cfg.dk);
+    gateBase = bshd ? mul(add(mul(mul(batchIdx, seqLen), dimsHeads), headIdx),
+                          c(cfg.dk))
+                    : mul(mul(add(mul(batchIdx, dimsHeads), headIdx), seqLen),
+                          c(cfg.dk));
+  }
 
   if (cfg.sum) {
     // The denominator's columns of V: 1 in column valueTile, 0 after it, in
@@ -928,7 +1145,9 @@ ChunkedEmitter::walkStates(SmallVector<Value> state) {
         ChunkStep step = beginChunk(ch, /*q=*/false, /*kv=*/true);
         Value gLast =
             updateState(st, kSmem, mul(step.stage, c(cfg.chunk)), step.stage);
-        if (cfg.decay)
+        if (cfg.channelGate)
+          logDecay = addf(logDecay, step.channelLogDecay);
+        else if (cfg.decay)
           logDecay = addf(logDecay, gLast);
         endChunk(step);
         st.push_back(logDecay);
@@ -952,20 +1171,23 @@ void ChunkedEmitter::emitSegmentStates() {
   }
   // Causal: no segment reads the last segment's state.
   Value needed =
-      cfg.causal ? cmpi(arith::CmpIPredicate::ult, add(segmentIdx, c(1)),
-                        numSegments)
-                 : arith::ConstantIntOp::create(b, loc, 1, 1).getResult();
+      cfg.causal
+          ? cmpi(arith::CmpIPredicate::ult, add(segmentIdx, c(1)), numSegments)
+          : arith::ConstantIntOp::create(b, loc, 1, 1).getResult();
   scf::IfOp::create(b, loc, needed, [&](OpBuilder &, Location) {
     auto [state, logDecay] =
         walkStates(SmallVector<Value>(stateMTiles * augTiles, zeroFragment()));
     storeWorkspaceState(state, add(segmentIdx, c(1)));
-    if (cfg.decay) {
+    if (cfg.decay || cfg.channelGate) {
+      // The segment's log-decay per state row: thread c writes row c (its
+      // channel's, with a per-channel gate; the one scalar value else).
       Value writer = arith::AndIOp::create(
           b, loc, cmpi(arith::CmpIPredicate::eq, valueTileIdx, c(0)),
-          cmpi(arith::CmpIPredicate::eq, threadId, c(0)));
+          cmpi(arith::CmpIPredicate::ult, threadId, c(cfg.dk)));
       scf::IfOp::create(b, loc, writer, [&](OpBuilder &, Location) {
-        memref::StoreOp::create(b, loc, logDecay, wsMem,
-                                ValueRange{workspaceDecayIndex(segmentIdx)});
+        memref::StoreOp::create(
+            b, loc, logDecay, wsMem,
+            ValueRange{workspaceDecayIndex(segmentIdx, threadId)});
         scf::YieldOp::create(b, loc);
       });
     }
@@ -1001,14 +1223,12 @@ SmallVector<Value> ChunkedEmitter::combineSegmentStates() {
       b, loc, c(0), count, c(1), state,
       [&](OpBuilder &, Location, Value j, ValueRange iter) {
         SmallVector<Value> st(iter);
-        if (cfg.decay) {
-          Value logDecay = memref::LoadOp::create(
-              b, loc, wsMem, ValueRange{workspaceDecayIndex(j)});
-          Value z = vector::BroadcastOp::create(
-              b, loc, cType, exp2(mulf(logDecay, f(kLog2E))));
-          for (Value &s : st)
-            s = mulf(s, z);
-        }
+        if (cfg.decay || cfg.channelGate)
+          scaleStateRows(st, [&](Value row) {
+            Value logDecay = memref::LoadOp::create(
+                b, loc, wsMem, ValueRange{workspaceDecayIndex(j, row)});
+            return exp2(mulf(logDecay, f(kLog2E)));
+          });
         SmallVector<Value> segment = loadWorkspaceState(add(j, c(1)));
         for (auto [s, t] : llvm::zip(st, segment))
           s = addf(s, t);
@@ -1019,8 +1239,8 @@ SmallVector<Value> ChunkedEmitter::combineSegmentStates() {
 
 void ChunkedEmitter::emitOutputs() {
   SmallVector<Value> state = combineSegmentStates();
-  Value lastSegment = cmpi(arith::CmpIPredicate::eq, add(segmentIdx, c(1)),
-                           numSegments);
+  Value lastSegment =
+      cmpi(arith::CmpIPredicate::eq, add(segmentIdx, c(1)), numSegments);
   Value firstSegment = cmpi(arith::CmpIPredicate::eq, segmentIdx, c(0));
   auto storeFinal = [&](ArrayRef<Value> st, Value writer) {
     if (!finalMem)
@@ -1084,7 +1304,7 @@ FailureOr<KernelInfo> mlir::attn::buildChunkedKernel(OpBuilder &builder,
   ScoreEpilogue epilogue(chain);
   if (failed(epilogue.collectSideInputs()))
     return failure();
-  ChunkedEmitter emitter(builder, chain.aggregate.getLoc(), chain, *cfg,
-                         target, epilogue);
+  ChunkedEmitter emitter(builder, chain.aggregate.getLoc(), chain, *cfg, target,
+                         epilogue);
   return emitter.emit();
 }

@@ -45,18 +45,19 @@ Value EmitterBase::quadReduce(Value v, bool isMax) {
 }
 
 void EmitterBase::copyTile(SmallVectorImpl<Value> &tokens, Value src,
-                           Value base, Value rowStride, Value row0,
-                           Value limit, Value enable, Value dst,
-                           Value dstRow0, int64_t rows, int64_t dim) {
-  int64_t perCopy = target.getAsyncCopyBytes() /
-                    (elementType.getIntOrFloatBitWidth() / 8);
+                           Value base, Value rowStride, Value row0, Value limit,
+                           Value enable, Value dst, Value dstRow0, int64_t rows,
+                           int64_t dim) {
+  Type dstType = cast<MemRefType>(dst.getType()).getElementType();
+  int64_t perCopy =
+      target.getAsyncCopyBytes() / (dstType.getIntOrFloatBitWidth() / 8);
   int64_t chunksPerRow = dim / perCopy;
   int64_t chunks = rows * chunksPerRow;
   for (int64_t it = 0; it * threads < chunks; ++it) {
     Value chunk = add(threadId, c(it * threads));
     Value r = arith::DivUIOp::create(b, loc, chunk, c(chunksPerRow));
-    Value col = mul(arith::RemUIOp::create(b, loc, chunk, c(chunksPerRow)),
-                    c(perCopy));
+    Value col =
+        mul(arith::RemUIOp::create(b, loc, chunk, c(chunksPerRow)), c(perCopy));
     Value row = add(row0, r);
     // Null: the copy is unconditional.
     Value valid;
@@ -73,6 +74,30 @@ void EmitterBase::copyTile(SmallVectorImpl<Value> &tokens, Value src,
     tokens.push_back(target.asyncCopy(b, loc, dst,
                                       ValueRange{add(dstRow0, r), col}, src,
                                       srcIndex, perCopy, valid));
+  }
+}
+
+void EmitterBase::copyTileByRows(SmallVectorImpl<Value> &tokens, Value src,
+                                 Value base, Value rowStride, Value row0,
+                                 Value limit, Value dst, Value dstRow0,
+                                 int64_t rows, int64_t dim) {
+  Type dstType = cast<MemRefType>(dst.getType()).getElementType();
+  int64_t perCopy =
+      target.getAsyncCopyBytes() / (dstType.getIntOrFloatBitWidth() / 8);
+  int64_t threadsPerRow = threads / rows;
+  assert(threadsPerRow * rows == threads && dim % perCopy == 0 &&
+         (dim / perCopy) % threadsPerRow == 0 && "uneven copy");
+  Value r = arith::DivUIOp::create(b, loc, threadId, c(threadsPerRow));
+  Value j = arith::RemUIOp::create(b, loc, threadId, c(threadsPerRow));
+  Value row = add(row0, r);
+  Value valid = cmpi(arith::CmpIPredicate::slt, row, limit);
+  Value rowBase = add(base, mul(row, rowStride));
+  Value col0 = mul(j, c(perCopy));
+  for (int64_t k = 0; k < dim / perCopy / threadsPerRow; ++k) {
+    Value col = add(col0, c(k * threadsPerRow * perCopy));
+    tokens.push_back(target.asyncCopy(b, loc, dst,
+                                      ValueRange{add(dstRow0, r), col}, src,
+                                      add(rowBase, col), perCopy, valid));
   }
 }
 
@@ -100,8 +125,8 @@ void EmitterBase::applyOutputNorm(MutableArrayRef<Value> o, OutputNorm norm,
   }
   SmallVector<Value> rstd(2);
   for (int64_t h = 0; h < 2; ++h)
-    rstd[h] = math::RsqrtOp::create(
-        b, loc, addf(mulf(rowSum(h, true), invDv), f(eps)));
+    rstd[h] = math::RsqrtOp::create(b, loc,
+                                    addf(mulf(rowSum(h, true), invDv), f(eps)));
   Value rstdVec = rowBroadcast(rstd);
   for (Value &v : o)
     v = mulf(v, rstdVec);

@@ -83,6 +83,14 @@ protected:
   void copyTile(SmallVectorImpl<Value> &tokens, Value src, Value base,
                 Value rowStride, Value row0, Value limit, Value enable,
                 Value dst, Value dstRow0, int64_t rows, int64_t dim);
+  /// The same copy with each thread's pieces in one row (`threads` must be a
+  /// multiple of `rows`): every copy of a thread is at a constant offset
+  /// from one address, so a tile with many pieces per thread costs one
+  /// address register, not one per piece. Thread j of a row takes pieces j,
+  /// j + (threads / rows), ...
+  void copyTileByRows(SmallVectorImpl<Value> &tokens, Value src, Value base,
+                      Value rowStride, Value row0, Value limit, Value dst,
+                      Value dstRow0, int64_t rows, int64_t dim);
 
   /// Normalises each row of `o` (the accumulator fragments of one row tile,
   /// `dv` columns in all) by `norm`: rms `o / sqrt(mean(o^2) + eps)` or layer

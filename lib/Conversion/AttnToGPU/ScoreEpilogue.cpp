@@ -122,6 +122,15 @@ LogicalResult ScoreEpilogue::collectSideInputs() {
     return success();
   };
 
+  // The per-channel gate [B, Hq, Nk, F] (bshd: [B, Nk, Hq, F]); kernels
+  // that read it copy whole rows of F channels.
+  if (Value gate = chain.score.getGate()) {
+    std::string channels = std::to_string(
+        cast<RankedTensorType>(gate.getType()).getDimSize(3));
+    add(gate, chain.score.getLayout() == Layout::bshd
+                  ? SmallVector<std::string>{"B", "Nk", "Hq", channels}
+                  : SmallVector<std::string>{"B", "Hq", "Nk", channels});
+  }
   for (Operation *op : chain.scoreOps) {
     if (auto modify = dyn_cast<ModifyOp>(op)) {
       if (failed(addRegionInputs(op, modify.getInputs(), modify.getBody(),

@@ -56,6 +56,13 @@ public:
   void bind(OpBuilder &b, Location loc, ArrayRef<Value> memrefs,
             const ProblemDims &dims);
 
+  /// The per-channel gate of the score (its kernel memref and extents once
+  /// bound), or null.
+  const SideInput *getChannelGate() const {
+    Value gate = chain.score.getGate();
+    return gate ? lookup(gate) : nullptr;
+  }
+
   bool hasModifiers() const;
   bool hasDecay() const;
   bool hasMask() const { return !maskOps.empty(); }

@@ -177,34 +177,52 @@ Value NVIDIATargetInfo::loadAFragmentFromColumns(OpBuilder &b, Location loc,
   return ldmatrix(b, loc, tile, r, c, /*transpose=*/true);
 }
 
-Value NVIDIATargetInfo::scaleAFragmentColumns(
+Value NVIDIATargetInfo::scaleAFragment(
     OpBuilder &b, Location loc, Value frag, Value lane,
-    function_ref<Value(Value col)> factorOf) const {
-  // Register r holds (row g or g + 8, columns 2t, 2t + 1), plus 8 for
-  // r >= 2 (t = lane % 4): four distinct columns per lane.
+    function_ref<Value(Value row)> rowFactor,
+    function_ref<Value(Value col)> columnFactor, Type resultType) const {
+  // Register r holds (row g + 8 (r % 2), columns 2t + 8 (r / 2) + {0, 1})
+  // with g = lane / 4, t = lane % 4: two distinct rows and four distinct
+  // columns per lane.
   auto type = cast<VectorType>(frag.getType());
+  if (!resultType)
+    resultType = type.getElementType();
   Type f32 = b.getF32Type();
-  Value base = arith::MulIOp::create(
-      b, loc, arith::RemUIOp::create(b, loc, lane, cIdx(b, loc, 4)),
-      cIdx(b, loc, 2));
-  Value factors[2][2];
-  for (int64_t hi = 0; hi < 2; ++hi)
-    for (int64_t i = 0; i < 2; ++i)
-      factors[hi][i] = factorOf(
-          arith::AddIOp::create(b, loc, base, cIdx(b, loc, hi * 8 + i)));
+  Value rows[2], columns[2][2];
+  if (rowFactor) {
+    Value g = arith::DivUIOp::create(b, loc, lane, cIdx(b, loc, 4));
+    for (int64_t hi = 0; hi < 2; ++hi)
+      rows[hi] =
+          rowFactor(arith::AddIOp::create(b, loc, g, cIdx(b, loc, 8 * hi)));
+  }
+  if (columnFactor) {
+    Value base = arith::MulIOp::create(
+        b, loc, arith::RemUIOp::create(b, loc, lane, cIdx(b, loc, 4)),
+        cIdx(b, loc, 2));
+    for (int64_t hi = 0; hi < 2; ++hi)
+      for (int64_t i = 0; i < 2; ++i)
+        columns[hi][i] = columnFactor(
+            arith::AddIOp::create(b, loc, base, cIdx(b, loc, hi * 8 + i)));
+  }
+  Value out = resultType == type.getElementType()
+                  ? frag
+                  : ub::PoisonOp::create(
+                        b, loc, VectorType::get(type.getShape(), resultType))
+                        .getResult();
   for (int64_t r = 0; r < type.getDimSize(0); ++r)
     for (int64_t i = 0; i < 2; ++i) {
-      Value x = vector::ExtractOp::create(b, loc, frag,
-                                          ArrayRef<int64_t>{r, i});
+      Value x =
+          vector::ExtractOp::create(b, loc, frag, ArrayRef<int64_t>{r, i});
       Value wide = arith::ExtFOp::create(b, loc, f32, x);
-      Value scaled =
-          arith::MulFOp::create(b, loc, wide, factors[r >= 2 ? 1 : 0][i]);
-      Value narrow =
-          arith::TruncFOp::create(b, loc, type.getElementType(), scaled);
-      frag = vector::InsertOp::create(b, loc, narrow, frag,
-                                      ArrayRef<int64_t>{r, i});
+      if (rowFactor)
+        wide = arith::MulFOp::create(b, loc, wide, rows[r % 2]);
+      if (columnFactor)
+        wide = arith::MulFOp::create(b, loc, wide, columns[r / 2][i]);
+      Value narrow = arith::TruncFOp::create(b, loc, resultType, wide);
+      out = vector::InsertOp::create(b, loc, narrow, out,
+                                     ArrayRef<int64_t>{r, i});
     }
-  return frag;
+  return out;
 }
 
 std::pair<Value, Value>
@@ -256,8 +274,8 @@ Value NVIDIATargetInfo::mma(OpBuilder &b, Location loc, Value a, Value bFrag,
   // nvvm.mma.sync directly, bf16 pairs packed in i32 registers as PTX wants.
   SmallVector<Value> cRegs;
   for (int64_t e = 0; e < 4; ++e)
-    cRegs.push_back(vector::ExtractOp::create(
-        b, loc, c, ArrayRef<int64_t>{e / 2, e % 2}));
+    cRegs.push_back(
+        vector::ExtractOp::create(b, loc, c, ArrayRef<int64_t>{e / 2, e % 2}));
   Type f32 = b.getF32Type();
   auto resultType =
       LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32});
@@ -265,8 +283,7 @@ Value NVIDIATargetInfo::mma(OpBuilder &b, Location loc, Value a, Value bFrag,
       b, loc, resultType, packedRegisters(b, loc, a),
       packedRegisters(b, loc, bFrag), cRegs, ArrayRef<int64_t>{16, 8, 16},
       std::nullopt, std::nullopt,
-      std::array<NVVM::MMATypes, 2>{NVVM::MMATypes::bf16,
-                                    NVVM::MMATypes::bf16},
+      std::array<NVVM::MMATypes, 2>{NVVM::MMATypes::bf16, NVVM::MMATypes::bf16},
       std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
                                      NVVM::MMALayout::col});
   auto pairType = VectorType::get({2}, f32);
@@ -290,8 +307,7 @@ Value NVIDIATargetInfo::accumulatorsToAFragment(OpBuilder &b, Location loc,
   SmallVector<Value> rows;
   for (Value c : {c0, c1})
     for (int64_t i = 0; i < 2; ++i)
-      rows.push_back(
-          arith::TruncFOp::create(b, loc, pair, row(b, loc, c, i)));
+      rows.push_back(arith::TruncFOp::create(b, loc, pair, row(b, loc, c, i)));
   return fromRows(b, loc, getAFragmentType(elementType), rows);
 }
 
@@ -308,8 +324,8 @@ Value NVIDIATargetInfo::asyncCopy(OpBuilder &b, Location loc, Value dst,
   // zero-fills the destination.
   Value zero = cIdx(b, loc, 0);
   Value index = arith::SelectOp::create(b, loc, valid, srcIndex, zero);
-  Value srcElements = arith::SelectOp::create(
-      b, loc, valid, cIdx(b, loc, elements), zero);
+  Value srcElements =
+      arith::SelectOp::create(b, loc, valid, cIdx(b, loc, elements), zero);
   return nvgpu::DeviceAsyncCopyOp::create(
       b, loc, tokenType, dst, dstIndices, src, ValueRange{index},
       b.getIndexAttr(elements), srcElements, b.getUnitAttr());
@@ -323,8 +339,7 @@ Value NVIDIATargetInfo::asyncCommit(OpBuilder &b, Location loc,
 
 void NVIDIATargetInfo::asyncWait(OpBuilder &b, Location loc, Value group,
                                  int64_t pending) const {
-  nvgpu::DeviceAsyncWaitOp::create(b, loc, group,
-                                   b.getI32IntegerAttr(pending));
+  nvgpu::DeviceAsyncWaitOp::create(b, loc, group, b.getI32IntegerAttr(pending));
 }
 
 Value NVIDIATargetInfo::exp2(OpBuilder &b, Location loc, Value x) const {

@@ -49,9 +49,10 @@ public:
   Value loadAFragmentFromColumns(OpBuilder &b, Location loc, Value tile,
                                  Value row, Value col,
                                  Value lane) const override;
-  Value scaleAFragmentColumns(
-      OpBuilder &b, Location loc, Value frag, Value lane,
-      function_ref<Value(Value col)> factorOf) const override;
+  Value scaleAFragment(OpBuilder &b, Location loc, Value frag, Value lane,
+                       function_ref<Value(Value row)> rowFactor,
+                       function_ref<Value(Value col)> columnFactor,
+                       Type resultType = {}) const override;
   std::pair<Value, Value> loadBFragmentsFromRows(OpBuilder &b, Location loc,
                                                  Value tile, Value row,
                                                  Value col,

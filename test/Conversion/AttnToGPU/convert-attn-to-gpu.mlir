@@ -6,9 +6,9 @@
 // CHECK-LABEL: module attributes {gpu.container_module}
 // CHECK:       func.func @causal_f16
 // CHECK:         attn.aggregate
-// Kernel ABI v3 (keys sorted): a quadratic kernel without states.
+// Kernel ABI v4 (keys sorted): a quadratic kernel without states.
 // CHECK:       gpu.module @attn_kernels attributes {attn.kernel_info =
-// CHECK-SAME:    {\22abi\22:3,\22algorithm\22:\22quadratic\22,
+// CHECK-SAME:    {\22abi\22:4,\22algorithm\22:\22quadratic\22,
 // CHECK-SAME:    \22block_m\22:64,\22block_n\22:32,
 // CHECK-SAME:    \22dtype\22:\22f16\22
 // CHECK-SAME:    \22feature_dim\22:0,\22final_state\22:false,
@@ -76,11 +76,11 @@ func.func @causal_f16(%q: tensor<?x?x?x64xf16>, %k: tensor<?x?x?x64xf16>,
 
 // CHECK-LABEL: func.func @sinks_bf16
 // CHECK:       gpu.module @attn_kernels
-// CHECK-SAME:    \22abi\22:3,\22algorithm\22:\22quadratic\22,
+// CHECK-SAME:    \22abi\22:4,\22algorithm\22:\22quadratic\22,
 // CHECK-SAME:    \22feature_dim\22:0,\22final_state\22:false,
 // CHECK-SAME:    \22initial_state\22:false,
 // CHECK-SAME:    \22lse\22:true
-// CHECK-SAME:    \22side_inputs\22:[{\22arg\22:3,\22dtype\22:\22f32\22,\22name\22:\22sinks\22,\22shape\22:[\22Hq\22]}]
+// CHECK-SAME:    \22side_inputs\22:[{\22alignment\22:0,\22arg\22:3,\22dtype\22:\22f32\22,\22name\22:\22sinks\22,\22shape\22:[\22Hq\22]}]
 // CHECK:         gpu.func @attn_fwd(%{{.*}}: memref<?xbf16>, %{{.*}}: memref<?xbf16>, %{{.*}}: memref<?xbf16>, %{{.*}}: memref<?xbf16>, %{{.*}}: memref<?xf32>, %{{.*}}: memref<?xf32>, %{{.*}}: i64
 // CHECK:           nvvm.mma.sync A[{{.*}}] B[{{.*}}] C[{{.*}}] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>, shape = #nvvm.shape<m = 16, n = 8, k = 16>}
 // CHECK:           math.log2
@@ -103,7 +103,7 @@ func.func @sinks_bf16(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16>,
 
 // CHECK-LABEL: func.func @alibi
 // CHECK:       gpu.module @attn_kernels
-// CHECK-SAME:    \22side_inputs\22:[{\22arg\22:3,\22dtype\22:\22f32\22,\22name\22:\22input0\22,\22shape\22:[\22Hq\22]}]
+// CHECK-SAME:    \22side_inputs\22:[{\22alignment\22:0,\22arg\22:3,\22dtype\22:\22f32\22,\22name\22:\22input0\22,\22shape\22:[\22Hq\22]}]
 // CHECK:         gpu.func @attn_fwd(%{{.*}}: memref<?xbf16>, %{{.*}}: memref<?xbf16>, %{{.*}}: memref<?xbf16>, %{{.*}}: memref<?xbf16>, %[[SLOPES:[a-z0-9]+]]: memref<?xf32>,
 // CHECK:           memref.load %[[SLOPES]][%{{.*}}] : memref<?xf32>
 // CHECK:           math.absi
@@ -135,7 +135,7 @@ func.func @alibi(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16>,
 
 // CHECK-LABEL: func.func @document
 // CHECK:       gpu.module @attn_kernels
-// CHECK-SAME:    \22side_inputs\22:[{\22arg\22:3,\22dtype\22:\22i32\22,\22name\22:\22ids\22,\22shape\22:[\22B\22,\22Nk\22]}]
+// CHECK-SAME:    \22side_inputs\22:[{\22alignment\22:0,\22arg\22:3,\22dtype\22:\22i32\22,\22name\22:\22ids\22,\22shape\22:[\22B\22,\22Nk\22]}]
 // CHECK:       gpu.func @attn_fwd
 // CHECK:         memref.load %{{.*}}[%{{.*}}] : memref<?xi32>
 // CHECK:         arith.minsi

@@ -5,7 +5,7 @@
 //===----------------------------------------------------------------------===//
 //
 // What a launcher must know about a kernel made by `convert-attn-to-gpu`
-// (kernel ABI v3): its name and target, its algorithm, the element types and
+// (kernel ABI v4): its name and target, its algorithm, the element types and
 // layout of q/k/v/o, the tiling (grid and block shape, dynamic shared
 // memory), the recurrent states and the side inputs it reads, in parameter
 // order.
@@ -14,7 +14,9 @@
 // lowering: {ptr, ptr, 0, numel, 1}), then lse (f32) if `hasLse`, then the
 // initial state (f32, dense [B, Hq, F, Dv]) if `hasInitialState`, then the
 // final state (same) if `hasFinalState`, then each side input (flat, dense
-// row-major), then (chunked) the segment workspace (f32), then 17 `i64`
+// row-major; a side input with an `alignment` is copied in 16-byte pieces,
+// so its base pointer must be aligned to it), then (chunked) the segment
+// workspace (f32), then 17 `i64`
 // scalars: B, Hq, Hkv, Nq, Nk and the (batch, head, seq) strides in elements
 // of q, k, v, o, then (chunked) an 18th, the segment count S. The head dim
 // stride is 1. cp.async copies 16 bytes, so base pointers must be 16-byte
@@ -30,7 +32,9 @@
 // own state and total log-decay into the workspace, then `kernelName`, whose
 // CTAs start from the state before their segment. The workspace is f32
 //   [B, Hq, S + 1, workspaceRows, workspaceColumns] states (slot 0: a copy of
-//   the initial state; slot j + 1: segment j's), then [B, Hq, S] log-decays.
+//   the initial state; slot j + 1: segment j's), then [B, Hq, S,
+//   workspaceRows] log-decays (per state row: a per-channel gate decays each
+//   row of the state by its own factor; scalar decays repeat one value).
 // With S = 1 a causal spec launches `kernelName` alone; a non-causal one
 // (O = phi(Q) (phi(K)^T V)) always launches both.
 //
@@ -64,12 +68,15 @@ struct KernelSideInput {
   std::vector<std::string> shape;
   /// The index of the function argument it comes from (-1 if none).
   int64_t argNumber = -1;
+  /// The base pointer alignment in bytes the kernel needs (0: the element
+  /// size).
+  int64_t alignment = 0;
 };
 
 /// Everything a launcher needs to run one generated kernel.
 struct KernelInfo {
   /// ABI version; bumped on any change of the parameter list.
-  static constexpr int64_t kVersion = 3;
+  static constexpr int64_t kVersion = 4;
   int64_t abiVersion = kVersion;
   /// The `gpu.module` and `gpu.func` symbol names.
   std::string moduleName = "attn_kernels";
@@ -128,7 +135,8 @@ struct KernelInfo {
   int64_t workspaceElements(int64_t batch, int64_t heads,
                             int64_t segments) const {
     return batch * heads *
-           ((segments + 1) * workspaceRows * workspaceColumns + segments);
+           ((segments + 1) * workspaceRows * workspaceColumns +
+            segments * workspaceRows);
   }
 
   llvm::json::Value toJSON() const {
@@ -140,7 +148,8 @@ struct KernelInfo {
       inputs.push_back(llvm::json::Object{{"name", s.name},
                                           {"dtype", s.dtype},
                                           {"shape", std::move(shape)},
-                                          {"arg", s.argNumber}});
+                                          {"arg", s.argNumber},
+                                          {"alignment", s.alignment}});
     }
     return llvm::json::Object{
         {"abi", abiVersion},        {"module", moduleName},
@@ -246,6 +255,7 @@ struct KernelInfo {
       s.name = name->str();
       s.dtype = dtype->str();
       s.argNumber = in->getInteger("arg").value_or(-1);
+      s.alignment = in->getInteger("alignment").value_or(0);
       for (const llvm::json::Value &d : *shape) {
         std::optional<llvm::StringRef> dim = d.getAsString();
         if (!dim)

@@ -4,7 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// The runtime side of kernel ABI v3 (KernelInfo.h): what a generated kernel
+// The runtime side of kernel ABI v4 (KernelInfo.h): what a generated kernel
 // expects (`getKernelSignature`), how a launch's tensors become its
 // parameters (`packLaunch`: validate first, then the 5-value memref
 // descriptors of q, k, v, o, lse, the states and the side inputs, then the
@@ -85,7 +85,7 @@ inline constexpr int64_t kMaxSegments = 16;
 
 /// Validates `problem` against `info` (runtime::validate plus the static
 /// extents and side-input expressions of KernelInfo) and packs its
-/// parameters per ABI v3; grid.x is `KernelInfo::gridX`. A chunked launch
+/// parameters per ABI v4; grid.x is `KernelInfo::gridX`. A chunked launch
 /// takes `problem.segments`, else `chooseSegments` for `capacity` (1 without
 /// one). Touches no memory.
 llvm::Expected<PackedLaunch>

@@ -180,6 +180,9 @@ struct ArgumentSpec {
   llvm::SmallVector<DimSize, TensorRef::kMaxRank> sizes;
   /// The kernel indexes the tensor as dense row-major (it takes no strides).
   bool requireContiguous = true;
+  /// The base pointer alignment in bytes the kernel needs (0: the element
+  /// size).
+  int64_t alignment = 0;
 };
 
 /// Whether a kernel takes an optional tensor (lse, states).
