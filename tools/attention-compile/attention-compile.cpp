@@ -13,6 +13,14 @@
 // A spec that compiles to several kernels writes out.N.ptx / out.N.json for
 // N >= 1 after the first. Compile errors are the spec's diagnostics.
 //
+// `--repeat N` also measures the JIT's lookup cost: after the first (cold)
+// compile it compiles the same text N more times with the in-memory cache on
+// and prints the wall time of the first call and the median / min / max of
+// the N cached lookups:
+//
+//   attention-compile spec.mlir --chip sm_90a --format ptx --no-cache \
+//     -o out.ptx --repeat 1000
+//
 //===----------------------------------------------------------------------===//
 
 #include "attn/JIT/JIT.h"
@@ -26,6 +34,10 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
+#include <chrono>
+#include <vector>
 
 using namespace attn::jit;
 namespace cl = llvm::cl;
@@ -48,6 +60,12 @@ static cl::opt<bool> noCache("no-cache",
                              cl::cat(category));
 static cl::opt<bool> verbose("v", cl::desc("Print the compile time"),
                              cl::cat(category));
+static cl::opt<unsigned>
+    repeat("repeat",
+           cl::desc("Benchmark: after the cold compile, look the spec up N "
+                    "more times in the in-memory cache and print the cold "
+                    "and cached times"),
+           cl::value_desc("N"), cl::init(0), cl::cat(category));
 
 static int fail(const llvm::Twine &message) {
   llvm::WithColor::error(llvm::errs(), "attention-compile") << message << '\n';
@@ -84,11 +102,49 @@ int main(int argc, char **argv) {
   }
   if (noCache)
     options.cacheDir.clear();
-  options.inMemoryCache = false;
+  // A one-shot compile has no use for the in-memory cache; the benchmark
+  // measures it.
+  options.inMemoryCache = repeat > 0;
 
+  using Clock = std::chrono::steady_clock;
+  auto since = [](Clock::time_point start) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - start)
+        .count();
+  };
+  Clock::time_point start = Clock::now();
   auto kernel = CompiledKernel::compile((*file)->getBuffer(), options);
+  double coldMs = since(start);
   if (!kernel)
     return fail(llvm::toString(kernel.takeError()));
+
+  if (repeat > 0) {
+    // Wall time of the whole call, as a caller sees it (the CompiledKernel
+    // included), not only getCompileTimeMs.
+    std::vector<double> cachedMs;
+    cachedMs.reserve(repeat);
+    llvm::StringRef source;
+    for (unsigned i = 0; i < repeat; ++i) {
+      start = Clock::now();
+      auto cached = CompiledKernel::compile((*file)->getBuffer(), options);
+      cachedMs.push_back(since(start));
+      if (!cached)
+        return fail(llvm::toString(cached.takeError()));
+      if (!(*cached)->isFromCache())
+        return fail("repeated compile " + llvm::Twine(i) +
+                    " did not come from the cache");
+      source = (*cached)->getCacheSource() == "memory" ? "memory" : "disk";
+    }
+    std::sort(cachedMs.begin(), cachedMs.end());
+    llvm::outs() << llvm::format("cold: %.1f ms (%s)\n", coldMs,
+                                 (*kernel)->isFromCache()
+                                     ? (*kernel)->getCacheSource().str().c_str()
+                                     : "compiled")
+                 << llvm::format("cached (%s, %u lookups): median %.3f ms, "
+                                 "min %.3f ms, max %.3f ms\n",
+                                 source.str().c_str(), unsigned(repeat),
+                                 cachedMs[cachedMs.size() / 2],
+                                 cachedMs.front(), cachedMs.back());
+  }
 
   llvm::StringRef extension = llvm::sys::path::extension(output);
   llvm::StringRef stem = llvm::StringRef(output).drop_back(extension.size());

@@ -354,6 +354,172 @@ TEST(JITCacheTest, ColdAndCachedCompileTimes) {
               (*disk)->getCompileTimeMs());
 }
 
+//===----------------------------------------------------------------------===//
+// The in-memory fast path (raw text key, no parse)
+//===----------------------------------------------------------------------===//
+
+TEST(JITFastPathTest, SameTextCompilesOnceAndHitsWithoutParsing) {
+  std::string spec = getTrivialKernel("fast_same");
+  JITOptions options = ptxOptions("", /*inMemory=*/true);
+  uint64_t compilations = getNumCompilations();
+  uint64_t parses = getNumSpecParses();
+  auto first = CompiledKernel::compile(spec, options);
+  ASSERT_TRUE(bool(first)) << llvm::toString(first.takeError());
+  EXPECT_FALSE((*first)->isFromCache());
+  EXPECT_EQ(getNumCompilations(), compilations + 1);
+  EXPECT_EQ(getNumSpecParses(), parses + 1);
+
+  auto second = CompiledKernel::compile(spec, options);
+  ASSERT_TRUE(bool(second)) << llvm::toString(second.takeError());
+  EXPECT_TRUE((*second)->isFromCache());
+  EXPECT_EQ((*second)->getCacheSource(), "memory");
+  EXPECT_EQ(getNumCompilations(), compilations + 1);
+  EXPECT_EQ(getNumSpecParses(), parses + 1) << "the repeat was parsed again";
+  // The very same bundle, not a copy.
+  EXPECT_EQ((*second)->getBinary().data(), (*first)->getBinary().data());
+  EXPECT_EQ((*second)->getCacheKey(), (*first)->getCacheKey());
+}
+
+TEST(JITFastPathTest, ReformattedTextReusesBundleThenHitsFastPath) {
+  std::string spec = getTrivialKernel("fast_reformatted");
+  std::string reformatted = "// a comment\n\n" + spec + "\n\n// trailing\n";
+  JITOptions options = ptxOptions("", /*inMemory=*/true);
+  auto first = CompiledKernel::compile(spec, options);
+  ASSERT_TRUE(bool(first)) << llvm::toString(first.takeError());
+  uint64_t compilations = getNumCompilations();
+  uint64_t parses = getNumSpecParses();
+
+  // A new text: parsed, but found under the canonical key.
+  auto second = CompiledKernel::compile(reformatted, options);
+  ASSERT_TRUE(bool(second)) << llvm::toString(second.takeError());
+  EXPECT_EQ((*second)->getCacheSource(), "memory");
+  EXPECT_EQ(getNumCompilations(), compilations) << "compiled again";
+  EXPECT_EQ(getNumSpecParses(), parses + 1);
+  EXPECT_EQ((*second)->getBinary().data(), (*first)->getBinary().data());
+
+  // Now known by its own bytes: no parse.
+  auto third = CompiledKernel::compile(reformatted, options);
+  ASSERT_TRUE(bool(third)) << llvm::toString(third.takeError());
+  EXPECT_EQ((*third)->getCacheSource(), "memory");
+  EXPECT_EQ(getNumCompilations(), compilations);
+  EXPECT_EQ(getNumSpecParses(), parses + 1) << "the fast path missed";
+  EXPECT_EQ((*third)->getBinary().data(), (*first)->getBinary().data());
+
+  // One byte more is another text: parsed (then found by canonical key).
+  auto fourth = CompiledKernel::compile(reformatted + " ", options);
+  ASSERT_TRUE(bool(fourth)) << llvm::toString(fourth.takeError());
+  EXPECT_EQ(getNumSpecParses(), parses + 2);
+  EXPECT_EQ(getNumCompilations(), compilations);
+}
+
+TEST(JITFastPathTest, OptionsDoNotShareEntries) {
+  std::string spec = getTrivialKernel("fast_options");
+  JITOptions base = ptxOptions("", /*inMemory=*/true);
+  auto baseKernel = CompiledKernel::compile(spec, base);
+  ASSERT_TRUE(bool(baseKernel)) << llvm::toString(baseKernel.takeError());
+  uint64_t compilations = getNumCompilations();
+
+  JITOptions otherChip = base;
+  otherChip.chip = "sm_80";
+  auto chipKernel = CompiledKernel::compile(spec, otherChip);
+  ASSERT_TRUE(bool(chipKernel)) << llvm::toString(chipKernel.takeError());
+  EXPECT_FALSE((*chipKernel)->isFromCache());
+  EXPECT_EQ(getNumCompilations(), compilations + 1);
+  EXPECT_NE((*chipKernel)->getBinary().find(".target sm_80"),
+            llvm::StringRef::npos);
+
+  JITOptions otherFeatures = base;
+  otherFeatures.features = "+ptx81";
+  auto featureKernel = CompiledKernel::compile(spec, otherFeatures);
+  ASSERT_TRUE(bool(featureKernel)) << llvm::toString(featureKernel.takeError());
+  EXPECT_FALSE((*featureKernel)->isFromCache());
+  EXPECT_EQ(getNumCompilations(), compilations + 2);
+  EXPECT_NE((*featureKernel)->getBinary().find(".version 8.1"),
+            llvm::StringRef::npos);
+
+  // Each still finds its own entry, through the fast path.
+  uint64_t parses = getNumSpecParses();
+  for (auto [options, expected] :
+       {std::pair{&base, &*baseKernel}, std::pair{&otherChip, &*chipKernel},
+        std::pair{&otherFeatures, &*featureKernel}}) {
+    auto again = CompiledKernel::compile(spec, *options);
+    ASSERT_TRUE(bool(again)) << llvm::toString(again.takeError());
+    EXPECT_EQ((*again)->getCacheSource(), "memory");
+    EXPECT_EQ((*again)->getBinary().data(), (*expected)->getBinary().data());
+  }
+  EXPECT_EQ(getNumSpecParses(), parses);
+  EXPECT_EQ(getNumCompilations(), compilations + 2);
+
+  // Without the in-memory cache there is no fast path either.
+  auto uncached = CompiledKernel::compile(spec, ptxOptions());
+  ASSERT_TRUE(bool(uncached)) << llvm::toString(uncached.takeError());
+  EXPECT_FALSE((*uncached)->isFromCache());
+  EXPECT_EQ(getNumCompilations(), compilations + 3);
+  EXPECT_EQ(getNumSpecParses(), parses + 1);
+}
+
+TEST(JITFastPathTest, DiskHitIsRecordedAndClearForgetsTexts) {
+  TempDir dir;
+  std::string spec = getTrivialKernel("fast_disk");
+  ASSERT_TRUE(bool(CompiledKernel::compile(spec, ptxOptions(dir.get()))));
+  uint64_t compilations = getNumCompilations();
+  uint64_t parses = getNumSpecParses();
+  JITOptions options = ptxOptions(dir.get(), /*inMemory=*/true);
+  auto disk = CompiledKernel::compile(spec, options);
+  ASSERT_TRUE(bool(disk)) << llvm::toString(disk.takeError());
+  EXPECT_EQ((*disk)->getCacheSource(), "disk");
+  auto memory = CompiledKernel::compile(spec, options);
+  ASSERT_TRUE(bool(memory)) << llvm::toString(memory.takeError());
+  EXPECT_EQ((*memory)->getCacheSource(), "memory");
+  EXPECT_EQ(getNumSpecParses(), parses + 1);
+
+  // After clearMemoryCache the text is parsed again and comes from disk.
+  clearMemoryCache();
+  auto again = CompiledKernel::compile(spec, options);
+  ASSERT_TRUE(bool(again)) << llvm::toString(again.takeError());
+  EXPECT_EQ((*again)->getCacheSource(), "disk");
+  EXPECT_EQ(getNumSpecParses(), parses + 2);
+  EXPECT_EQ(getNumCompilations(), compilations);
+}
+
+/// Threads compiling two spellings of one spec, interleaved: one compilation,
+/// and every result is the same bundle.
+TEST(JITFastPathTest, ConcurrentSpellingsCompileOnce) {
+  std::string spec = getTrivialKernel("fast_threads");
+  std::string respelled = "\n\n" + spec + "\n";
+  uint64_t compilations = getNumCompilations();
+  std::vector<std::thread> threads;
+  std::vector<const void *> binaries(16, nullptr);
+  for (int i = 0; i < 16; ++i)
+    threads.emplace_back([&, i] {
+      auto kernel = CompiledKernel::compile(i % 2 ? respelled : spec,
+                                            ptxOptions("", true));
+      if (!kernel) {
+        llvm::consumeError(kernel.takeError());
+        return;
+      }
+      binaries[i] = (*kernel)->getBinary().data();
+    });
+  for (std::thread &thread : threads)
+    thread.join();
+  EXPECT_EQ(getNumCompilations(), compilations + 1);
+  for (const void *binary : binaries) {
+    EXPECT_NE(binary, nullptr);
+    EXPECT_EQ(binary, binaries.front());
+  }
+}
+
+TEST(JITFastPathTest, InvalidSpecIsNotCached) {
+  JITOptions options = ptxOptions("", /*inMemory=*/true);
+  for (int i = 0; i < 2; ++i) {
+    auto kernel = CompiledKernel::compile("func.func @f( {", options);
+    ASSERT_FALSE(bool(kernel));
+    std::string message = llvm::toString(kernel.takeError());
+    EXPECT_NE(message.find("invalid spec"), std::string::npos) << message;
+    EXPECT_NE(message.find("error:"), std::string::npos) << message;
+  }
+}
+
 TEST(JITTest, InvalidSpecGivesDiagnostics) {
   auto kernel = CompiledKernel::compile("func.func @f( {", ptxOptions());
   ASSERT_FALSE(bool(kernel));

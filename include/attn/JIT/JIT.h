@@ -20,7 +20,9 @@
 // attached to it. Results are cached in memory (per process, thread-safe:
 // threads compiling one spec wait for a single compilation) and on disk (one
 // file per key, written atomically, validated on read), keyed by the
-// canonical spec text, target, options and compiler build.
+// canonical spec text, target, options and compiler build. In memory, a
+// text compiled before is also found by its exact bytes, before any parsing
+// (a cached lookup costs microseconds, not a parse and print).
 //
 //===----------------------------------------------------------------------===//
 
@@ -161,7 +163,13 @@ private:
 /// lets tests check that concurrent compiles of one spec compile once.
 uint64_t getNumCompilations();
 
-/// Forgets every kernel of the in-memory cache.
+/// Number of times this process parsed a spec text: the compiles that the
+/// in-memory cache could not answer from the raw text alone. Lets tests check
+/// the fast path.
+uint64_t getNumSpecParses();
+
+/// Forgets every kernel of the in-memory cache (both its canonical and its
+/// raw-text keys).
 void clearMemoryCache();
 
 /// The chip of device 0 as the JIT targets it ("sm_90a" for compute

@@ -50,6 +50,9 @@ public:
   CacheKeyBuilder &add(llvm::StringRef name, int64_t value);
   /// 32 hex digits (the first 128 bits of the SHA-256 of the parts).
   std::string getKey() const;
+  /// The parts themselves, unhashed: an exact key for an in-memory map,
+  /// where no two different sets of parts can collide.
+  llvm::StringRef getParts() const { return parts; }
 
 private:
   std::string parts;
