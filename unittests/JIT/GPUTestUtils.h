@@ -29,6 +29,7 @@
 #include "gtest/gtest.h"
 
 #include <cmath>
+#include <optional>
 #include <cstring>
 
 namespace attn::jit::testing {
@@ -77,11 +78,13 @@ struct RunResult {
 
 /// Compiles `module`, runs it on random inputs of `size` on the GPU and on
 /// the reference, and checks every result against the tolerance of its
-/// element type. Returns the results for further checks.
+/// element type (or `tolerance` when given). Returns the results for further
+/// checks.
 inline std::optional<RunResult>
 runAndCompare(mlir::ModuleOp module, const reference::ProblemSize &size,
               const HostRunOptions &runOptions = {}, uint64_t seed = 1,
-              llvm::StringRef expectedAlgorithm = {}) {
+              llvm::StringRef expectedAlgorithm = {},
+              std::optional<double> tolerance = std::nullopt) {
   mlir::func::FuncOp spec = getSpec(module);
   EXPECT_TRUE(spec);
   if (!spec)
@@ -110,11 +113,12 @@ runAndCompare(mlir::ModuleOp module, const reference::ProblemSize &size,
     EXPECT_EQ((*kernel)->getKernelInfo().algorithm, expectedAlgorithm.str())
         << "the compiler chose another algorithm";
   }
-  double tolerance = (*kernel)->getKernelInfo().dtype == "f16" ? 5e-3 : 1e-2;
+  if (!tolerance)
+    tolerance = (*kernel)->getKernelInfo().dtype == "f16" ? 5e-3 : 1e-2;
   for (size_t i = 0; i < gpu->size(); ++i) {
     int64_t mismatches = 0;
     double err = relativeError((*gpu)[i], (*ref)[i], &mismatches);
-    EXPECT_LE(err, tolerance)
+    EXPECT_LE(err, *tolerance)
         << "result " << i << " of @" << spec.getSymName().str() << " at B"
         << size.batch << " Hq" << size.qHeads << " Hkv" << size.kvHeads << " Nq"
         << size.qLen << " Nk" << size.kvLen;

@@ -116,14 +116,16 @@ Compiled parse(llvm::StringRef text) {
 std::optional<RunResult> check(const LinearCase &c,
                                const reference::ProblemSize &size,
                                const HostRunOptions &options = {},
-                               uint64_t seed = 1) {
+                               uint64_t seed = 1,
+                               std::optional<double> tolerance = std::nullopt) {
   std::string text = makeSpec(c);
   SCOPED_TRACE(text);
   Compiled spec = parse(text);
   EXPECT_TRUE(spec.module);
   if (!spec.module)
     return std::nullopt;
-  return runAndCompare(*spec.module, size, options, seed, "chunked");
+  return runAndCompare(*spec.module, size, options, seed, "chunked",
+                       tolerance);
 }
 
 //===----------------------------------------------------------------------===//
@@ -375,8 +377,15 @@ TEST(LinearChannelGateGPUTest, MatchesReference) {
         c.decay = decay;
         c.channelGate = true;
         c.initialState = c.finalState = true;
+        // Q^ and K~ are bf16 (the range strong gates need) also for f16
+        // inputs: at N = 1 the output is q S_0 + (q . k) v alone and the
+        // bf16 rounding of q shows, 5.1-5.9e-3 measured; longer sequences
+        // average it out (<= 5e-3).
         for (int64_t n : {1, 17, 1000})
-          check(c, {1, 2, 1, n, n}, {}, n);
+          check(c, {1, 2, 1, n, n}, {}, n,
+                n == 1 && std::string(type) == "f16"
+                    ? std::optional<double>(7e-3)
+                    : std::nullopt);
       }
   LinearCase c;
   c.dk = c.dv = 128;

@@ -86,7 +86,8 @@ protected:
   /// The same copy with each thread's pieces in one row (`threads` must be a
   /// multiple of `rows`): every copy of a thread is at a constant offset
   /// from one address, so a tile with many pieces per thread costs one
-  /// address register, not one per piece. Thread j of a row takes pieces j,
+  /// address register, not one per piece (but a warp's copies touch more
+  /// rows at once than copyTile's). Thread j of a row takes pieces j,
   /// j + (threads / rows), ...
   void copyTileByRows(SmallVectorImpl<Value> &tokens, Value src, Value base,
                       Value rowStride, Value row0, Value limit, Value dst,

@@ -182,3 +182,17 @@ func.func @forced_chunked_window(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64x
       : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
   return %o : tensor<?x?x?x64xbf16>
 }
+
+// -----
+
+// The per-channel gate is scanned by one thread per key channel.
+func.func @gate_too_many_channels(%q: tensor<?x?x?x256xbf16>, %k: tensor<?x?x?x256xbf16>,
+                                  %v: tensor<?x?x?x64xbf16>,
+                                  %g: tensor<?x?x?x256xf32>) -> tensor<?x?x?x64xbf16> {
+  %s = attn.score %q, %k gate(%g : tensor<?x?x?x256xf32>) : tensor<?x?x?x256xbf16>, tensor<?x?x?x256xbf16>
+  %m = attn.mask %s, #attn.causal
+  %w = attn.normalize %m none
+  // expected-error @+1 {{the per-channel gate is scanned by one thread per key channel: Dk = 256 needs at most 128 channels (the plan's warps x 32)}}
+  %o = attn.aggregate %w, %v : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
+  return %o : tensor<?x?x?x64xbf16>
+}

@@ -288,7 +288,7 @@ func.func @cosine_attention(%q: tensor<?x?x?x32xf16>, %k: tensor<?x?x?x32xf16>,
 // CHECK:               nvgpu.ldmatrix {{.*}}transpose = true
 // CHECK:               nvvm.mma.sync
 // CHECK:             vector.store %{{.*}}, %[[WS]]
-// Its log-decay, by one thread.
+// Its log-decay, per state row, by the threads of value tile 0.
 // CHECK:             scf.if
 // CHECK:               memref.store %{{.*}}, %[[WS]]
 // CHECK:           gpu.return
@@ -322,4 +322,55 @@ func.func @simple_gla_states(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16
   %o, %sn = attn.aggregate %w, %v initial_state(%s0 : tensor<?x?x64x64xf32>)
       : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>, state tensor<?x?x64x64xf32>
   return %o, %sn : tensor<?x?x?x64xbf16>, tensor<?x?x64x64xf32>
+}
+
+// -----
+
+// The per-channel gate (GLA): the gate's rows travel with q, k and v (by
+// whole rows per thread, 16-byte aligned); one thread per key channel (Dk =
+// 64 of the 128 threads) scans them, rewrites K as K~ in bf16 (f16 inputs
+// too: bf16 has f32's exponent range) and fills the factor table
+// T[a][b] = exp(min(E_a - E_b, 80)) of the 4 blocks; then the matrix ops.
+// The state kernel's log-decay is written per state row.
+
+// CHECK-LABEL: func.func @gla_gate
+// CHECK:       gpu.module @attn_kernels
+// CHECK-SAME:    \22side_inputs\22:[{\22alignment\22:16,\22arg\22:3,\22dtype\22:\22f32\22,\22name\22:\22gate\22,\22shape\22:[\22B\22,\22Hq\22,\22Nk\22,\2264\22]}]
+// CHECK:         gpu.func @attn_fwd_segment_states(%{{.*}}: memref<?xf16>, %{{.*}}: memref<?xf16>, %{{.*}}: memref<?xf16>, %{{.*}}: memref<?xf16>, %[[GATE:[a-z0-9]+]]: memref<?xf32>, %[[WS:[a-z0-9]+]]: memref<?xf32>,
+// Q and K as copied (f16), then as the matrix ops read them (bf16).
+// CHECK:           memref.view {{.*}} to memref<128x72xf16, #gpu.address_space<workgroup>>
+// CHECK:           %[[KIN:.*]] = memref.view {{.*}} to memref<128x72xf16, #gpu.address_space<workgroup>>
+// CHECK:           memref.view {{.*}} to memref<128x72xbf16, #gpu.address_space<workgroup>>
+// CHECK:           %[[KG:.*]] = memref.view {{.*}} to memref<128x72xbf16, #gpu.address_space<workgroup>>
+// CHECK:           %[[GT:.*]] = memref.view {{.*}} to memref<128x72xf32, #gpu.address_space<workgroup>>
+// CHECK:           %[[TAB:.*]] = memref.view {{.*}} to memref<25x64xf32, #gpu.address_space<workgroup>>
+// CHECK:             scf.for
+// CHECK:               gpu.barrier
+// CHECK:               nvgpu.device_async_copy %[[GATE]][%{{.*}}], %[[GT]][%{{.*}}, %{{.*}}], 4
+// CHECK:               %[[DECAY:.*]] = scf.if %{{.*}} -> (f32) {
+// CHECK:                 memref.load %[[GT]][%{{.*}}, %[[TID:.*]]]
+// CHECK:                 memref.load %[[KIN]][%{{.*}}, %[[TID]]]
+// CHECK:                 llvm.nvvm.ex2.approx.ftz.f
+// CHECK:                 arith.truncf %{{.*}} : f32 to bf16
+// CHECK:                 memref.store %{{.*}}, %[[KG]][%{{.*}}, %[[TID]]]
+// CHECK:                 arith.minimumf %{{.*}}, %cst{{.*}} : f32
+// CHECK:                 memref.store %{{.*}}, %[[TAB]]
+// CHECK:               gpu.barrier
+// CHECK:               memref.load %[[TAB]]
+// K~^T V: K~ rows scaled by T[3][J] and narrowed back to f16 for V.
+// CHECK:               nvgpu.ldmatrix %[[KG]]{{.*}}transpose = true
+// CHECK:               arith.truncf %{{.*}} : f32 to f16
+// CHECK:               nvgpu.mma.sync
+// CHECK:               arith.addf %{{.*}}, %[[DECAY]] : f32
+// CHECK:             memref.store %{{.*}}, %[[WS]][%{{.*}}] : memref<?xf32>
+// CHECK:         gpu.func @attn_fwd(
+func.func @gla_gate(%q: tensor<?x?x?x64xf16>, %k: tensor<?x?x?x64xf16>,
+                    %v: tensor<?x?x?x64xf16>,
+                    %gk: tensor<?x?x?x64xf32> {attn.name = "gate"})
+    -> tensor<?x?x?x64xf16> {
+  %s = attn.score %q, %k gate(%gk : tensor<?x?x?x64xf32>) : tensor<?x?x?x64xf16>, tensor<?x?x?x64xf16>
+  %m = attn.mask %s, #attn.causal
+  %w = attn.normalize %m none
+  %o = attn.aggregate %w, %v : tensor<?x?x?x64xf16> -> tensor<?x?x?x64xf16>
+  return %o : tensor<?x?x?x64xf16>
 }
