@@ -320,8 +320,8 @@ TEST(LinearStrongGateGPUTest, MinusFivePerTokenStaysFinite) {
 
 /// The segment split (KernelInfo.h): any number of segments, including
 /// empty trailing ones (7 segments of 3 of the 16 chunks of 1000 tokens),
-/// gives the one-segment result, with decays, `sum`, the global form and
-/// the states, in place too.
+/// gives the one-segment result, with decays, `sum`, the global form, the
+/// per-channel gate and the states, in place too.
 TEST(LinearSegmentGPUTest, AnySegmentCountMatchesTheReference) {
   REQUIRE_GPU();
   std::vector<LinearCase> cases;
@@ -339,6 +339,13 @@ TEST(LinearSegmentGPUTest, AnySegmentCountMatchesTheReference) {
   global.causal = false;
   global.initialState = global.finalState = true;
   cases.push_back(global);
+  // A per-channel gate with an exponential decay folded in: one log-decay
+  // per state row.
+  LinearCase channelGate;
+  channelGate.channelGate = true;
+  channelGate.decay = Decay::Exponential;
+  channelGate.initialState = channelGate.finalState = true;
+  cases.push_back(channelGate);
   for (const LinearCase &c : cases)
     for (int64_t segments : {1, 2, 3, 7})
       for (bool inPlace : {false, true}) {
@@ -356,7 +363,7 @@ TEST(LinearSegmentGPUTest, AnySegmentCountMatchesTheReference) {
 
 /// The per-channel gate (GLA): head dims with Dk != Dv, f16 and bf16, with
 /// and without a scalar decay folded in, lengths 1, 17 and 1000 with states,
-/// GQA, BSHD and packed views, and segments (per-row log-decays).
+/// GQA, BSHD and packed views (segments: LinearSegmentGPUTest).
 TEST(LinearChannelGateGPUTest, MatchesReference) {
   REQUIRE_GPU();
   for (auto [dk, dv] : {std::pair<int64_t, int64_t>{64, 64},
@@ -403,20 +410,7 @@ TEST(LinearChannelGateGPUTest, MatchesReference) {
   sum.normalize = "sum";
   sum.featureMap = "elu_plus_one";
   check(sum, {1, 2, 1, 1000, 1000});
-  LinearCase segmented;
-  segmented.channelGate = true;
-  segmented.decay = Decay::Exponential;
-  segmented.initialState = segmented.finalState = true;
-  for (int64_t segments : {2, 3, 7})
-    for (bool inPlace : {false, true}) {
-      SCOPED_TRACE(llvm::formatv("{0} segments{1}", segments,
-                                 inPlace ? ", state in place" : "")
-                       .str());
-      HostRunOptions options;
-      options.segments = segments;
-      options.inPlaceState = inPlace;
-      check(segmented, {1, 2, 1, 1000, 1000}, options, segments);
-    }
+  // Segments: LinearSegmentGPUTest.
 }
 
 /// Rows [begin, end) of the sequence axis (axis 2, BHSD) of `t`.
