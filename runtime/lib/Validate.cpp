@@ -712,18 +712,15 @@ attn::runtime::validateProblem(const KernelSignature &sig,
                                    "element alignment"))
       return std::move(err);
   for (auto [side, input] : llvm::zip_equal(sides, problem.sideInputs)) {
-    const ArgumentSpec *spec = nullptr;
-    for (const ArgumentSpec &s : sig.sideInputs)
-      if (s.name == input.name)
-        spec = &s;
-    int64_t alignment = side.ref->getElementSize();
-    if (spec && spec->alignment > alignment)
-      alignment = spec->alignment;
-    if (Error err = checkAlignment(side, alignment,
-                                   alignment > side.ref->getElementSize()
-                                       ? "the kernel copies it in 16-byte "
-                                         "pieces"
-                                       : "element alignment"))
+    // Every side input was matched to its spec above.
+    int64_t wide = specs.lookup(input.name)->alignment;
+    int64_t element = side.ref->getElementSize();
+    std::string why =
+        wide > element
+            ? llvm::formatv("the kernel copies it in {0}-byte pieces", wide)
+                  .str()
+            : std::string("element alignment");
+    if (Error err = checkAlignment(side, std::max(wide, element), why))
       return std::move(err);
   }
 

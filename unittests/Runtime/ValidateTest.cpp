@@ -536,6 +536,18 @@ TEST_F(SideInputTest, RejectsMisalignedElements) {
                                         "(element alignment)"));
 }
 
+TEST_F(SideInputTest, RejectsMisalignedWideCopies) {
+  // A kernel that copies the input in 16-byte pieces (a per-channel gate).
+  signature.sideInputs[1].alignment = 16;
+  problem.sideInputs[1].tensor.data = fakePointer(9, 4);
+  EXPECT_THAT(errorMessage(), HasSubstr("side input 'sink': data pointer "
+                                        "0x240000004 is not 16-byte aligned "
+                                        "(the kernel copies it in 16-byte "
+                                        "pieces)"));
+  problem.sideInputs[1].tensor.data = fakePointer(9, 16);
+  EXPECT_EQ(errorMessage(), "");
+}
+
 TEST_F(SideInputTest, RejectsOutputAliasingSideInput) {
   problem.sideInputs[1].tensor.data = problem.o.data;
   EXPECT_THAT(errorMessage(),

@@ -44,13 +44,16 @@ Value EmitterBase::quadReduce(Value v, bool isMax) {
   return v;
 }
 
+int64_t EmitterBase::elementsPerCopy(Value dst) const {
+  Type type = cast<MemRefType>(dst.getType()).getElementType();
+  return target.getAsyncCopyBytes() / (type.getIntOrFloatBitWidth() / 8);
+}
+
 void EmitterBase::copyTile(SmallVectorImpl<Value> &tokens, Value src,
                            Value base, Value rowStride, Value row0, Value limit,
                            Value enable, Value dst, Value dstRow0, int64_t rows,
                            int64_t dim) {
-  Type dstType = cast<MemRefType>(dst.getType()).getElementType();
-  int64_t perCopy =
-      target.getAsyncCopyBytes() / (dstType.getIntOrFloatBitWidth() / 8);
+  int64_t perCopy = elementsPerCopy(dst);
   int64_t chunksPerRow = dim / perCopy;
   int64_t chunks = rows * chunksPerRow;
   for (int64_t it = 0; it * threads < chunks; ++it) {
@@ -81,9 +84,7 @@ void EmitterBase::copyTileByRows(SmallVectorImpl<Value> &tokens, Value src,
                                  Value base, Value rowStride, Value row0,
                                  Value limit, Value dst, Value dstRow0,
                                  int64_t rows, int64_t dim) {
-  Type dstType = cast<MemRefType>(dst.getType()).getElementType();
-  int64_t perCopy =
-      target.getAsyncCopyBytes() / (dstType.getIntOrFloatBitWidth() / 8);
+  int64_t perCopy = elementsPerCopy(dst);
   int64_t threadsPerRow = threads / rows;
   assert(threadsPerRow * rows == threads && dim % perCopy == 0 &&
          (dim / perCopy) % threadsPerRow == 0 && "uneven copy");

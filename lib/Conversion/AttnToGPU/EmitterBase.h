@@ -76,6 +76,8 @@ protected:
   /// Sum / max over the lanes of a quad (the lanes sharing a row).
   Value quadReduce(Value v, bool isMax);
 
+  /// Elements of `dst` (a shared-memory tile) one async copy moves.
+  int64_t elementsPerCopy(Value dst) const;
   /// Issues the async copies of a `rows` x `dim` tile starting at global row
   /// `row0` into `dst` rows [dstRow0, dstRow0 + rows); rows >= `limit` or
   /// with `enable` false (either may be null) are zero-filled without
