@@ -11,6 +11,10 @@ and the same timer (triton.testing.do_bench, median).
 
 Prints one table (ms, TFLOP/s = dense FLOPs x density, ratios) and the
 compile times (ours cold / cached, Flex first call); writes $OUT/softmax.json.
+
+ATTN_PLANS="{warps = 4 : i64, matrix_ops = \"warp\"};{block_n = 128 : i64}"
+also times our kernel under each of these `attn.plan` overrides and prints
+them in a second table, next to the default plan's time.
 """
 import ctypes, json, math, os, sys, time
 
@@ -49,6 +53,15 @@ func.func @bench(%q: {t}, %k: {t}, %v: {t}{extra_args}) -> {t} {{
   %o = attn.aggregate %w, %v : {t} -> {t}
   return %o : {t}
 }}"""
+
+
+PLANS = [p.strip() for p in os.environ.get("ATTN_PLANS", "").split(";") if p.strip()]
+
+
+def with_plan(text, plan):
+    """`text` with `attn.plan = plan` on its aggregate."""
+    return text.replace("attn.aggregate %w, %v :",
+                        f"attn.aggregate %w, %v {{attn.plan = {plan}}} :")
 
 
 def density(pred):
@@ -139,6 +152,16 @@ def main():
         torch.cuda.synchronize()
         r["attn_ms"] = bench(lambda: kern.launch(tensors, prepared))
         compile_rows.append((name, cold, kern.compile_ms, cached))
+        for plan in PLANS:
+            variant = lib.compile(with_plan(text, plan), cache=False)
+            ov = torch.empty_like(q)
+            tv = {**tensors, "o": ov}
+            pv = variant.prepare(tv)
+            variant.launch(tv, pv)
+            torch.cuda.synchronize()
+            err = ((ov.float() - o.float()).norm() / o.float().norm()).item()
+            r.setdefault("plans", {})[plan] = {
+                "ms": bench(lambda: variant.launch(tv, pv)), "rel_diff": err}
         # peers, and the error of our output against theirs
         if mask in (None, "causal") and mod is None:
             for be in (SDPBackend.FLASH_ATTENTION, SDPBackend.CUDNN_ATTENTION):
@@ -183,6 +206,13 @@ def main():
               f"{f(r.get('FLASH_ATTENTION'))} {f(r.get('CUDNN_ATTENTION'))} {f(r.get('flex'))} "
               f"{ratio('FLASH_ATTENTION')} {ratio('CUDNN_ATTENTION')} {ratio('flex')} {err:8.1e}")
     print("(ratios are peer time / attn time: > 1 means attn is faster)")
+    if PLANS:
+        print()
+        print("attn under attn.plan overrides (ms; rel. difference to the default plan's output)")
+        for r in rows:
+            cells = "  ".join(f"{p}: {v['ms']:.3f} ({v['rel_diff']:.1e})"
+                              for p, v in r.get("plans", {}).items())
+            print(f"{r['case']:22s} default {r['attn_ms']:.3f}  {cells}")
     print()
     print(f"{'compile':22s} {'cold s':>8s} {'jit ms':>8s} {'cached ms':>10s} {'Flex first call s':>18s}")
     for name, cold, jit_ms, cached in compile_rows:

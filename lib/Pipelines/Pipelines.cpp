@@ -37,13 +37,14 @@ void attn::buildLowerToNVVMIRPipeline(OpPassManager &pm,
   // Level 1 -> level 2: one planned attn.kernel per spec chain.
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createAttnFusePass());
-  AttnAnalyzeMasksPassOptions masks;
-  masks.explain = options.explain;
-  pm.addPass(createAttnAnalyzeMasksPass(masks));
   AttnPlanPassOptions plan;
   plan.chip = options.chip;
   plan.explain = options.explain;
   pm.addPass(createAttnPlanPass(plan));
+  // After the plan, so that the explanation counts the kernel's own tiles.
+  AttnAnalyzeMasksPassOptions masks;
+  masks.explain = options.explain;
+  pm.addPass(createAttnAnalyzeMasksPass(masks));
 
   // Level 2 -> level 3: a gpu.module per kernel.
   ConvertAttnToGPUOptions toGPU;

@@ -7,6 +7,7 @@
 #include "attn/Target/TargetInfo.h"
 
 #include "NVIDIA/NVIDIATargetInfo.h"
+#include "llvm/Support/ErrorHandling.h"
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -31,4 +32,25 @@ std::unique_ptr<TargetInfo> mlir::attn::createTargetInfo(StringRef chip,
   error = "unknown chip '" + chip.str() +
           "' (expected sm_80, sm_86, sm_89, sm_90, sm_90a, ...)";
   return nullptr;
+}
+
+// Targets without warpgroup matrix ops (supportsWarpgroupMatrixOps false)
+// are never asked for them.
+Value TargetInfo::getOperandTileOffset(OpBuilder &, Location, Value, Value,
+                                       int64_t, int64_t) const {
+  llvm_unreachable("the target has no warpgroup matrix ops");
+}
+
+Value TargetInfo::getSharedAddress(OpBuilder &, Location, Value) const {
+  llvm_unreachable("the target has no warpgroup matrix ops");
+}
+
+void TargetInfo::fenceSharedForMatrixOps(OpBuilder &, Location) const {
+  llvm_unreachable("the target has no warpgroup matrix ops");
+}
+
+SmallVector<SmallVector<Value>>
+TargetInfo::warpgroupMatmulABt(OpBuilder &, Location, Type, Value, int64_t,
+                               ArrayRef<Value>, Value, int64_t, int64_t) const {
+  llvm_unreachable("the target has no warpgroup matrix ops");
 }

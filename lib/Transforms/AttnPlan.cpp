@@ -17,6 +17,7 @@
 #include "attn/Analysis/AlgorithmSelection.h"
 #include "attn/Conversion/AttnToGPU/AttnToGPU.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Target/TargetInfo.h"
 #include "mlir/IR/Builders.h"
 
 namespace mlir::attn {
@@ -54,8 +55,12 @@ static Tiling chooseTiling(SpecChain &chain, Algorithm algorithm,
             "default chunk and value tile " + where};
   }
   KernelPlan plan = choosePlan(chain, chip);
-  return {plan.blockM, plan.blockN, plan.warps, plan.stages,
-          "default " + where};
+  std::string reason = "default " + where;
+  std::string error;
+  std::unique_ptr<TargetInfo> target = createTargetInfo(chip, error);
+  if (target && usesWarpgroupScores(chain, plan, *target))
+    reason += "; S = Q K^T by warpgroup matrix ops";
+  return {plan.blockM, plan.blockN, plan.warps, plan.stages, reason};
 }
 
 namespace {
@@ -112,19 +117,24 @@ struct AttnPlanPass : public attn::impl::AttnPlanPassBase<AttnPlanPass> {
         overridden = true;
       }
     }
+    if (user && user.contains(plan::kMatrixOps))
+      overridden = true;
     if (overridden)
       tiling.reason = ("from " + plan::kSpecAttrName + ", the rest " +
                        tiling.reason)
                           .str();
 
     Builder b(kernel.getContext());
-    DictionaryAttr planAttr = b.getDictionaryAttr({
+    SmallVector<NamedAttribute> entries = {
         b.getNamedAttr(plan::kAlgorithm, b.getStringAttr(algorithm)),
         b.getNamedAttr(plan::kBlockM, b.getI64IntegerAttr(tiling.blockM)),
         b.getNamedAttr(plan::kBlockN, b.getI64IntegerAttr(tiling.blockN)),
         b.getNamedAttr(plan::kWarps, b.getI64IntegerAttr(tiling.warps)),
         b.getNamedAttr(plan::kStages, b.getI64IntegerAttr(tiling.stages)),
-    });
+    };
+    if (Attribute ops = user ? user.get(plan::kMatrixOps) : Attribute())
+      entries.push_back(b.getNamedAttr(plan::kMatrixOps, ops));
+    DictionaryAttr planAttr = b.getDictionaryAttr(entries);
     // A partial user plan may still combine into an invalid one (block_m
     // against the default warps): report it on the spec.
     if (failed(verifyPlanAttr(planAttr, /*requireComplete=*/true, [&] {

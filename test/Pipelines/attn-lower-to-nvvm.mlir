@@ -41,8 +41,9 @@
 // SM80:        gpu.binary @attn_kernels [#gpu.object<#nvvm.target<chip = "sm_80", features = "+ptx70">
 // SM80-SAME:     .target sm_80
 // SM80-SAME:     mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
-// EXPLAIN: remark: mask classes [static]; Nq = 4096, Nk = 4096, 128x64 tiles: 2048 tile pairs, skip 48.4%, full 48.4%, partial 3.1%
-// EXPLAIN: remark: plan: algorithm = quadratic (chunked form not legal: normalize is softmax; the chunked form needs none or sum); block_m = {{[0-9]+}}, block_n = {{[0-9]+}}, warps = {{[0-9]+}}, stages = {{[0-9]+}} (default for head dim 128 on sm_90a)
+// The plan first, then the mask statistics over the plan's tiles.
+// EXPLAIN: remark: plan: algorithm = quadratic (chunked form not legal: normalize is softmax; the chunked form needs none or sum); block_m = 128, block_n = 128, warps = 8, stages = 2 (default for head dim 128 on sm_90a; S = Q K^T by warpgroup matrix ops)
+// EXPLAIN: remark: mask classes [static]; Nq = 4096, Nk = 4096, 128x128 tiles: 1024 tile pairs, skip 48.4%, full 48.4%, partial 3.1%
 func.func @causal(%q: tensor<?x?x?x128xbf16>, %k: tensor<?x?x?x128xbf16>,
                   %v: tensor<?x?x?x128xbf16>) -> tensor<?x?x?x128xbf16> {
   %s = attn.score %q, %k : tensor<?x?x?x128xbf16>, tensor<?x?x?x128xbf16>

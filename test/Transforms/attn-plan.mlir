@@ -5,14 +5,32 @@
 // RUN:   -verify-diagnostics | FileCheck %s
 
 // CHECK-LABEL: func.func @softmax_128(
-// CHECK:         attn.kernel({{.*}}) attributes {plan = {algorithm = "quadratic", block_m = 128 : i64, block_n = 64 : i64, stages = 2 : i64, warps = 4 : i64}}
+// sm_90a (the default chip): S = Q K^T by warpgroup matrix ops, two
+// warpgroups over 128-key tiles.
+// CHECK:         attn.kernel({{.*}}) attributes {plan = {algorithm = "quadratic", block_m = 128 : i64, block_n = 128 : i64, stages = 2 : i64, warps = 8 : i64}}
 func.func @softmax_128(%q: tensor<?x?x?x128xbf16>, %k: tensor<?x?x?x128xbf16>,
                        %v: tensor<?x?x?x128xbf16>) -> tensor<?x?x?x128xbf16> {
   %s = attn.score %q, %k : tensor<?x?x?x128xbf16>, tensor<?x?x?x128xbf16>
   %m = attn.mask %s, #attn.causal
   %w = attn.normalize %m softmax
-  // expected-remark @+1 {{plan: algorithm = quadratic (chunked form not legal: normalize is softmax; the chunked form needs none or sum); block_m = 128, block_n = 64, warps = 4, stages = 2 (default for head dim 128 on sm_90a)}}
+  // expected-remark @+1 {{plan: algorithm = quadratic (chunked form not legal: normalize is softmax; the chunked form needs none or sum); block_m = 128, block_n = 128, warps = 8, stages = 2 (default for head dim 128 on sm_90a; S = Q K^T by warpgroup matrix ops)}}
   %o = attn.aggregate %w, %v : tensor<?x?x?x128xbf16> -> tensor<?x?x?x128xbf16>
+  return %o : tensor<?x?x?x128xbf16>
+}
+
+// -----
+
+// matrix_ops = "warp" keeps the warp-level matrix ops and their tiling, and
+// the choice is recorded in the plan.
+// CHECK-LABEL: func.func @softmax_128_warp_ops(
+// CHECK:         attn.kernel({{.*}}) attributes {plan = {algorithm = "quadratic", block_m = 128 : i64, block_n = 64 : i64, matrix_ops = "warp", stages = 2 : i64, warps = 4 : i64}}
+func.func @softmax_128_warp_ops(%q: tensor<?x?x?x128xbf16>, %k: tensor<?x?x?x128xbf16>,
+                                %v: tensor<?x?x?x128xbf16>) -> tensor<?x?x?x128xbf16> {
+  %s = attn.score %q, %k : tensor<?x?x?x128xbf16>, tensor<?x?x?x128xbf16>
+  %w = attn.normalize %s softmax
+  // expected-remark @+1 {{plan: algorithm = quadratic (chunked form not legal: normalize is softmax; the chunked form needs none or sum); block_m = 128, block_n = 64, warps = 4, stages = 2 (from attn.plan, the rest default for head dim 128 on sm_90a)}}
+  %o = attn.aggregate %w, %v {attn.plan = {matrix_ops = "warp"}}
+      : tensor<?x?x?x128xbf16> -> tensor<?x?x?x128xbf16>
   return %o : tensor<?x?x?x128xbf16>
 }
 
@@ -25,7 +43,7 @@ func.func @softmax_256(%q: tensor<?x?x?x256xf16>, %v: tensor<?x?x?x256xf16>)
     -> tensor<?x?x?x256xf16> {
   %s = attn.score %q, %q : tensor<?x?x?x256xf16>, tensor<?x?x?x256xf16>
   %w = attn.normalize %s sigmoid
-  // expected-remark @+1 {{plan: algorithm = quadratic (chunked form not legal: normalize is sigmoid; the chunked form needs none or sum); block_m = 64, block_n = 32, warps = 4, stages = 2 (default for head dim 256 on sm_90a)}}
+  // expected-remark @+1 {{plan: algorithm = quadratic (chunked form not legal: normalize is sigmoid; the chunked form needs none or sum); block_m = 64, block_n = 32, warps = 4, stages = 2 (default for head dim 256 on sm_90a; S = Q K^T by warpgroup matrix ops)}}
   %o = attn.aggregate %w, %v : tensor<?x?x?x256xf16> -> tensor<?x?x?x256xf16>
   return %o : tensor<?x?x?x256xf16>
 }
@@ -184,7 +202,7 @@ func.func @user_plan(%q: tensor<?x?x?x128xbf16>, %v: tensor<?x?x?x128xbf16>)
     -> tensor<?x?x?x128xbf16> {
   %s = attn.score %q, %q : tensor<?x?x?x128xbf16>, tensor<?x?x?x128xbf16>
   %w = attn.normalize %s softmax
-  // expected-remark @+1 {{plan: algorithm = quadratic (chunked form not legal: normalize is softmax; the chunked form needs none or sum); block_m = 64, block_n = 32, warps = 4, stages = 3 (from attn.plan, the rest default for head dim 128 on sm_90a)}}
+  // expected-remark @+1 {{plan: algorithm = quadratic (chunked form not legal: normalize is softmax; the chunked form needs none or sum); block_m = 64, block_n = 32, warps = 4, stages = 3 (from attn.plan, the rest default for head dim 128 on sm_90a; S = Q K^T by warpgroup matrix ops)}}
   %o = attn.aggregate %w, %v {attn.plan = {block_m = 64 : i64, block_n = 32 : i64, stages = 3 : i64}} : tensor<?x?x?x128xbf16> -> tensor<?x?x?x128xbf16>
   return %o : tensor<?x?x?x128xbf16>
 }

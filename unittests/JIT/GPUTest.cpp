@@ -18,6 +18,8 @@
 
 #include "GPUTestUtils.h"
 
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+
 #include "llvm/ADT/StringExtras.h"
 
 #include <cstring>
@@ -204,6 +206,9 @@ struct MatrixCase {
   int64_t headDim;
   SpecElementType type;
   bool causal;
+  /// Forces warp-level matrix ops (`matrix_ops = "warp"`), the path of
+  /// targets without warpgroup ops, on a GPU that has them.
+  bool warpOps = false;
 };
 
 class HeadDimGPUTest : public ::testing::TestWithParam<MatrixCase> {};
@@ -217,6 +222,15 @@ TEST_P(HeadDimGPUTest, MatchesReference) {
     if (c.causal)
       b.addCausal();
   });
+  if (c.warpOps) {
+    mlir::Builder builder(&context);
+    module->walk([&](mlir::attn::AggregateOp aggregate) {
+      aggregate->setAttr(mlir::attn::plan::kSpecAttrName,
+                         builder.getDictionaryAttr(builder.getNamedAttr(
+                             mlir::attn::plan::kMatrixOps,
+                             builder.getStringAttr(mlir::attn::plan::kWarp))));
+    });
+  }
   for (auto [nq, nk] : {std::pair<int64_t, int64_t>{17, 17}, {1000, 1000}}) {
     reference::ProblemSize size{1, 2, 1, nq, nk};
     runAndCompare(*module, size);
@@ -229,16 +243,22 @@ std::vector<MatrixCase> getMatrixCases() {
     for (SpecElementType t : {SpecElementType::F16, SpecElementType::BF16})
       for (bool causal : {false, true})
         cases.push_back({d, t, causal});
+  for (int64_t d : {64, 128})
+    for (bool causal : {false, true})
+      cases.push_back({d, SpecElementType::BF16, causal, /*warpOps=*/true});
   return cases;
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Matrix, HeadDimGPUTest, ::testing::ValuesIn(getMatrixCases()),
-    [](const ::testing::TestParamInfo<MatrixCase> &info) {
-      return "D" + std::to_string(info.param.headDim) +
-             (info.param.type == SpecElementType::F16 ? "_f16" : "_bf16") +
-             (info.param.causal ? "_causal" : "_dense");
-    });
+INSTANTIATE_TEST_SUITE_P(Matrix, HeadDimGPUTest,
+                         ::testing::ValuesIn(getMatrixCases()),
+                         [](const ::testing::TestParamInfo<MatrixCase> &info) {
+                           return "D" + std::to_string(info.param.headDim) +
+                                  (info.param.type == SpecElementType::F16
+                                       ? "_f16"
+                                       : "_bf16") +
+                                  (info.param.causal ? "_causal" : "_dense") +
+                                  (info.param.warpOps ? "_warp_ops" : "");
+                         });
 
 TEST(GQAGPUTest, Ratios1And4And8WithNqBelowNk) {
   REQUIRE_GPU();

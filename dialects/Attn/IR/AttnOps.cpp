@@ -749,11 +749,20 @@ LogicalResult mlir::attn::verifyPlanAttr(
                            << entry.getValue();
       continue;
     }
+    if (key == plan::kMatrixOps) {
+      auto ops = dyn_cast<StringAttr>(entry.getValue());
+      if (!ops ||
+          (ops.getValue() != plan::kWarpgroup && ops.getValue() != plan::kWarp))
+        return emitError() << "plan matrix_ops must be \"warpgroup\" or "
+                              "\"warp\", got "
+                           << entry.getValue();
+      continue;
+    }
     if (key != plan::kBlockM && key != plan::kBlockN && key != plan::kWarps &&
         key != plan::kStages)
       return emitError() << "plan has unknown key '" << key
-                         << "'; expected algorithm, block_m, block_n, warps "
-                            "or stages";
+                         << "'; expected algorithm, block_m, block_n, warps, "
+                            "stages or matrix_ops";
     auto intAttr = dyn_cast<IntegerAttr>(entry.getValue());
     if (!intAttr || !intAttr.getType().isSignlessInteger())
       return emitError() << "plan " << key << " must be an integer (e.g. "

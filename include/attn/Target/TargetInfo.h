@@ -140,6 +140,49 @@ public:
                                         Value c1, Type elementType) const = 0;
 
   //===--------------------------------------------------------------------===//
+  // Warpgroup matrix ops (optional): `C[64 x n] = A[64 x k] * B[n x k]^T`
+  // issued together by the four warps of a warpgroup, A and B read by the
+  // matrix unit straight from shared memory (no fragments in registers).
+  // Their operand tiles are `rows x cols` 16-bit tiles in a layout of the
+  // target's (getOperandTileOffset) starting at a multiple of
+  // getOperandTileAlignment() bytes. Warp w of the group receives rows
+  // [16 w, 16 w + 16) of C as n / m C fragments of the matrix op above
+  // (getCFragmentType, getCCoord), so that everything after the product is
+  // shared with the warp-level path.
+  //===--------------------------------------------------------------------===//
+
+  /// Whether warpgroup matrix ops exist for operand tiles of `cols` 16-bit
+  /// columns (the k extent).
+  virtual bool supportsWarpgroupMatrixOps(int64_t cols) const {
+    (void)cols;
+    return false;
+  }
+  /// The bytes an operand tile's start must be aligned to.
+  virtual int64_t getOperandTileAlignment() const { return 0; }
+  /// The element offset of (row, col) inside a `rows x cols` operand tile;
+  /// `col` is a multiple of the elements of one async copy.
+  virtual Value getOperandTileOffset(OpBuilder &b, Location loc, Value row,
+                                     Value col, int64_t rows,
+                                     int64_t cols) const;
+  /// The shared-memory byte address of the start of `buffer` (a shared
+  /// memref), as an index.
+  virtual Value getSharedAddress(OpBuilder &b, Location loc,
+                                 Value buffer) const;
+  /// Makes this thread's earlier shared-memory writes (its async copies once
+  /// waited for, too) visible to the warpgroup matrix ops issued after the
+  /// next barrier.
+  virtual void fenceSharedForMatrixOps(OpBuilder &b, Location loc) const;
+  /// For each row block r in `aRowBlocks` (multiples of 64, the same in the
+  /// warpgroup's warps): C_r = A[r, r + 64) B^T, with A the operand tile at
+  /// byte address `aTile` (`aRows x k`) and B the one at `bTile` (`n x k`), of
+  /// 16-bit `elementType`. Returns per row block the n / 8 C fragments of the
+  /// calling warp; waits for the products before returning.
+  virtual SmallVector<SmallVector<Value>>
+  warpgroupMatmulABt(OpBuilder &b, Location loc, Type elementType, Value aTile,
+                     int64_t aRows, ArrayRef<Value> aRowBlocks, Value bTile,
+                     int64_t n, int64_t k) const;
+
+  //===--------------------------------------------------------------------===//
   // Asynchronous global -> shared copies
   //===--------------------------------------------------------------------===//
 

@@ -52,7 +52,7 @@ int64_t EmitterBase::elementsPerCopy(Value dst) const {
 void EmitterBase::copyTile(SmallVectorImpl<Value> &tokens, Value src,
                            Value base, Value rowStride, Value row0, Value limit,
                            Value enable, Value dst, Value dstRow0, int64_t rows,
-                           int64_t dim) {
+                           int64_t dim, bool operandTile) {
   int64_t perCopy = elementsPerCopy(dst);
   int64_t chunksPerRow = dim / perCopy;
   int64_t chunks = rows * chunksPerRow;
@@ -74,9 +74,12 @@ void EmitterBase::copyTile(SmallVectorImpl<Value> &tokens, Value src,
     if ((it + 1) * threads > chunks)
       andValid(cmpi(arith::CmpIPredicate::ult, chunk, c(chunks)));
     Value srcIndex = add(add(base, mul(row, rowStride)), col);
-    tokens.push_back(target.asyncCopy(b, loc, dst,
-                                      ValueRange{add(dstRow0, r), col}, src,
-                                      srcIndex, perCopy, valid));
+    SmallVector<Value, 2> dstIndices = {add(dstRow0, r), col};
+    if (operandTile)
+      dstIndices = {add(mul(dstRow0, c(dim)), target.getOperandTileOffset(
+                                                  b, loc, r, col, rows, dim))};
+    tokens.push_back(target.asyncCopy(b, loc, dst, dstIndices, src, srcIndex,
+                                      perCopy, valid));
   }
 }
 

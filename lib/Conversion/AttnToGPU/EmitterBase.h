@@ -81,10 +81,13 @@ protected:
   /// Issues the async copies of a `rows` x `dim` tile starting at global row
   /// `row0` into `dst` rows [dstRow0, dstRow0 + rows); rows >= `limit` or
   /// with `enable` false (either may be null) are zero-filled without
-  /// reading.
+  /// reading. With `operandTile`, `dst` is 1-D and holds consecutive `rows x
+  /// dim` operand tiles of the warpgroup matrix ops (dstRow0 a multiple of
+  /// `rows` picks one); otherwise it is a row-major 2-D tile.
   void copyTile(SmallVectorImpl<Value> &tokens, Value src, Value base,
                 Value rowStride, Value row0, Value limit, Value enable,
-                Value dst, Value dstRow0, int64_t rows, int64_t dim);
+                Value dst, Value dstRow0, int64_t rows, int64_t dim,
+                bool operandTile = false);
   /// The same copy with each thread's pieces in one row (`threads` must be a
   /// multiple of `rows`): every copy of a thread is at a constant offset
   /// from one address, so a tile with many pieces per thread costs one

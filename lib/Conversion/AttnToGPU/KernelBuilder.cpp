@@ -69,7 +69,7 @@ KernelPlan mlir::attn::choosePlan(SpecChain &chain, StringRef chip) {
     plan.blockM = 64;
     plan.blockN = 32;
   }
-  (void)chip;
+  bool userWarps = false, userBlockN = false;
   if (auto dict = chain.aggregate->getAttrOfType<DictionaryAttr>(kPlanAttrName)) {
     auto get = [&](StringRef name, int64_t &field) {
       if (auto v = dict.getAs<IntegerAttr>(name))
@@ -79,15 +79,52 @@ KernelPlan mlir::attn::choosePlan(SpecChain &chain, StringRef chip) {
     get("block_n", plan.blockN);
     get("warps", plan.warps);
     get("stages", plan.stages);
+    userWarps = dict.contains(plan::kWarps);
+    userBlockN = dict.contains(plan::kBlockN);
+    if (auto ops = dict.getAs<StringAttr>(plan::kMatrixOps))
+      plan.warpgroupScores = ops.getValue() == plan::kWarpgroup;
+  }
+  // With warpgroup scores, two warpgroups of 64 query rows each (as
+  // FlashAttention-3's consumers) over 128-key tiles: one warpgroup over 128
+  // rows holds 192 accumulators per thread at d = 128 and spills. On the
+  // H200 (B4 H16 S4096 D128 bf16, docs/perf.md) this was 1.456 / 0.873 ms
+  // dense / causal, against 1.609 / 0.900 with 4 warps and 1.492 / 1.005
+  // with 8 warps over 64-key tiles.
+  std::string error;
+  std::unique_ptr<TargetInfo> target = createTargetInfo(chip, error);
+  if (!userWarps && target && plan.blockM % 128 == 0) {
+    KernelPlan wide = plan;
+    wide.warps = 8;
+    if (usesWarpgroupScores(chain, wide, *target)) {
+      plan.warps = 8;
+      if (!userBlockN)
+        plan.blockN = 128;
+    }
   }
   return plan;
 }
 
+bool mlir::attn::usesWarpgroupScores(SpecChain &chain, const KernelPlan &plan,
+                                     const TargetInfo &target) {
+  return plan.warpgroupScores &&
+         target.supportsWarpgroupMatrixOps(chain.score.getHeadDim()) &&
+         plan.warps % 4 == 0 && target.getWarpSize() == 32 &&
+         plan.blockN % 8 == 0 && plan.blockN <= 256 &&
+         chain.score.getFeatureMap() == FeatureMap::identity;
+}
+
+/// Shared memory of the quadratic kernel: Q [blockM][dk], K [stages
+/// blockN][dk] and V [stages blockN][dv + pad]. Q and K rows are padded for
+/// ldmatrix, or (`operandTiles`) unpadded operand tiles of the warpgroup
+/// matrix ops, whose alignment `align` the kernel reaches at run time.
 static int64_t sharedBytesOf(const KernelPlan &plan, int64_t dk, int64_t dv,
-                             int64_t elementBytes) {
-  return elementBytes * (plan.blockM * (dk + kRowPad) +
-                         plan.stages * plan.blockN * (dk + kRowPad) +
-                         plan.stages * plan.blockN * (dv + kRowPad));
+                             int64_t elementBytes, bool operandTiles,
+                             int64_t align) {
+  int64_t qkCols = operandTiles ? dk : dk + kRowPad;
+  return elementBytes *
+             (plan.blockM * qkCols + plan.stages * plan.blockN * qkCols +
+              plan.stages * plan.blockN * (dv + kRowPad)) +
+         (operandTiles ? align : 0);
 }
 
 LogicalResult mlir::attn::checkSupported(SpecChain &chain,
@@ -152,7 +189,9 @@ LogicalResult mlir::attn::checkSupported(SpecChain &chain,
            << " is not supported (the kernel double-buffers: stages = 2)";
   int64_t bytes =
       sharedBytesOf(plan, chain.score.getHeadDim(), getHeadDim(agg.getValues()),
-                    elementType.getIntOrFloatBitWidth() / 8);
+                    elementType.getIntOrFloatBitWidth() / 8,
+                    usesWarpgroupScores(chain, plan, target),
+                    target.getOperandTileAlignment());
   if (bytes > target.getMaxSharedBytes())
     return agg.emitOpError()
            << "the plan needs " << bytes << " bytes of shared memory, more "
@@ -188,8 +227,16 @@ private:
   const KernelPlan &plan;
   ScoreEpilogue &epi;
 
+  /// The first row (in the CTA's tile) of the warp's row tile `rt`.
+  Value tileRow(int64_t rt);
+
   // Static configuration.
   int64_t dk = 0, dv = 0, rowTiles = 0;
+  /// Whether S = Q K^T uses warpgroup matrix ops (Q and K are then operand
+  /// tiles at the shared addresses qAddr and kAddr, and warp w's row tile rt
+  /// is rows 16 (warps rt + w) .., so that each warpgroup's 4 warps hold 64
+  /// consecutive rows).
+  bool warpgroup = false;
   NormalizeKind kind = NormalizeKind::softmax;
   bool foldScale = false;
   double scale = 1.0;
@@ -199,7 +246,7 @@ private:
   Value numQueries, numKeys, offset, i0;
   Value qMem, kMem, vMem, oMem, lseMem;
   Value qBase, kBase, vBase, oBase, qStride, kStride, vStride, oStride;
-  Value qSmem, kSmem, vSmem;
+  Value qSmem, kSmem, vSmem, qAddr, kAddr;
   ProblemDims dims;
   /// Per row tile and C element: the query row (absolute) and its position.
   SmallVector<SmallVector<Value>> rowOf, posOf;
@@ -211,8 +258,28 @@ private:
 
 } // namespace
 
+Value KernelEmitter::tileRow(int64_t rt) {
+  MatrixOpShape shape = target.getMatrixOpShape();
+  if (warpgroup)
+    return add(mul(warpId, c(shape.m)), c(rt * shape.m * plan.warps));
+  return add(warpRow0, c(rt * shape.m));
+}
+
 SmallVector<SmallVector<Value>> KernelEmitter::computeScores(Value kRow0) {
   MatrixOpShape shape = target.getMatrixOpShape();
+  if (warpgroup) {
+    int64_t eb = elementType.getIntOrFloatBitWidth() / 8;
+    // Warpgroup g's row tile rt: rows 64 g + 16 warps rt ...
+    int64_t groupWarps = 4;
+    Value group = arith::DivUIOp::create(b, loc, warpId, c(groupWarps));
+    SmallVector<Value> rowBlocks;
+    for (int64_t rt = 0; rt < rowTiles; ++rt)
+      rowBlocks.push_back(add(mul(group, c(groupWarps * shape.m)),
+                              c(rt * shape.m * plan.warps)));
+    return target.warpgroupMatmulABt(
+        b, loc, elementType, qAddr, plan.blockM, rowBlocks,
+        add(kAddr, mul(kRow0, c(dk * eb))), plan.blockN, dk);
+  }
   int64_t nTiles = plan.blockN / shape.n;
   Value zero = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(cType, b.getF32FloatAttr(0.0)));
@@ -222,8 +289,7 @@ SmallVector<SmallVector<Value>> KernelEmitter::computeScores(Value kRow0) {
     for (int64_t rt = 0; rt < rowTiles; ++rt)
       a[rt] = plan.qInRegisters
                   ? qFrags[rt][kk]
-                  : target.loadAFragment(b, loc, qSmem,
-                                         add(warpRow0, c(rt * shape.m)),
+                  : target.loadAFragment(b, loc, qSmem, tileRow(rt),
                                          c(kk * shape.k), laneId);
     for (int64_t nb = 0; nb < nTiles; nb += 2) {
       auto [b0, b1] = target.loadBFragmentsFromRows(
@@ -343,6 +409,7 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
   threads = plan.warps * target.getWarpSize();
   MatrixOpShape shape = target.getMatrixOpShape();
   rowTiles = plan.blockM / (shape.m * plan.warps);
+  warpgroup = usesWarpgroupScores(chain, plan, target);
   kind = chain.normalize.getKind();
   scale = chain.score.getEffectiveScale();
   foldScale = kind == NormalizeKind::softmax && !epi.hasModifiers() &&
@@ -453,22 +520,40 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
   }
 
   // Shared memory: Q [blockM][dk + pad], K [2 blockN][dk + pad], V [2
-  // blockN][dv + pad].
+  // blockN][dv + pad]; with warpgroup scores Q and K are unpadded operand
+  // tiles (K: one per stage) from the first aligned address.
   int64_t eb = elementType.getIntOrFloatBitWidth() / 8;
   Attribute space = target.getSharedMemorySpace(ctx);
   Value smem = target.getDynamicSharedMemory(b, loc);
-  auto view = [&](int64_t byteOffset, int64_t rows, int64_t cols) {
-    auto type = MemRefType::get({rows, cols}, elementType,
-                                MemRefLayoutAttrInterface(), space);
-    return memref::ViewOp::create(b, loc, type, smem, c(byteOffset),
+  Value start = c(0);
+  if (warpgroup) {
+    Value align = c(target.getOperandTileAlignment());
+    Value address = target.getSharedAddress(b, loc, smem);
+    start = arith::RemUIOp::create(
+        b, loc, sub(align, arith::RemUIOp::create(b, loc, address, align)),
+        align);
+    qAddr = add(address, start);
+  }
+  auto view = [&](int64_t byteOffset, ArrayRef<int64_t> shape) {
+    auto type =
+        MemRefType::get(shape, elementType, MemRefLayoutAttrInterface(), space);
+    return memref::ViewOp::create(b, loc, type, smem, add(start, c(byteOffset)),
                                   ValueRange{});
   };
-  int64_t qBytes = plan.blockM * (dk + kRowPad) * eb;
-  int64_t kBytes = 2 * plan.blockN * (dk + kRowPad) * eb;
-  qSmem = view(0, plan.blockM, dk + kRowPad);
-  kSmem = view(qBytes, 2 * plan.blockN, dk + kRowPad);
-  vSmem = view(qBytes + kBytes, 2 * plan.blockN, dv + kRowPad);
-  int64_t sharedBytes = sharedBytesOf(plan, dk, dv, eb);
+  int64_t qkCols = warpgroup ? dk : dk + kRowPad;
+  int64_t qBytes = plan.blockM * qkCols * eb;
+  int64_t kBytes = 2 * plan.blockN * qkCols * eb;
+  if (warpgroup) {
+    qSmem = view(0, {plan.blockM * dk});
+    kSmem = view(qBytes, {2 * plan.blockN * dk});
+    kAddr = add(qAddr, c(qBytes));
+  } else {
+    qSmem = view(0, {plan.blockM, qkCols});
+    kSmem = view(qBytes, {2 * plan.blockN, qkCols});
+  }
+  vSmem = view(qBytes + kBytes, {2 * plan.blockN, dv + kRowPad});
+  int64_t sharedBytes = sharedBytesOf(plan, dk, dv, eb, warpgroup,
+                                      target.getOperandTileAlignment());
 
   // Per-lane fragment coordinates.
   int64_t n = target.getCFragmentSize();
@@ -480,8 +565,8 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
     colOf.push_back(target.getCCoord(b, loc, laneId, e).col);
   for (int64_t rt = 0; rt < rowTiles; ++rt)
     for (int64_t e = 0; e < n; ++e) {
-      Value r = add(add(i0, warpRow0),
-                    add(c(rt * shape.m), target.getCCoord(b, loc, laneId, e).row));
+      Value r =
+          add(add(i0, tileRow(rt)), target.getCCoord(b, loc, laneId, e).row);
       rowOf[rt].push_back(r);
       posOf[rt].push_back(add(r, offset));
     }
@@ -545,7 +630,7 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
     // measured 8% slower (more live values, spills 16 -> 48 B).
     SmallVector<Value> k, v;
     copyTile(k, kMem, kBase, kStride, row0, numKeys, enable, kSmem, dstRow0,
-             plan.blockN, dk);
+             plan.blockN, dk, warpgroup);
     copyTile(v, vMem, vBase, vStride, row0, numKeys, enable, vSmem, dstRow0,
              plan.blockN, dv);
     kTokens.push_back(target.asyncCommit(b, loc, k));
@@ -557,7 +642,7 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
   // Groups: Q, K(first), V(first).
   SmallVector<Value> tokens, kTokens0, vTokens0;
   copyTile(tokens, qMem, qBase, qStride, i0, numQueries, Value(), qSmem, c(0),
-           plan.blockM, dk);
+           plan.blockM, dk, warpgroup);
   Value group0 = target.asyncCommit(b, loc, tokens);
   Value cls0 = epi.hasMask() ? classify(first).value : Value();
   loadKV(kTokens0, vTokens0, first, c(0), cls0);
@@ -573,7 +658,7 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
                             plan.blockM, dk, rowsValid, threadId, threads);
     target.barrier(b, loc);
   }
-  if (plan.qInRegisters) {
+  if (plan.qInRegisters && !warpgroup) {
     if (!mapQK) {
       target.asyncWait(b, loc, group0, 1);
       target.barrier(b, loc);
@@ -612,6 +697,8 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
         // warp is done with tile t - 1, whose buffer receives tile t + 1:
         // groups K(t+1), V(t+1). Two barriers per tile.
         target.asyncWait(b, loc, group0, 1);
+        if (warpgroup)
+          target.fenceSharedForMatrixOps(b, loc);
         target.barrier(b, loc);
         Value tNext = add(t, c(1));
         Value nextCls = c(2);

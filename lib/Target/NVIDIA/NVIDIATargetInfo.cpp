@@ -14,6 +14,18 @@
 // the 8x8 matrix whose row addresses come from lanes 8r..8r+7 (transposed:
 // (2 (l % 4) .., l / 4)), which is how the address patterns below are chosen.
 //
+// Warpgroup matrix ops (sm_90a, PTX ISA "Asynchronous Warpgroup Level Matrix
+// Multiply-Accumulate"): wgmma.mma_async m64nNk16 reads A (64 x 16) and B (N
+// x 16) through 64-bit shared-memory descriptors. Operand tiles are K-major
+// with the 128-byte swizzle: a rows x cols tile is cols / 64 column blocks
+// of rows x 64 elements (128 bytes a row), and within a block the 16-byte
+// piece p of row r sits at piece p ^ (r % 8). A descriptor holds the start
+// address >> 4, the stride between 8-row groups (1024 bytes) and the swizzle
+// mode; the k-steps inside a column block advance the start by 32 bytes (the
+// hardware applies the swizzle to the address bits, so tiles start at a
+// multiple of 1024 bytes). The f32 accumulator of warp w holds rows 16 w ..
+// 16 w + 15 in the m16n8 C layout above, one {c0..c3} per 8 columns.
+//
 //===----------------------------------------------------------------------===//
 
 #include "NVIDIATargetInfo.h"
@@ -23,6 +35,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/UB/IR/UBOps.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -350,4 +363,135 @@ Value NVIDIATargetInfo::exp2(OpBuilder &b, Location loc, Value x) const {
              b, loc, b.getF32Type(),
              b.getStringAttr("llvm.nvvm.ex2.approx.ftz.f32"), ValueRange{x})
       ->getResult(0);
+}
+
+//===----------------------------------------------------------------------===//
+// Warpgroup matrix ops
+//===----------------------------------------------------------------------===//
+
+/// Elements of a 16-bit operand tile's column block (one 128-byte row).
+static constexpr int64_t kSwizzleCols = 64;
+
+bool NVIDIATargetInfo::supportsWarpgroupMatrixOps(int64_t cols) const {
+  return computeCapability == 90 && StringRef(chip).ends_with("a") &&
+         cols % kSwizzleCols == 0;
+}
+
+Value NVIDIATargetInfo::getOperandTileOffset(OpBuilder &b, Location loc,
+                                             Value row, Value col, int64_t rows,
+                                             int64_t cols) const {
+  (void)cols;
+  auto cst = [&](int64_t v) { return cIdx(b, loc, v); };
+  Value block = arith::DivUIOp::create(b, loc, col, cst(kSwizzleCols));
+  Value inBlock = arith::RemUIOp::create(b, loc, col, cst(kSwizzleCols));
+  Value piece = arith::DivUIOp::create(b, loc, inBlock, cst(8));
+  Value swizzled = arith::XOrIOp::create(
+      b, loc, piece, arith::RemUIOp::create(b, loc, row, cst(8)));
+  Value offset = arith::MulIOp::create(b, loc, block, cst(rows * kSwizzleCols));
+  offset = arith::AddIOp::create(
+      b, loc, offset, arith::MulIOp::create(b, loc, row, cst(kSwizzleCols)));
+  offset = arith::AddIOp::create(
+      b, loc, offset, arith::MulIOp::create(b, loc, swizzled, cst(8)));
+  return arith::AddIOp::create(b, loc, offset,
+                               arith::RemUIOp::create(b, loc, inBlock, cst(8)));
+}
+
+Value NVIDIATargetInfo::getSharedAddress(OpBuilder &b, Location loc,
+                                         Value buffer) const {
+  return memref::ExtractAlignedPointerAsIndexOp::create(b, loc, buffer);
+}
+
+void NVIDIATargetInfo::fenceSharedForMatrixOps(OpBuilder &b,
+                                               Location loc) const {
+  // cp.async and st.shared write through the generic proxy, wgmma reads
+  // through the async proxy.
+  MLIRContext *ctx = b.getContext();
+  NVVM::FenceProxyOp::create(
+      b, loc, NVVM::ProxyKindAttr::get(ctx, NVVM::ProxyKind::async_shared),
+      NVVM::SharedSpaceAttr::get(ctx, NVVM::SharedSpace::shared_cta));
+}
+
+SmallVector<SmallVector<Value>> NVIDIATargetInfo::warpgroupMatmulABt(
+    OpBuilder &b, Location loc, Type elementType, Value aTile, int64_t aRows,
+    ArrayRef<Value> aRowBlocks, Value bTile, int64_t n, int64_t k) const {
+  MLIRContext *ctx = b.getContext();
+  Type i64 = b.getI64Type();
+  auto c64 = [&](int64_t v) {
+    return arith::ConstantIntOp::create(b, loc, i64, v).getResult();
+  };
+  // Descriptor of a tile start: address >> 4 in bits 0-13, leading byte
+  // offset 16 (unused by swizzled K-major operands), stride byte offset 1024
+  // >> 4 in bits 32-45, 128-byte swizzle (1) in bits 62-63.
+  auto descriptorOf = [&](Value address) {
+    Value a = arith::IndexCastUIOp::create(b, loc, i64, address);
+    a = arith::ShRUIOp::create(
+        b, loc, arith::AndIOp::create(b, loc, a, c64(0x3FFFF)), c64(4));
+    int64_t fixed =
+        (int64_t{1} << 16) | (int64_t{1024 >> 4} << 32) | (int64_t{1} << 62);
+    return arith::OrIOp::create(b, loc, a, c64(fixed)).getResult();
+  };
+  Value aDesc = descriptorOf(aTile), bDesc = descriptorOf(bTile);
+  // Descriptor of k-step kk in a tile of `rows` rows, from row `row0` (null:
+  // 0).
+  auto at = [&](Value desc, int64_t rows, Value row0, int64_t kk) {
+    int64_t col = kk * 16;
+    int64_t bytes =
+        (col / kSwizzleCols) * rows * 128 + (col % kSwizzleCols) * 2;
+    if (row0)
+      desc = arith::AddIOp::create(
+          b, loc, desc,
+          arith::IndexCastUIOp::create(
+              b, loc, i64,
+              arith::MulIOp::create(b, loc, row0, cIdx(b, loc, 128 >> 4))));
+    return bytes == 0 ? desc
+                      : arith::AddIOp::create(b, loc, desc, c64(bytes >> 4))
+                            .getResult();
+  };
+
+  Type f32 = b.getF32Type();
+  int64_t perThread = n / 2;
+  auto accType =
+      LLVM::LLVMStructType::getLiteral(ctx, SmallVector<Type>(perThread, f32));
+  // The first k-step ignores the accumulator (scale-d = 0).
+  Value init = LLVM::UndefOp::create(b, loc, accType);
+  SmallVector<Value> acc(aRowBlocks.size(), init);
+
+  auto type =
+      elementType.isBF16() ? NVVM::WGMMATypes::bf16 : NVVM::WGMMATypes::f16;
+  auto shape = NVVM::MMAShapeAttr::get(ctx, 64, n, 16);
+  NVVM::WgmmaFenceAlignedOp::create(b, loc);
+  for (int64_t kk = 0; kk < k / 16; ++kk) {
+    Value bAt = at(bDesc, n, Value(), kk);
+    for (auto [i, row0] : llvm::enumerate(aRowBlocks))
+      acc[i] = NVVM::WgmmaMmaAsyncOp::create(
+          b, loc, accType, acc[i], at(aDesc, aRows, row0, kk), bAt, shape, type,
+          type, NVVM::WGMMATypes::f32,
+          kk == 0 ? NVVM::WGMMAScaleOut::zero : NVVM::WGMMAScaleOut::one,
+          NVVM::WGMMAScaleIn::one, NVVM::WGMMAScaleIn::one,
+          NVVM::MMALayout::row, NVVM::MMALayout::col,
+          /*satfinite=*/nullptr);
+  }
+  NVVM::WgmmaGroupSyncAlignedOp::create(b, loc);
+  NVVM::WgmmaWaitGroupSyncOp::create(b, loc, b.getI64IntegerAttr(0));
+
+  // One C fragment per 8 columns: {c0, c1} of row g, {c2, c3} of row g + 8.
+  auto pairType = VectorType::get({2}, f32);
+  auto cType = getCFragmentType(ctx);
+  SmallVector<SmallVector<Value>> result;
+  for (Value d : acc) {
+    SmallVector<Value> frags;
+    for (int64_t j = 0; j < n / 8; ++j) {
+      SmallVector<Value> rows;
+      for (int64_t r = 0; r < 2; ++r) {
+        SmallVector<Value> elems;
+        for (int64_t e = 0; e < 2; ++e)
+          elems.push_back(LLVM::ExtractValueOp::create(
+              b, loc, d, ArrayRef<int64_t>{4 * j + 2 * r + e}));
+        rows.push_back(vector::FromElementsOp::create(b, loc, pairType, elems));
+      }
+      frags.push_back(fromRows(b, loc, cType, rows));
+    }
+    result.push_back(std::move(frags));
+  }
+  return result;
 }

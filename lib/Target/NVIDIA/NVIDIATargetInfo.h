@@ -13,7 +13,9 @@ namespace mlir::attn {
 
 /// NVIDIA sm_80+ through gpu/nvgpu: warps of 32, `gpu.shuffle`,
 /// `nvgpu.ldmatrix` + `nvgpu.mma.sync` m16n8k16 (f32 accumulators),
-/// `nvgpu.device_async_copy` (cp.async, 16 bytes, L1 bypassed).
+/// `nvgpu.device_async_copy` (cp.async, 16 bytes, L1 bypassed); on sm_90a
+/// also warpgroup matrix ops (`nvvm.wgmma.mma_async` on 128-byte swizzled
+/// shared-memory tiles).
 class NVIDIATargetInfo : public TargetInfo {
 public:
   explicit NVIDIATargetInfo(StringRef chip, int64_t computeCapability)
@@ -64,6 +66,18 @@ public:
             Value c) const override;
   Value accumulatorsToAFragment(OpBuilder &b, Location loc, Value c0, Value c1,
                                 Type elementType) const override;
+
+  bool supportsWarpgroupMatrixOps(int64_t cols) const override;
+  int64_t getOperandTileAlignment() const override { return 1024; }
+  Value getOperandTileOffset(OpBuilder &b, Location loc, Value row, Value col,
+                             int64_t rows, int64_t cols) const override;
+  Value getSharedAddress(OpBuilder &b, Location loc,
+                         Value buffer) const override;
+  void fenceSharedForMatrixOps(OpBuilder &b, Location loc) const override;
+  SmallVector<SmallVector<Value>>
+  warpgroupMatmulABt(OpBuilder &b, Location loc, Type elementType, Value aTile,
+                     int64_t aRows, ArrayRef<Value> aRowBlocks, Value bTile,
+                     int64_t n, int64_t k) const override;
 
   int64_t getAsyncCopyBytes() const override { return 16; }
   Value asyncCopy(OpBuilder &b, Location loc, Value dst, ValueRange dstIndices,

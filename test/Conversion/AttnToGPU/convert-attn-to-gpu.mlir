@@ -1,4 +1,9 @@
-// RUN: attention-opt %s --convert-attn-to-gpu --split-input-file | FileCheck %s
+// RUN: attention-opt %s --convert-attn-to-gpu=chip=sm_80 --split-input-file | FileCheck %s
+// RUN: attention-opt %s --convert-attn-to-gpu=chip=sm_90a --split-input-file | FileCheck %s --check-prefix=WG
+
+// The CHECK lines show the warp-level kernels (sm_80, and sm_90a where the
+// warpgroup path does not apply); the WG lines the warpgroup form of
+// S = Q K^T on sm_90a (last case).
 
 // Causal f16 softmax: the FA2 skeleton with tensor cores, async copies and
 // the mask only on partial tiles.
@@ -373,4 +378,45 @@ func.func @gla_gate(%q: tensor<?x?x?x64xf16>, %k: tensor<?x?x?x64xf16>,
   %w = attn.normalize %m none
   %o = attn.aggregate %w, %v : tensor<?x?x?x64xf16> -> tensor<?x?x?x64xf16>
   return %o : tensor<?x?x?x64xf16>
+}
+
+// -----
+
+// sm_90a: S = Q K^T by warpgroup matrix ops. Two warpgroups of 64 query rows
+// over 128-key tiles; Q and K are 128-byte swizzled operand tiles from the
+// first 1024-byte aligned shared address, fenced for the async proxy after
+// their copies land; P V stays on mma.sync.
+
+// WG-LABEL: func.func @causal_wgmma
+// WG:       gpu.module @attn_kernels
+// WG-SAME:    \22block_m\22:128,\22block_n\22:128,
+// WG-SAME:    \22warps\22:8
+// WG:         gpu.func @attn_fwd
+// WG-SAME:      known_block_size = array<i32: 256, 1, 1>
+// WG:           memref.extract_aligned_pointer_as_index
+// WG:           memref.view {{.*}} to memref<16384xbf16, #gpu.address_space<workgroup>>
+// WG:           memref.view {{.*}} to memref<32768xbf16, #gpu.address_space<workgroup>>
+// WG:           memref.view {{.*}} to memref<256x136xbf16, #gpu.address_space<workgroup>>
+// WG:           nvgpu.device_async_copy {{.*}} : memref<?xbf16> to memref<16384xbf16, #gpu.address_space<workgroup>>
+// WG:           scf.for
+// WG:             nvgpu.device_async_wait %{{.*}} {numGroups = 1 : i32}
+// WG-NEXT:        nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
+// WG-NEXT:        gpu.barrier
+// WG:             nvvm.wgmma.fence.aligned
+// WG:             nvvm.wgmma.mma_async {{.*}} <m = 64, n = 128, k = 16>, D[<f32>, <zero>], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <col>]
+// WG-COUNT-7:     nvvm.wgmma.mma_async {{.*}} <m = 64, n = 128, k = 16>, D[<f32>, <one>]
+// WG-NOT:         nvvm.wgmma.mma_async
+// WG:             nvvm.wgmma.commit.group.sync.aligned
+// WG-NEXT:        nvvm.wgmma.wait.group.sync.aligned 0
+// WG-NOT:         nvgpu.ldmatrix {{.*}} transpose = false
+// WG:             nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = true}
+// WG:             nvvm.mma.sync
+// WG:           gpu.return
+func.func @causal_wgmma(%q: tensor<?x?x?x128xbf16>, %k: tensor<?x?x?x128xbf16>,
+                        %v: tensor<?x?x?x128xbf16>) -> tensor<?x?x?x128xbf16> {
+  %s = attn.score %q, %k : tensor<?x?x?x128xbf16>, tensor<?x?x?x128xbf16>
+  %m = attn.mask %s, #attn.causal
+  %w = attn.normalize %m softmax
+  %o = attn.aggregate %w, %v : tensor<?x?x?x128xbf16> -> tensor<?x?x?x128xbf16>
+  return %o : tensor<?x?x?x128xbf16>
 }

@@ -1937,8 +1937,22 @@ func.func @kernel_plan_algorithm(%q: tensor<?x?x?x8xf32>) {
 
 // -----
 
+func.func @kernel_plan_matrix_ops(%q: tensor<?x?x?x8xf32>) {
+  // expected-error @+1 {{plan matrix_ops must be "warpgroup" or "warp", got "wgmma"}}
+  %o = attn.kernel(%q) attributes {plan = {matrix_ops = "wgmma"}} : (tensor<?x?x?x8xf32>) -> tensor<?x?x?x8xf32> {
+  ^bb0(%q0: tensor<?x?x?x8xf32>):
+    %s = attn.score %q0, %q0 : tensor<?x?x?x8xf32>, tensor<?x?x?x8xf32>
+    %w = attn.normalize %s softmax
+    %a = attn.aggregate %w, %q0 : tensor<?x?x?x8xf32> -> tensor<?x?x?x8xf32>
+    attn.return %a : tensor<?x?x?x8xf32>
+  }
+  return
+}
+
+// -----
+
 func.func @kernel_plan_unknown_key(%q: tensor<?x?x?x8xf32>) {
-  // expected-error @+1 {{plan has unknown key 'block_k'; expected algorithm, block_m, block_n, warps or stages}}
+  // expected-error @+1 {{plan has unknown key 'block_k'; expected algorithm, block_m, block_n, warps, stages or matrix_ops}}
   %o = attn.kernel(%q) attributes {plan = {block_k = 32 : i64}} : (tensor<?x?x?x8xf32>) -> tensor<?x?x?x8xf32> {
   ^bb0(%q0: tensor<?x?x?x8xf32>):
     %s = attn.score %q0, %q0 : tensor<?x?x?x8xf32>, tensor<?x?x?x8xf32>

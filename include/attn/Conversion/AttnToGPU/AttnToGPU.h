@@ -36,11 +36,15 @@ struct KernelPlan {
   /// does: 64 fewer registers per thread at 128 x 128, which lets 64-key
   /// tiles fit without spills).
   bool qInRegisters = true;
+  /// Whether S = Q K^T uses the target's warpgroup matrix ops where it has
+  /// them (sm_90a wgmma, Q and K read from shared memory); `matrix_ops =
+  /// "warp"` in `attn.plan` keeps the warp-level ops.
+  bool warpgroupScores = true;
 };
 
 /// The name of the DictionaryAttr that overrides the plan on an
 /// `attn.aggregate`: `{block_m = 128 : i64, block_n = 64 : i64, warps = 4 :
-/// i64, stages = 2 : i64}` (any subset).
+/// i64, stages = 2 : i64, matrix_ops = "warpgroup"}` (any subset).
 inline constexpr StringLiteral kPlanAttrName = "attn.plan";
 /// The name of the JSON KernelInfo string attached to each `gpu.module`.
 inline constexpr StringLiteral kKernelInfoAttrName = "attn.kernel_info";
@@ -54,6 +58,14 @@ KernelPlan choosePlan(SpecChain &chain, StringRef chip);
 /// diagnostic naming the limit on the aggregate otherwise.
 LogicalResult checkSupported(SpecChain &chain, const KernelPlan &plan,
                              const TargetInfo &target);
+
+/// Whether the quadratic kernel computes S = Q K^T with `target`'s warpgroup
+/// matrix ops under `plan`: the plan allows them, the target has them for
+/// the query/key head dim, the CTA's warps form whole warpgroups (4 warps of
+/// 32), and q and k are not feature-mapped (the map is
+/// applied to row-major tiles in place).
+bool usesWarpgroupScores(SpecChain &chain, const KernelPlan &plan,
+                         const TargetInfo &target);
 
 /// The tiling of a chunked linear-time kernel (DESIGN §4, linear family): a
 /// CTA per (batch, head, value-column tile) walks the sequence in chunks with

@@ -52,6 +52,11 @@ inline constexpr llvm::StringLiteral kBlockM = "block_m";
 inline constexpr llvm::StringLiteral kBlockN = "block_n";
 inline constexpr llvm::StringLiteral kWarps = "warps";
 inline constexpr llvm::StringLiteral kStages = "stages";
+/// Optional: "warpgroup" (the default: warpgroup matrix ops for S = Q K^T
+/// where the target has them) or "warp" (warp-level matrix ops only).
+inline constexpr llvm::StringLiteral kMatrixOps = "matrix_ops";
+inline constexpr llvm::StringLiteral kWarpgroup = "warpgroup";
+inline constexpr llvm::StringLiteral kWarp = "warp";
 /// The values of `algorithm`.
 inline constexpr llvm::StringLiteral kQuadratic = "quadratic";
 inline constexpr llvm::StringLiteral kChunked = "chunked";
@@ -63,8 +68,9 @@ inline constexpr llvm::StringLiteral kSpecAttrName = "attn.plan";
 /// "quadratic" or "chunked"; `block_m`, `block_n`, `warps`, `stages`
 /// integers with warps in {1, 2, 4, 8}, block_m a positive multiple of
 /// 16 * warps (one m16 MMA row block per warp), block_n a positive multiple
-/// of 16, stages in [1, 8]. With `requireComplete`, every key must be
-/// present; otherwise the cross-key check runs only when both keys are.
+/// of 16, stages in [1, 8]; `matrix_ops` (optional) "warpgroup" or "warp".
+/// With `requireComplete`, every key but `matrix_ops` must be present;
+/// otherwise the cross-key check runs only when both keys are.
 LogicalResult verifyPlanAttr(DictionaryAttr plan, bool requireComplete,
                              llvm::function_ref<InFlightDiagnostic()> emitError);
 

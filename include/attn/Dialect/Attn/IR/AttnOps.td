@@ -306,7 +306,8 @@ def Attn_KernelOp : Attn_Op<"kernel",
 
     `plan` (set by `attn-plan`, or copied from a user's `attn.plan`) holds
     `algorithm` (`"quadratic"` or `"chunked"`), `block_m`, `block_n`,
-    `warps` and `stages`. `mask_classes` (set by `attn-analyze-masks`) says,
+    `warps` and `stages`, and `matrix_ops` (`"warpgroup"`, the default, or
+    `"warp"`) when the user's plan gives it. `mask_classes` (set by `attn-analyze-masks`) says,
     for each conjunct of the chain's mask in order, how its tiles are
     classified: `"static"` from tile bounds, `"device"` on the device from
     the inputs at launch, or `"elementwise"` (a predicate: every visible
