@@ -26,6 +26,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
@@ -187,10 +188,32 @@ struct Target {
 };
 } // namespace
 
-/// Canonical key -> bundle: every bundle this process compiled or read from
-/// disk, found by the key the disk cache uses.
+/// Entries each in-memory cache keeps unless ATTN_JIT_MEMORY_CACHE_ENTRIES
+/// says otherwise. A bundle is mostly its kernels' images, 155 KB and 195 KB
+/// of PTX for the ALiBi and GLA examples, so 256 bundles are some 50 MB:
+/// far more specs than a model uses (one per attention variant, head size
+/// and mask), while a process generating specs without end stays bounded. The raw-text cache gets the same count: its entries hold their
+/// bundles too, so a larger one would keep bundles alive that the canonical
+/// cache has let go, and a text evicted while its bundle is still cached
+/// costs a parse (under 1 ms) on its next use, not a compilation.
+static constexpr size_t kDefaultMemoryCacheEntries = 256;
+
+size_t attn::jit::getMemoryCacheEntries() {
+  static const size_t entries = [] {
+    if (std::optional<std::string> value =
+            llvm::sys::Process::GetEnv("ATTN_JIT_MEMORY_CACHE_ENTRIES"))
+      if (std::optional<size_t> parsed = parseMemoryCacheEntries(*value))
+        return *parsed;
+    return kDefaultMemoryCacheEntries;
+  }();
+  return entries;
+}
+
+/// Canonical key -> bundle: the bundles this process compiled or read from
+/// disk, found by the key the disk cache uses; the most recently used
+/// getMemoryCacheEntries() of them.
 static BundleCache &getMemoryCache() {
-  static BundleCache cache;
+  static BundleCache cache(getMemoryCacheEntries());
   return cache;
 }
 
@@ -200,8 +223,9 @@ static BundleCache &getMemoryCache() {
 /// or print. Its keys are the unhashed key parts (the whole text among
 /// them), so two texts differing in any byte never share an entry; the
 /// price is keeping each text once, small next to the bundle's binaries.
+/// Bounded like getMemoryCache, to as many texts.
 static BundleCache &getTextCache() {
-  static BundleCache cache;
+  static BundleCache cache(getMemoryCacheEntries());
   return cache;
 }
 

@@ -18,6 +18,8 @@
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Support/xxhash.h"
 
+#include <limits>
+
 using namespace attn::jit;
 using llvm::Error;
 using llvm::SmallString;
@@ -44,6 +46,19 @@ std::string CacheKeyBuilder::getKey() const {
                               parts.size()));
   return llvm::toHex(llvm::ArrayRef<uint8_t>(digest).take_front(16),
                      /*LowerCase=*/true);
+}
+
+//===----------------------------------------------------------------------===//
+// MemoryCache
+//===----------------------------------------------------------------------===//
+
+std::optional<size_t> attn::jit::parseMemoryCacheEntries(StringRef text) {
+  unsigned long long entries;
+  // getAsInteger refuses signs, other characters and overflow.
+  if (text.trim().getAsInteger(10, entries) ||
+      entries > std::numeric_limits<size_t>::max())
+    return std::nullopt;
+  return static_cast<size_t>(entries);
 }
 
 //===----------------------------------------------------------------------===//

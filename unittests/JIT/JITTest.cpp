@@ -23,8 +23,11 @@
 
 #include "gtest/gtest.h"
 
+#include <array>
 #include <atomic>
+#include <chrono>
 #include <fstream>
+#include <future>
 #include <random>
 #include <sys/wait.h>
 #include <thread>
@@ -221,6 +224,230 @@ TEST(MemoryCacheTest, FailuresAreNotCached) {
   EXPECT_EQ(**second, 1);
 }
 
+/// Looks `key` up in `cache`, computing `value` on a miss; counts the
+/// computations in `computed`.
+template <typename T>
+std::shared_ptr<const T> getOrMake(MemoryCache<T> &cache, llvm::StringRef key,
+                                   T value, int &computed) {
+  auto result = cache.getOrCompute(
+      key, [&]() -> llvm::Expected<std::shared_ptr<const T>> {
+        ++computed;
+        return std::make_shared<const T>(value);
+      });
+  EXPECT_TRUE(bool(result));
+  if (!result) {
+    llvm::consumeError(result.takeError());
+    return nullptr;
+  }
+  return *result;
+}
+
+TEST(MemoryCacheTest, EvictsLeastRecentlyUsed) {
+  MemoryCache<int> cache(3);
+  EXPECT_EQ(cache.getCapacity(), 3u);
+  int computed = 0;
+  EXPECT_EQ(*getOrMake(cache, "a", 1, computed), 1);
+  EXPECT_EQ(*getOrMake(cache, "b", 2, computed), 2);
+  EXPECT_EQ(*getOrMake(cache, "c", 3, computed), 3);
+  // A hit makes "a" the most recent: "b" is now the oldest.
+  EXPECT_EQ(*getOrMake(cache, "a", -1, computed), 1);
+  EXPECT_EQ(computed, 3);
+  // lookup is not a use: "b" stays the oldest.
+  ASSERT_TRUE(cache.lookup("b"));
+  EXPECT_EQ(*cache.lookup("b"), 2);
+
+  EXPECT_EQ(*getOrMake(cache, "d", 4, computed), 4);
+  EXPECT_EQ(computed, 4);
+  EXPECT_EQ(cache.size(), 3u);
+  EXPECT_EQ(cache.lookup("b"), nullptr);
+  ASSERT_TRUE(cache.lookup("a") && cache.lookup("c") && cache.lookup("d"));
+  EXPECT_EQ(*cache.lookup("a"), 1);
+  EXPECT_EQ(*cache.lookup("c"), 3);
+  EXPECT_EQ(*cache.lookup("d"), 4);
+
+  // "b" again is computed again (with its new value) and evicts "c", the
+  // oldest now (order, newest first: d a c).
+  EXPECT_EQ(*getOrMake(cache, "b", 20, computed), 20);
+  EXPECT_EQ(computed, 5);
+  EXPECT_EQ(cache.lookup("c"), nullptr);
+  EXPECT_EQ(*cache.lookup("a"), 1);
+  EXPECT_EQ(*cache.lookup("b"), 20);
+  EXPECT_EQ(*cache.lookup("d"), 4);
+  EXPECT_EQ(cache.size(), 3u);
+
+  // Failures take no room and evict nothing.
+  auto failed = cache.getOrCompute(
+      "e", []() -> llvm::Expected<std::shared_ptr<const int>> {
+        return llvm::createStringError(llvm::inconvertibleErrorCode(), "no");
+      });
+  ASSERT_FALSE(bool(failed));
+  llvm::consumeError(failed.takeError());
+  EXPECT_EQ(cache.size(), 3u);
+  EXPECT_EQ(*getOrMake(cache, "a", -1, computed), 1);
+  EXPECT_EQ(*getOrMake(cache, "b", -1, computed), 20);
+  EXPECT_EQ(*getOrMake(cache, "d", -1, computed), 4);
+  EXPECT_EQ(computed, 5);
+}
+
+TEST(MemoryCacheTest, CapacityZeroIsUnbounded) {
+  MemoryCache<int> cache(0);
+  EXPECT_EQ(cache.getCapacity(), 0u);
+  EXPECT_EQ(MemoryCache<int>().getCapacity(), 0u);
+  int computed = 0;
+  for (int i = 0; i < 2000; ++i)
+    EXPECT_EQ(*getOrMake(cache, "key" + std::to_string(i), i, computed), i);
+  EXPECT_EQ(cache.size(), 2000u);
+  for (int i = 0; i < 2000; ++i)
+    EXPECT_EQ(*getOrMake(cache, "key" + std::to_string(i), -1, computed), i);
+  EXPECT_EQ(computed, 2000);
+}
+
+TEST(MemoryCacheTest, HeldValueSurvivesEviction) {
+  MemoryCache<std::string> cache(1);
+  int computed = 0;
+  std::shared_ptr<const std::string> held =
+      getOrMake(cache, "a", std::string(1000, 'a'), computed);
+  ASSERT_TRUE(held);
+  EXPECT_EQ(*getOrMake(cache, "b", std::string("b"), computed), "b");
+  EXPECT_EQ(cache.lookup("a"), nullptr);
+  EXPECT_EQ(cache.size(), 1u);
+  // The cache let go of it; the caller's copy is the only one, and intact.
+  EXPECT_EQ(held.use_count(), 1);
+  EXPECT_EQ(*held, std::string(1000, 'a'));
+  // Asking again computes a new value.
+  std::shared_ptr<const std::string> again =
+      getOrMake(cache, "a", std::string("a2"), computed);
+  EXPECT_EQ(*again, "a2");
+  EXPECT_NE(again.get(), held.get());
+  EXPECT_EQ(computed, 3);
+  EXPECT_EQ(*held, std::string(1000, 'a'));
+}
+
+/// A key being computed is not evicted: callers arriving while it is wait
+/// for the one computation, however many other keys come and go.
+TEST(MemoryCacheTest, KeyBeingComputedIsNotEvicted) {
+  MemoryCache<int> cache(1);
+  std::promise<void> started, release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<int> slowComputed{0};
+  auto slow = [&]() -> llvm::Expected<std::shared_ptr<const int>> {
+    if (++slowComputed == 1)
+      started.set_value();
+    released.wait();
+    return std::make_shared<const int>(7);
+  };
+  int ownerValue = 0, waiterValue = 0;
+  bool waiterHit = false;
+  std::thread owner([&] {
+    auto value = cache.getOrCompute("slow", slow);
+    ownerValue = value ? **value : -1;
+    if (!value)
+      llvm::consumeError(value.takeError());
+  });
+  started.get_future().wait();
+
+  int computed = 0;
+  EXPECT_EQ(*getOrMake(cache, "x", 1, computed), 1);
+  EXPECT_EQ(*getOrMake(cache, "y", 2, computed), 2);
+  // Over capacity by the key in flight: "x" went, "slow" stays.
+  EXPECT_EQ(cache.size(), 2u);
+  EXPECT_EQ(cache.lookup("x"), nullptr);
+  EXPECT_EQ(*cache.lookup("y"), 2);
+  EXPECT_EQ(cache.lookup("slow"), nullptr) << "not computed yet";
+
+  std::thread waiter([&] {
+    auto value = cache.getOrCompute("slow", slow, &waiterHit);
+    waiterValue = value ? **value : -1;
+    if (!value)
+      llvm::consumeError(value.takeError());
+  });
+  release.set_value();
+  owner.join();
+  waiter.join();
+  EXPECT_EQ(slowComputed.load(), 1);
+  EXPECT_EQ(ownerValue, 7);
+  EXPECT_EQ(waiterValue, 7);
+  EXPECT_TRUE(waiterHit);
+  ASSERT_TRUE(cache.lookup("slow"));
+  EXPECT_EQ(*cache.lookup("slow"), 7);
+
+  // The next value stored brings the cache back to its capacity.
+  EXPECT_EQ(*getOrMake(cache, "z", 3, computed), 3);
+  EXPECT_EQ(cache.size(), 1u);
+  EXPECT_EQ(*cache.lookup("z"), 3);
+}
+
+/// Threads asking for more keys than fit, all at once: every answer is its
+/// key's value, every key is computed, and no key is computed by two threads
+/// at the same time.
+TEST(MemoryCacheTest, ConcurrentCallersWithSmallCapacity) {
+  constexpr int kKeys = 32, kThreads = 8, kCalls = 2000;
+  constexpr size_t kCapacity = 4;
+  MemoryCache<std::string> cache(kCapacity);
+  std::array<std::atomic<int>, kKeys> computed{}, inFlight{};
+  std::atomic<int> overlaps{0}, wrong{0}, failures{0};
+  auto valueOf = [](int key) { return "value" + std::to_string(key); };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      std::mt19937 random(t);
+      for (int call = 0; call < kCalls; ++call) {
+        // Every key at least once per thread, then random ones.
+        int key = call < kKeys ? (call + t) % kKeys : int(random() % kKeys);
+        auto value = cache.getOrCompute(
+            "key" + std::to_string(key),
+            [&]() -> llvm::Expected<std::shared_ptr<const std::string>> {
+              if (inFlight[key]++ != 0)
+                ++overlaps;
+              ++computed[key];
+              if (call % 7 == 0)
+                std::this_thread::sleep_for(std::chrono::microseconds(50));
+              auto result = std::make_shared<const std::string>(valueOf(key));
+              --inFlight[key];
+              return result;
+            });
+        if (!value) {
+          llvm::consumeError(value.takeError());
+          ++failures;
+        } else if (**value != valueOf(key)) {
+          ++wrong;
+        }
+      }
+    });
+  for (std::thread &thread : threads)
+    thread.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(overlaps.load(), 0);
+  int total = 0;
+  for (int key = 0; key < kKeys; ++key) {
+    EXPECT_GE(computed[key].load(), 1) << "key " << key;
+    total += computed[key].load();
+  }
+  // Evictions made keys compute again, but never more than once per call.
+  EXPECT_GT(total, kKeys);
+  EXPECT_LE(total, kThreads * kCalls);
+  // Each value stored leaves the capacity, or only keys in flight (one a
+  // thread).
+  EXPECT_LE(cache.size(), std::max(kCapacity, size_t(kThreads)));
+  for (int key = 0; key < kKeys; ++key) {
+    if (auto value = cache.lookup("key" + std::to_string(key))) {
+      EXPECT_EQ(*value, valueOf(key));
+    }
+  }
+}
+
+TEST(MemoryCacheTest, ParsesEntryCounts) {
+  EXPECT_EQ(parseMemoryCacheEntries("0"), std::optional<size_t>(0));
+  EXPECT_EQ(parseMemoryCacheEntries("16"), std::optional<size_t>(16));
+  EXPECT_EQ(parseMemoryCacheEntries(" 1024\n"), std::optional<size_t>(1024));
+  EXPECT_EQ(parseMemoryCacheEntries(""), std::nullopt);
+  EXPECT_EQ(parseMemoryCacheEntries("-1"), std::nullopt);
+  EXPECT_EQ(parseMemoryCacheEntries("12x"), std::nullopt);
+  EXPECT_EQ(parseMemoryCacheEntries("many"), std::nullopt);
+  EXPECT_EQ(parseMemoryCacheEntries("99999999999999999999999"), std::nullopt);
+}
+
 //===----------------------------------------------------------------------===//
 // The JIT on trivial kernels
 //===----------------------------------------------------------------------===//
@@ -352,6 +579,36 @@ TEST(JITCacheTest, ColdAndCachedCompileTimes) {
               "on-disk %.3f ms\n",
               (*cold)->getCompileTimeMs(), (*warm)->getCompileTimeMs(),
               (*disk)->getCompileTimeMs());
+}
+
+/// The canonical map keeps getMemoryCacheEntries() bundles: past that many
+/// newer specs, the oldest compiles again, however it is spelled, while the
+/// kernel handed out for it stays usable.
+TEST(JITCacheTest, MemoryCacheIsBounded) {
+  size_t entries = getMemoryCacheEntries();
+  if (entries == 0 || entries > 1024)
+    GTEST_SKIP() << "ATTN_JIT_MEMORY_CACHE_ENTRIES=" << entries
+                 << ": too many compilations for a test";
+  JITOptions options = ptxOptions("", /*inMemory=*/true);
+  std::string oldest = getTrivialKernel("bounded_0");
+  auto first = CompiledKernel::compile(oldest, options);
+  ASSERT_TRUE(bool(first)) << llvm::toString(first.takeError());
+  std::string binary = (*first)->getBinary().str();
+  uint64_t compilations = getNumCompilations();
+  for (size_t i = 1; i <= entries; ++i) {
+    auto kernel = CompiledKernel::compile(
+        getTrivialKernel("bounded_" + std::to_string(i)), options);
+    ASSERT_TRUE(bool(kernel)) << llvm::toString(kernel.takeError());
+  }
+  EXPECT_EQ(getNumCompilations(), compilations + entries);
+
+  auto again = CompiledKernel::compile("// respelled\n" + oldest, options);
+  ASSERT_TRUE(bool(again)) << llvm::toString(again.takeError());
+  EXPECT_FALSE((*again)->isFromCache());
+  EXPECT_EQ(getNumCompilations(), compilations + entries + 1);
+  EXPECT_EQ((*again)->getBinary(), binary);
+  EXPECT_EQ((*first)->getBinary(), binary);
+  EXPECT_EQ((*again)->getCacheKey(), (*first)->getCacheKey());
 }
 
 //===----------------------------------------------------------------------===//
@@ -518,6 +775,44 @@ TEST(JITFastPathTest, InvalidSpecIsNotCached) {
     EXPECT_NE(message.find("invalid spec"), std::string::npos) << message;
     EXPECT_NE(message.find("error:"), std::string::npos) << message;
   }
+}
+
+/// The raw-text map keeps getMemoryCacheEntries() texts: past that many
+/// newer spellings, the oldest text is parsed again, then found under its
+/// canonical key (no compilation).
+TEST(JITFastPathTest, TextCacheIsBounded) {
+  size_t entries = getMemoryCacheEntries();
+  if (entries == 0 || entries > 4096)
+    GTEST_SKIP() << "ATTN_JIT_MEMORY_CACHE_ENTRIES=" << entries;
+  std::string spec = getTrivialKernel("fast_bounded");
+  JITOptions options = ptxOptions("", /*inMemory=*/true);
+  auto first = CompiledKernel::compile(spec, options);
+  ASSERT_TRUE(bool(first)) << llvm::toString(first.takeError());
+  uint64_t compilations = getNumCompilations();
+  uint64_t parses = getNumSpecParses();
+  auto spelling = [&](size_t i) {
+    return "// " + std::to_string(i) + "\n" + spec;
+  };
+  for (size_t i = 0; i < entries; ++i) {
+    auto kernel = CompiledKernel::compile(spelling(i), options);
+    ASSERT_TRUE(bool(kernel)) << llvm::toString(kernel.takeError());
+    ASSERT_EQ((*kernel)->getCacheSource(), "memory");
+    ASSERT_EQ((*kernel)->getBinary().data(), (*first)->getBinary().data());
+  }
+  EXPECT_EQ(getNumSpecParses(), parses + entries);
+
+  // The newest spelling is still known by its bytes...
+  auto newest = CompiledKernel::compile(spelling(entries - 1), options);
+  ASSERT_TRUE(bool(newest)) << llvm::toString(newest.takeError());
+  EXPECT_EQ(getNumSpecParses(), parses + entries);
+  // ...the first text is not.
+  auto again = CompiledKernel::compile(spec, options);
+  ASSERT_TRUE(bool(again)) << llvm::toString(again.takeError());
+  EXPECT_EQ(getNumSpecParses(), parses + entries + 1)
+      << "the oldest text was not evicted";
+  EXPECT_EQ((*again)->getCacheSource(), "memory");
+  EXPECT_EQ((*again)->getBinary().data(), (*first)->getBinary().data());
+  EXPECT_EQ(getNumCompilations(), compilations);
 }
 
 TEST(JITTest, InvalidSpecGivesDiagnostics) {

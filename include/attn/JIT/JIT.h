@@ -72,7 +72,8 @@ struct JITOptions {
   /// On-disk cache directory: $XDG_CACHE_HOME/attn or ~/.cache/attn by
   /// default; empty disables the on-disk cache.
   std::string cacheDir = getDefaultCacheDir();
-  /// Keep compiled kernels in a per-process map.
+  /// Keep compiled kernels in a per-process map (the most recently used
+  /// ones: see getMemoryCacheEntries).
   bool inMemoryCache = true;
 
   static std::string getDefaultCacheDir();
@@ -171,6 +172,13 @@ uint64_t getNumSpecParses();
 /// Forgets every kernel of the in-memory cache (both its canonical and its
 /// raw-text keys).
 void clearMemoryCache();
+
+/// How many entries each of the in-memory cache's two maps (canonical key,
+/// raw text) keeps before it forgets the least recently used one: the
+/// environment variable ATTN_JIT_MEMORY_CACHE_ENTRIES, read once per process
+/// (a decimal number, 0 for no bound; any other value is ignored), else
+/// 256. Kernels already handed out stay valid when their entry is forgotten.
+size_t getMemoryCacheEntries();
 
 /// The chip of device 0 as the JIT targets it ("sm_90a" for compute
 /// capability 9.0, "sm_80"...), or the runtime's error ("no CUDA driver").

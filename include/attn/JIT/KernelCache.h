@@ -7,9 +7,10 @@
 // The two caches behind the JIT, independent of MLIR so that they are tested
 // without compiling anything:
 //
-// - `MemoryCache`: a thread-safe map from cache key to compiled bundle. Threads
-//   asking for a key that is being compiled wait for that compilation instead
-//   of starting their own, so N threads compiling one spec compile it once.
+// - `MemoryCache`: a thread-safe map from cache key to compiled bundle,
+//   bounded by least-recently-used eviction. Threads asking for a key that is
+//   being compiled wait for that compilation instead of starting their own,
+//   so N threads compiling one spec compile it once.
 //
 // - `DiskCache`: one file per key under a directory. An entry is written to a
 //   temporary file in the same directory and renamed into place, so readers
@@ -28,9 +29,12 @@
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
+#include <cassert>
 #include <condition_variable>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <list>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -66,9 +70,21 @@ private:
 /// each key at most once at a time: concurrent callers of one key wait for
 /// the first one's result. Failures are not cached (a later call retries),
 /// but the callers waiting on a failing computation all get its message.
+///
+/// The cache keeps at most `capacity` values (0: no bound): storing a newly
+/// computed value forgets the least recently used ones beyond that. A key's
+/// use is a `getOrCompute` of it, hit or not, and the end of its computation.
+/// Values are shared pointers, so an evicted value stays alive for every
+/// caller still holding it; the cache only stops handing it out. A key being
+/// computed is never evicted (its waiters, and callers arriving meanwhile,
+/// get the one computation) but takes room, so the cache may hold more than
+/// `capacity` keys while computations are under way. A failed computation
+/// evicts nothing.
 template <typename T> class MemoryCache {
 public:
   using ValuePtr = std::shared_ptr<const T>;
+
+  explicit MemoryCache(size_t capacity = 0) : capacity(capacity) {}
 
   /// Returns the value of `key`, calling `compute` if it is neither cached
   /// nor being computed. `hit` says whether this call computed nothing.
@@ -80,12 +96,17 @@ public:
     bool owner = false;
     {
       std::lock_guard<std::mutex> lock(mutex);
-      std::shared_ptr<Slot> &entry = slots[key];
-      if (!entry) {
-        entry = std::make_shared<Slot>();
+      auto [it, inserted] = entries.try_emplace(key);
+      Entry &entry = it->second;
+      if (inserted) {
+        entry.slot = std::make_shared<Slot>();
+        recency.push_front(it->getKey());
+        entry.use = recency.begin();
         owner = true;
+      } else {
+        recency.splice(recency.begin(), recency, entry.use);
       }
-      slot = entry;
+      slot = entry.slot;
     }
     if (hit)
       *hit = !owner;
@@ -101,13 +122,25 @@ public:
 
     llvm::Expected<ValuePtr> value = compute();
     std::string error;
-    if (!value) {
+    if (value) {
+      // Make room for the value, its key the most recent (and, still being
+      // computed, no candidate itself). A key cleared meanwhile stores
+      // nothing and evicts nothing.
+      std::lock_guard<std::mutex> lock(mutex);
+      auto it = entries.find(key);
+      if (it != entries.end() && it->second.slot == slot) {
+        recency.splice(recency.begin(), recency, it->second.use);
+        evictLocked();
+      }
+    } else {
       error = llvm::toString(value.takeError());
       // Forget the failed slot so that a later call tries again.
       std::lock_guard<std::mutex> lock(mutex);
-      auto it = slots.find(key);
-      if (it != slots.end() && it->second == slot)
-        slots.erase(it);
+      auto it = entries.find(key);
+      if (it != entries.end() && it->second.slot == slot) {
+        recency.erase(it->second.use);
+        entries.erase(it);
+      }
     }
     {
       std::lock_guard<std::mutex> lock(slot->mutex);
@@ -123,15 +156,16 @@ public:
     return slot->value;
   }
 
-  /// The cached value of `key`, if computed.
+  /// The cached value of `key`, if computed. Not a use: the key's place in
+  /// the eviction order does not change.
   ValuePtr lookup(llvm::StringRef key) const {
     std::shared_ptr<Slot> slot;
     {
       std::lock_guard<std::mutex> lock(mutex);
-      auto it = slots.find(key);
-      if (it == slots.end())
+      auto it = entries.find(key);
+      if (it == entries.end())
         return nullptr;
-      slot = it->second;
+      slot = it->second.slot;
     }
     std::lock_guard<std::mutex> lock(slot->mutex);
     return slot->done ? slot->value : nullptr;
@@ -140,13 +174,18 @@ public:
   /// Forgets every value (computations under way finish for their callers).
   void clear() {
     std::lock_guard<std::mutex> lock(mutex);
-    slots.clear();
+    entries.clear();
+    recency.clear();
   }
 
+  /// The number of keys held, computed or being computed.
   size_t size() const {
     std::lock_guard<std::mutex> lock(mutex);
-    return slots.size();
+    return entries.size();
   }
+
+  /// The most values kept (0: no bound).
+  size_t getCapacity() const { return capacity; }
 
 private:
   struct Slot {
@@ -156,9 +195,48 @@ private:
     ValuePtr value;
     std::string error;
   };
+  struct Entry {
+    std::shared_ptr<Slot> slot;
+    /// The key's place in `recency`.
+    typename std::list<llvm::StringRef>::iterator use;
+  };
+
+  /// Forgets computed values, least recently used first, until at most
+  /// `capacity` keys are left or only keys being computed are. Called with
+  /// `mutex` held; takes each candidate's slot mutex inside it (the only
+  /// place both are held, always in this order).
+  void evictLocked() {
+    if (capacity == 0)
+      return;
+    auto use = recency.end();
+    while (entries.size() > capacity && use != recency.begin()) {
+      --use;
+      auto it = entries.find(*use);
+      assert(it != entries.end() && "recency names a key not in the map");
+      bool done;
+      {
+        std::lock_guard<std::mutex> lock(it->second.slot->mutex);
+        done = it->second.slot->done;
+      }
+      if (!done)
+        continue;
+      use = recency.erase(use);
+      entries.erase(it);
+    }
+  }
+
+  const size_t capacity;
   mutable std::mutex mutex;
-  llvm::StringMap<std::shared_ptr<Slot>> slots;
+  llvm::StringMap<Entry> entries;
+  /// The keys of `entries` (referring to the map's own copies), most
+  /// recently used first.
+  std::list<llvm::StringRef> recency;
 };
+
+/// The entry count that `text` (an environment variable's value) asks an
+/// in-memory cache for: a decimal number, surrounding blanks allowed; 0 means
+/// no bound. std::nullopt if `text` is not one.
+std::optional<size_t> parseMemoryCacheEntries(llvm::StringRef text);
 
 //===----------------------------------------------------------------------===//
 // On-disk cache
