@@ -502,28 +502,6 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
   IRInt iLo{i0, &irCtx};
   IRInt iHi = iLo + IRInt{rowsValid, &irCtx} - 1;
 
-  if (epi.hasDataDependentMask())
-    epi.prepareQueryTile(b, loc, target, laneId, batchIdx, p0.value, p1.value,
-                         plan.blockM, plan.blockN);
-
-  // The key tiles [first, last) of the hull of visible keys.
-  Value first = c(0);
-  Value last = arith::CeilDivSIOp::create(b, loc, numKeys, c(plan.blockN));
-  if (epi.hasMask()) {
-    auto [lo, hi] = epi.visibleKeys(p0, p1, nk);
-    lo = tile::tmax(lo, lo.lift(0));
-    hi = tile::tmin(hi, nk);
-    IRBool nonEmpty = hi > lo;
-    first = tile::select(nonEmpty, lo / plan.blockN, lo.lift(0)).value;
-    last = tile::select(
-               nonEmpty,
-               IRInt{arith::CeilDivSIOp::create(b, loc, hi.value,
-                                                c(plan.blockN)),
-                     &irCtx},
-               lo.lift(0))
-               .value;
-  }
-
   // Shared memory: Q [blockM][dk + pad], K [2 blockN][dk + pad], V [2
   // blockN][dv + pad]; with warpgroup scores Q and K are unpadded operand
   // tiles (K: one per stage) from the first aligned address.
@@ -559,6 +537,35 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
   vSmem = view(qBytes + kBytes, {2 * plan.blockN, dv + kRowPad});
   int64_t sharedBytes = sharedBytesOf(plan, dk, dv, eb, warpgroup,
                                       target.getOperandTileAlignment());
+
+  // Q's copies go first: their latency overlaps the mask preparation and
+  // the key-range scans below.
+  SmallVector<Value> tokens;
+  copyTile(tokens, qMem, qBase, qStride, i0, numQueries, Value(), qSmem, c(0),
+           plan.blockM, dk, warpgroup);
+  Value group0 = target.asyncCommit(b, loc, tokens);
+
+  if (epi.hasDataDependentMask())
+    epi.prepareQueryTile(b, loc, target, laneId, batchIdx, p0.value, p1.value,
+                         plan.blockM, plan.blockN);
+
+  // The key tiles [first, last) of the hull of visible keys.
+  Value first = c(0);
+  Value last = arith::CeilDivSIOp::create(b, loc, numKeys, c(plan.blockN));
+  if (epi.hasMask()) {
+    auto [lo, hi] = epi.visibleKeys(p0, p1, nk);
+    lo = tile::tmax(lo, lo.lift(0));
+    hi = tile::tmin(hi, nk);
+    IRBool nonEmpty = hi > lo;
+    first = tile::select(nonEmpty, lo / plan.blockN, lo.lift(0)).value;
+    last = tile::select(
+               nonEmpty,
+               IRInt{arith::CeilDivSIOp::create(b, loc, hi.value,
+                                                c(plan.blockN)),
+                     &irCtx},
+               lo.lift(0))
+               .value;
+  }
 
   // Per-lane fragment coordinates.
   int64_t n = target.getCFragmentSize();
@@ -671,13 +678,9 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
     vTokens.push_back(target.asyncCommit(b, loc, v));
   };
 
-  // Prologue: Q with the first K tile in one group, the first V tile in the
-  // next.
+  // Prologue: the first K tile in one group, the first V tile in the next.
   // Groups: Q, K(first), V(first).
-  SmallVector<Value> tokens, kTokens0, vTokens0;
-  copyTile(tokens, qMem, qBase, qStride, i0, numQueries, Value(), qSmem, c(0),
-           plan.blockM, dk, warpgroup);
-  Value group0 = target.asyncCommit(b, loc, tokens);
+  SmallVector<Value> kTokens0, vTokens0;
   Value cls0 = epi.hasMask() ? classify(first).value : Value();
   loadKV(kTokens0, vTokens0, first, c(0), cls0);
   qFrags.assign(rowTiles, {});
