@@ -88,16 +88,17 @@ FailureOr<AlgorithmChoice> mlir::attn::selectAlgorithm(SpecChain &chain) {
   bool legal = !choice.failedCondition;
   bool hasStates = aggregate.getInitialState() || aggregate.getFinalState();
 
-  // The spec's own choice (the dialect verified the value).
-  auto user = aggregate->getAttrOfType<DictionaryAttr>(plan::kSpecAttrName);
+  // The spec's own choice, or the kernel's recorded one (the dialect
+  // verified the value).
+  auto [user, source] = getPlanOverrides(aggregate);
   if (auto forced = user ? user.getAs<StringAttr>(plan::kAlgorithm)
                          : StringAttr()) {
     choice.forced = true;
-    choice.reason = ("forced by " + plan::kSpecAttrName).str();
+    choice.reason = ("forced by " + source).str();
     if (forced.getValue() == plan::kChunked) {
       if (!legal)
         return aggregate.emitOpError()
-               << plan::kSpecAttrName
+               << source
                << " asks for the chunked algorithm, which is not legal for "
                   "this spec: "
                << *choice.failedCondition;
@@ -106,7 +107,7 @@ FailureOr<AlgorithmChoice> mlir::attn::selectAlgorithm(SpecChain &chain) {
     }
     if (hasStates)
       return aggregate.emitOpError()
-             << plan::kSpecAttrName
+             << source
              << " asks for the quadratic algorithm, but recurrent states "
                 "(initial_state, final_state) need the chunked form";
     choice.algorithm = Algorithm::Quadratic;

@@ -734,6 +734,14 @@ LogicalResult AggregateOp::verify() {
 // KernelOp
 //===----------------------------------------------------------------------===//
 
+PlanOverrides mlir::attn::getPlanOverrides(Operation *aggregate) {
+  if (auto kernel = aggregate->getParentOfType<KernelOp>())
+    if (DictionaryAttr plan = kernel.getPlanAttr())
+      return {plan, "attn.kernel's plan"};
+  return {aggregate->getAttrOfType<DictionaryAttr>(plan::kSpecAttrName),
+          plan::kSpecAttrName};
+}
+
 LogicalResult mlir::attn::verifyPlanAttr(
     DictionaryAttr plan, bool requireComplete,
     function_ref<InFlightDiagnostic()> emitError) {

@@ -106,8 +106,7 @@ ChunkedPlan mlir::attn::chooseChunkedPlan(SpecChain &chain, StringRef chip) {
   // Chunks of 64 tokens over 4 warps. Measured on the H200 at B4 H16
   // T16384 D128 (docs/perf.md): 128-token chunks over 8 warps run 15-18%
   // slower, 32 value columns (twice the CTAs) 4-19% slower.
-  if (auto dict =
-          chain.aggregate->getAttrOfType<DictionaryAttr>(kPlanAttrName)) {
+  if (DictionaryAttr dict = getPlanOverrides(chain.aggregate).entries) {
     if (auto v = dict.getAs<IntegerAttr>("block_m"))
       plan.chunk = v.getInt();
     if (auto v = dict.getAs<IntegerAttr>("block_n"))

@@ -70,7 +70,7 @@ KernelPlan mlir::attn::choosePlan(SpecChain &chain, StringRef chip) {
     plan.blockN = 32;
   }
   bool userWarps = false, userBlockN = false;
-  if (auto dict = chain.aggregate->getAttrOfType<DictionaryAttr>(kPlanAttrName)) {
+  if (DictionaryAttr dict = getPlanOverrides(chain.aggregate).entries) {
     auto get = [&](StringRef name, int64_t &field) {
       if (auto v = dict.getAs<IntegerAttr>(name))
         field = v.getInt();

@@ -420,3 +420,34 @@ func.func @causal_wgmma(%q: tensor<?x?x?x128xbf16>, %k: tensor<?x?x?x128xbf16>,
   %o = attn.aggregate %w, %v : tensor<?x?x?x128xbf16> -> tensor<?x?x?x128xbf16>
   return %o : tensor<?x?x?x128xbf16>
 }
+
+// -----
+
+// A kernel is built with the plan its attn.kernel records (attn-plan's, or
+// one written by hand), not one chosen again: 64 x 32 tiles over 4 warps on
+// both chips.
+
+// CHECK-LABEL: func.func @recorded_plan
+// CHECK:       gpu.module @attn_kernels attributes {attn.kernel_info =
+// CHECK-SAME:    \22block_m\22:64,\22block_n\22:32,
+// CHECK-SAME:    \22warps\22:4
+// WG-LABEL:    func.func @recorded_plan
+// WG:          gpu.module @attn_kernels attributes {attn.kernel_info =
+// WG-SAME:       \22block_m\22:64,\22block_n\22:32,
+// WG-SAME:       \22warps\22:4
+func.func @recorded_plan(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16>,
+                         %v: tensor<?x?x?x64xbf16>) -> tensor<?x?x?x64xbf16> {
+  %o = attn.kernel(%q, %k, %v) attributes {plan = {algorithm = "quadratic",
+      block_m = 64 : i64, block_n = 32 : i64, stages = 2 : i64, warps = 4 : i64}}
+      : (tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>)
+      -> tensor<?x?x?x64xbf16> {
+  ^bb0(%q0: tensor<?x?x?x64xbf16>, %k0: tensor<?x?x?x64xbf16>,
+       %v0: tensor<?x?x?x64xbf16>):
+    %s = attn.score %q0, %k0 : tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>
+    %m = attn.mask %s, #attn.causal
+    %w = attn.normalize %m softmax
+    %a = attn.aggregate %w, %v0 : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
+    attn.return %a : tensor<?x?x?x64xbf16>
+  }
+  return %o : tensor<?x?x?x64xbf16>
+}

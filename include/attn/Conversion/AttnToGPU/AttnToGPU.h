@@ -49,8 +49,9 @@ inline constexpr StringLiteral kPlanAttrName = "attn.plan";
 /// The name of the JSON KernelInfo string attached to each `gpu.module`.
 inline constexpr StringLiteral kKernelInfoAttrName = "attn.kernel_info";
 
-/// The default plan for `chain` on `chip`; an `attn.plan` attribute on the
-/// aggregate overrides any of its fields.
+/// The default plan for `chain` on `chip`, with any of its fields
+/// overridden by getPlanOverrides (the attn.kernel's recorded plan, else the
+/// spec's `attn.plan`).
 KernelPlan choosePlan(SpecChain &chain, StringRef chip);
 
 
@@ -76,8 +77,8 @@ struct ChunkedPlan {
   int64_t warps = 4;       ///< Each owns 16 rows of a chunk.
 };
 
-/// The default chunked plan for `chain` on `chip`; `attn.plan`'s `block_m`
-/// (chunk), `block_n` (value tile) and `warps` override it.
+/// The default chunked plan for `chain` on `chip`; the `block_m` (chunk),
+/// `block_n` (value tile) and `warps` of getPlanOverrides override it.
 ChunkedPlan chooseChunkedPlan(SpecChain &chain, StringRef chip);
 
 /// Builds the chunked linear-time `gpu.func` for `chain` (normalize none or

@@ -74,6 +74,18 @@ inline constexpr llvm::StringLiteral kSpecAttrName = "attn.plan";
 LogicalResult verifyPlanAttr(DictionaryAttr plan, bool requireComplete,
                              llvm::function_ref<InFlightDiagnostic()> emitError);
 
+/// The plan entries that govern the kernel of `aggregate` and where they
+/// come from: the `plan` of the attn.kernel around it when set (attn-plan's
+/// choice, or one written by hand), else the spec's `attn.plan` on the
+/// aggregate, else null. Code generation reads its plan from here, so that a
+/// kernel is built with the plan attn-plan recorded and explained.
+struct PlanOverrides {
+  DictionaryAttr entries;
+  /// "attn.kernel's plan" or "attn.plan", for diagnostics.
+  StringRef source;
+};
+PlanOverrides getPlanOverrides(Operation *aggregate);
+
 /// The mask classes recorded in `attn.kernel`'s `mask_classes`.
 namespace mask_class {
 inline constexpr llvm::StringLiteral kStatic = "static";
