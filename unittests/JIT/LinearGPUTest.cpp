@@ -48,6 +48,16 @@ struct LinearCase {
   bool initialState = false, finalState = false;
 };
 
+/// A case with both states and a strong enough decay to matter: the
+/// per-channel gate (GLA) or the scalar gated decay.
+LinearCase gatedWithStates(bool channelGate) {
+  LinearCase c;
+  c.decay = channelGate ? Decay::None : Decay::Gated;
+  c.channelGate = channelGate;
+  c.initialState = c.finalState = true;
+  return c;
+}
+
 /// The spec text of `c`: q, k, v, then the per-channel gate, the log-gates
 /// or rates, then the initial state; results o and the final state.
 std::string makeSpec(const LinearCase &c) {
@@ -289,11 +299,8 @@ TEST(LinearStrongGateGPUTest, MinusFivePerTokenStaysFinite) {
       SCOPED_TRACE(
           std::string(channelGate ? "per-channel gate " : "gated decay ") +
           type);
-      LinearCase c;
+      LinearCase c = gatedWithStates(channelGate);
       c.type = type;
-      c.decay = channelGate ? Decay::None : Decay::Gated;
-      c.channelGate = channelGate;
-      c.initialState = c.finalState = true;
       Compiled spec = parse(makeSpec(c));
       ASSERT_TRUE(spec.module);
       mlir::func::FuncOp func = getSpec(*spec.module);
@@ -434,11 +441,8 @@ TEST(LinearChainGPUTest, TwoHalvesEqualOneRun) {
   REQUIRE_GPU();
   for (bool channelGate : {false, true}) {
     SCOPED_TRACE(channelGate ? "per-channel gate" : "gated decay");
-    LinearCase c;
+    LinearCase c = gatedWithStates(channelGate);
     c.dk = c.dv = 128;
-    c.decay = channelGate ? Decay::None : Decay::Gated;
-    c.channelGate = channelGate;
-    c.initialState = c.finalState = true;
     Compiled spec = parse(makeSpec(c));
     ASSERT_TRUE(spec.module);
     mlir::func::FuncOp func = getSpec(*spec.module);

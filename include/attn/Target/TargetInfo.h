@@ -141,16 +141,18 @@ public:
 
   //===--------------------------------------------------------------------===//
   // Warpgroup matrix ops (optional): `C[64 x n] = A[64 x k] * B[n x k]^T`
-  // issued together by the four warps of a warpgroup, A and B read by the
-  // matrix unit straight from shared memory (no fragments in registers).
-  // Their operand tiles are `rows x cols` 16-bit tiles in a layout of the
-  // target's (getOperandTileOffset) starting at a multiple of
+  // issued together by the kWarpgroupWarps (4) warps of a warpgroup, A and B
+  // read by the matrix unit straight from shared memory (no fragments in
+  // registers). Their operand tiles are `rows x cols` 16-bit tiles in a layout
+  // of the target's (getOperandTileOffset) starting at a multiple of
   // getOperandTileAlignment() bytes. Warp w of the group receives rows
   // [16 w, 16 w + 16) of C as n / m C fragments of the matrix op above
   // (getCFragmentType, getCCoord), so that everything after the product is
   // shared with the warp-level path.
   //===--------------------------------------------------------------------===//
 
+  /// The warps of a warpgroup.
+  static constexpr int64_t kWarpgroupWarps = 4;
   /// Whether warpgroup matrix ops exist for operand tiles of `cols` 16-bit
   /// columns (the k extent).
   virtual bool supportsWarpgroupMatrixOps(int64_t cols) const {

@@ -113,8 +113,9 @@ bool mlir::attn::usesWarpgroupScores(SpecChain &chain, const KernelPlan &plan,
                                      const TargetInfo &target) {
   return plan.warpgroupScores &&
          target.supportsWarpgroupMatrixOps(chain.score.getHeadDim()) &&
-         plan.warps % 4 == 0 && target.getWarpSize() == 32 &&
-         plan.blockN % 8 == 0 && plan.blockN <= 256 &&
+         plan.warps % TargetInfo::kWarpgroupWarps == 0 &&
+         target.getWarpSize() == 32 && plan.blockN % 8 == 0 &&
+         plan.blockN <= 256 &&
          chain.score.getFeatureMap() == FeatureMap::identity;
 }
 
@@ -275,7 +276,7 @@ SmallVector<SmallVector<Value>> KernelEmitter::computeScores(Value kRow0) {
   if (warpgroup) {
     int64_t eb = elementType.getIntOrFloatBitWidth() / 8;
     // Warpgroup g's row tile rt: rows 64 g + 16 warps rt ...
-    int64_t groupWarps = 4;
+    int64_t groupWarps = TargetInfo::kWarpgroupWarps;
     Value group = arith::DivUIOp::create(b, loc, warpId, c(groupWarps));
     SmallVector<Value> rowBlocks;
     for (int64_t rt = 0; rt < rowTiles; ++rt)
@@ -597,62 +598,45 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
     // classification is a chain of global loads and warp reductions).
     constexpr int64_t kScan = 4;
     Type idx = b.getIndexType();
-    auto isSkip = [&](Value t) {
-      return cmpi(arith::CmpIPredicate::eq, classify(t).value, c(0));
+    // Walks the tile edges from `start` towards `end` (dir +1: from the
+    // front, edge e opening tile e; dir -1: from the back, edge e closing
+    // tile e - 1) and returns the first edge whose tile is not skipped, or
+    // `end` when every tile is.
+    auto scan = [&](Value start, Value end, int64_t dir) {
+      auto before =
+          dir > 0 ? arith::CmpIPredicate::slt : arith::CmpIPredicate::sgt;
+      auto tileOf = [&](Value edge) {
+        return dir > 0 ? edge : sub(edge, c(1));
+      };
+      auto loop = scf::WhileOp::create(
+          b, loc, TypeRange{idx, idx}, ValueRange{start, end},
+          [&](OpBuilder &, Location, ValueRange args) {
+            Value go = arith::AndIOp::create(
+                b, loc, cmpi(before, args[0], end),
+                cmpi(arith::CmpIPredicate::eq, args[1], end));
+            scf::ConditionOp::create(b, loc, go, args);
+          },
+          [&](OpBuilder &, Location, ValueRange args) {
+            // The nearest edge (u = 0) is selected last and wins.
+            Value found = end;
+            for (int64_t u = kScan - 1; u >= 0; --u) {
+              Value edge = add(args[0], c(dir * u));
+              Value inRange = cmpi(before, edge, end);
+              Value tile =
+                  select(inRange, tileOf(edge), tileOf(sub(end, c(dir))));
+              Value kept =
+                  cmpi(arith::CmpIPredicate::ne, classify(tile).value, c(0));
+              found = select(arith::AndIOp::create(b, loc, inRange, kept), edge,
+                             found);
+            }
+            scf::YieldOp::create(
+                b, loc, ValueRange{add(args[0], c(dir * kScan)), found});
+          });
+      return loop.getResult(1);
     };
-    // From the front: the first tile that is not skipped, or `last`.
-    auto lo = scf::WhileOp::create(
-        b, loc, TypeRange{idx, idx}, ValueRange{first, last},
-        [&](OpBuilder &, Location, ValueRange args) {
-          Value go = arith::AndIOp::create(
-              b, loc, cmpi(arith::CmpIPredicate::slt, args[0], last),
-              cmpi(arith::CmpIPredicate::eq, args[1], last));
-          scf::ConditionOp::create(b, loc, go, args);
-        },
-        [&](OpBuilder &, Location, ValueRange args) {
-          Value found = last;
-          for (int64_t u = kScan - 1; u >= 0; --u) {
-            Value t = add(args[0], c(u));
-            Value inRange = cmpi(arith::CmpIPredicate::slt, t, last);
-            Value safe = select(inRange, t, sub(last, c(1)));
-            Value keep = arith::AndIOp::create(
-                b, loc, inRange,
-                arith::XOrIOp::create(
-                    b, loc, isSkip(safe),
-                    arith::ConstantIntOp::create(b, loc, 1, 1)));
-            found = select(keep, t, found);
-          }
-          scf::YieldOp::create(b, loc,
-                               ValueRange{add(args[0], c(kScan)), found});
-        });
-    first = lo.getResult(1);
-    // From the back: one past the last tile that is not skipped (the front
-    // scan found one, unless all are skipped and first == last).
-    auto hi = scf::WhileOp::create(
-        b, loc, TypeRange{idx, idx}, ValueRange{last, first},
-        [&](OpBuilder &, Location, ValueRange args) {
-          Value go = arith::AndIOp::create(
-              b, loc, cmpi(arith::CmpIPredicate::sgt, args[0], first),
-              cmpi(arith::CmpIPredicate::eq, args[1], first));
-          scf::ConditionOp::create(b, loc, go, args);
-        },
-        [&](OpBuilder &, Location, ValueRange args) {
-          Value found = first;
-          for (int64_t u = kScan - 1; u >= 0; --u) {
-            Value t = sub(args[0], c(u + 1));
-            Value inRange = cmpi(arith::CmpIPredicate::sge, t, first);
-            Value safe = select(inRange, t, first);
-            Value keep = arith::AndIOp::create(
-                b, loc, inRange,
-                arith::XOrIOp::create(
-                    b, loc, isSkip(safe),
-                    arith::ConstantIntOp::create(b, loc, 1, 1)));
-            found = select(keep, add(t, c(1)), found);
-          }
-          scf::YieldOp::create(b, loc,
-                               ValueRange{sub(args[0], c(kScan)), found});
-        });
-    last = hi.getResult(1);
+    first = scan(first, last, 1);
+    // Past the first kept tile, unless all are skipped and first == last.
+    last = scan(last, first, -1);
   }
   // K and V of a tile are two async groups (committed here, their group
   // tokens appended to kTokens / vTokens), so that S = Q K^T starts as soon
