@@ -50,7 +50,8 @@ void TargetInfo::fenceSharedForMatrixOps(OpBuilder &, Location) const {
 }
 
 SmallVector<SmallVector<Value>>
-TargetInfo::warpgroupMatmulABt(OpBuilder &, Location, Type, Value, int64_t,
-                               ArrayRef<Value>, Value, int64_t, int64_t) const {
+TargetInfo::warpgroupMatmul(OpBuilder &, Location, Type, OperandTile,
+                            ArrayRef<Value>, OperandTile, int64_t, int64_t,
+                            ArrayRef<SmallVector<Value>>) const {
   llvm_unreachable("the target has no warpgroup matrix ops");
 }

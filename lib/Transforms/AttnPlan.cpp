@@ -58,7 +58,9 @@ static Tiling chooseTiling(SpecChain &chain, Algorithm algorithm,
   std::string reason = "default " + where;
   std::string error;
   std::unique_ptr<TargetInfo> target = createTargetInfo(chip, error);
-  if (target && usesWarpgroupScores(chain, plan, *target))
+  if (target && usesWarpgroupValues(chain, plan, *target))
+    reason += "; S = Q K^T and O += P V by warpgroup matrix ops";
+  else if (target && usesWarpgroupScores(chain, plan, *target))
     reason += "; S = Q K^T by warpgroup matrix ops";
   return {plan.blockM, plan.blockN, plan.warps, plan.stages, reason};
 }

@@ -26,7 +26,7 @@
 // RUN: attention-opt %examples/transnormer_diag_attention.mlir -attn-lower-to-nvvm | FileCheck %s --check-prefix=PTX
 // PTX: gpu.binary @attn_kernels
 // PTX-SAME: .target sm_90a
-// PTX-SAME: mma.sync.aligned.m16n8k16.row.col.f32
+// PTX-SAME: {{mma.sync.aligned.m16n8k16.row.col.f32|wgmma.mma_async.sync.aligned.m64n[0-9]+k16.f32}}
 
 // The spec stays as a planned attn.kernel on the host side; the kernel
 // becomes a gpu.binary holding PTX.
@@ -37,12 +37,12 @@
 // CHECK-SAME:    .version 8.0
 // CHECK-SAME:    .target sm_90a
 // CHECK-SAME:    .visible .entry attn_fwd(
-// CHECK-SAME:    mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// CHECK-SAME:    wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16
 // SM80:        gpu.binary @attn_kernels [#gpu.object<#nvvm.target<chip = "sm_80", features = "+ptx70">
 // SM80-SAME:     .target sm_80
 // SM80-SAME:     mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 // The plan first, then the mask statistics over the plan's tiles.
-// EXPLAIN: remark: plan: algorithm = quadratic (chunked form not legal: normalize is softmax; the chunked form needs none or sum); block_m = 128, block_n = 128, warps = 8, stages = 2 (default for head dim 128 on sm_90a; S = Q K^T by warpgroup matrix ops)
+// EXPLAIN: remark: plan: algorithm = quadratic (chunked form not legal: normalize is softmax; the chunked form needs none or sum); block_m = 128, block_n = 128, warps = 8, stages = 2 (default for head dim 128 on sm_90a; S = Q K^T and O += P V by warpgroup matrix ops)
 // EXPLAIN: remark: mask classes [static]; Nq = 4096, Nk = 4096, 128x128 tiles: 1024 tile pairs, skip 48.4%, full 48.4%, partial 3.1%
 func.func @causal(%q: tensor<?x?x?x128xbf16>, %k: tensor<?x?x?x128xbf16>,
                   %v: tensor<?x?x?x128xbf16>) -> tensor<?x?x?x128xbf16> {

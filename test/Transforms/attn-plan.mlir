@@ -5,7 +5,7 @@
 // RUN:   -verify-diagnostics | FileCheck %s
 
 // CHECK-LABEL: func.func @softmax_128(
-// sm_90a (the default chip): S = Q K^T by warpgroup matrix ops, two
+// sm_90a (the default chip): S = Q K^T and O += P V by warpgroup matrix ops, two
 // warpgroups over 128-key tiles.
 // CHECK:         attn.kernel({{.*}}) attributes {plan = {algorithm = "quadratic", block_m = 128 : i64, block_n = 128 : i64, stages = 2 : i64, warps = 8 : i64}}
 func.func @softmax_128(%q: tensor<?x?x?x128xbf16>, %k: tensor<?x?x?x128xbf16>,
@@ -13,7 +13,7 @@ func.func @softmax_128(%q: tensor<?x?x?x128xbf16>, %k: tensor<?x?x?x128xbf16>,
   %s = attn.score %q, %k : tensor<?x?x?x128xbf16>, tensor<?x?x?x128xbf16>
   %m = attn.mask %s, #attn.causal
   %w = attn.normalize %m softmax
-  // expected-remark @+1 {{plan: algorithm = quadratic (chunked form not legal: normalize is softmax; the chunked form needs none or sum); block_m = 128, block_n = 128, warps = 8, stages = 2 (default for head dim 128 on sm_90a; S = Q K^T by warpgroup matrix ops)}}
+  // expected-remark @+1 {{plan: algorithm = quadratic (chunked form not legal: normalize is softmax; the chunked form needs none or sum); block_m = 128, block_n = 128, warps = 8, stages = 2 (default for head dim 128 on sm_90a; S = Q K^T and O += P V by warpgroup matrix ops)}}
   %o = attn.aggregate %w, %v : tensor<?x?x?x128xbf16> -> tensor<?x?x?x128xbf16>
   return %o : tensor<?x?x?x128xbf16>
 }

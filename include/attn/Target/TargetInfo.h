@@ -140,21 +140,21 @@ public:
                                         Value c1, Type elementType) const = 0;
 
   //===--------------------------------------------------------------------===//
-  // Warpgroup matrix ops (optional): `C[64 x n] = A[64 x k] * B[n x k]^T`
+  // Warpgroup matrix ops (optional): `C[64 x n] (+)= A[64 x k] * B[k x n]`
   // issued together by the kWarpgroupWarps (4) warps of a warpgroup, A and B
   // read by the matrix unit straight from shared memory (no fragments in
   // registers). Their operand tiles are `rows x cols` 16-bit tiles in a layout
   // of the target's (getOperandTileOffset) starting at a multiple of
-  // getOperandTileAlignment() bytes. Warp w of the group receives rows
-  // [16 w, 16 w + 16) of C as n / m C fragments of the matrix op above
-  // (getCFragmentType, getCCoord), so that everything after the product is
+  // getOperandTileAlignment() bytes. Warp w of the group holds rows
+  // [16 w, 16 w + 16) of C as n / 8 C fragments of the matrix op above
+  // (getCFragmentType, getCCoord), so that everything around the product is
   // shared with the warp-level path.
   //===--------------------------------------------------------------------===//
 
   /// The warps of a warpgroup.
   static constexpr int64_t kWarpgroupWarps = 4;
   /// Whether warpgroup matrix ops exist for operand tiles of `cols` 16-bit
-  /// columns (the k extent).
+  /// columns.
   virtual bool supportsWarpgroupMatrixOps(int64_t cols) const {
     (void)cols;
     return false;
@@ -162,7 +162,8 @@ public:
   /// The bytes an operand tile's start must be aligned to.
   virtual int64_t getOperandTileAlignment() const { return 0; }
   /// The element offset of (row, col) inside a `rows x cols` operand tile;
-  /// `col` is a multiple of the elements of one async copy.
+  /// `col` is a multiple of the elements of one async copy, whose piece of
+  /// getAsyncCopyBytes() bytes is contiguous.
   virtual Value getOperandTileOffset(OpBuilder &b, Location loc, Value row,
                                      Value col, int64_t rows,
                                      int64_t cols) const;
@@ -174,15 +175,24 @@ public:
   /// waited for, too) visible to the warpgroup matrix ops issued after the
   /// next barrier.
   virtual void fenceSharedForMatrixOps(OpBuilder &b, Location loc) const;
+
+  /// An operand tile of a warpgroup matrix op: `rows` rows at byte address
+  /// `address`, whose columns run along k (`kMajor`: A[m x k], or B^T[n x k])
+  /// or along the other dimension (B[k x n], k the rows).
+  struct OperandTile {
+    Value address;
+    int64_t rows = 0;
+    bool kMajor = true;
+  };
   /// For each row block r in `aRowBlocks` (multiples of 64, the same in the
-  /// warpgroup's warps): C_r = A[r, r + 64) B^T, with A the operand tile at
-  /// byte address `aTile` (`aRows x k`) and B the one at `bTile` (`n x k`), of
-  /// 16-bit `elementType`. Returns per row block the n / 8 C fragments of the
-  /// calling warp; waits for the products before returning.
+  /// warpgroup's warps): C_r = A[r, r + 64) B (+ C_r), A[.. x k] and B[k x n]
+  /// of 16-bit `elementType`; A is k-major. `accumulators` holds the calling
+  /// warp's C fragments per row block to add to, or is empty (C_r = A B).
+  /// Returns the new fragments; waits for the products before returning.
   virtual SmallVector<SmallVector<Value>>
-  warpgroupMatmulABt(OpBuilder &b, Location loc, Type elementType, Value aTile,
-                     int64_t aRows, ArrayRef<Value> aRowBlocks, Value bTile,
-                     int64_t n, int64_t k) const;
+  warpgroupMatmul(OpBuilder &b, Location loc, Type elementType, OperandTile a,
+                  ArrayRef<Value> aRowBlocks, OperandTile bTile, int64_t n,
+                  int64_t k, ArrayRef<SmallVector<Value>> accumulators) const;
 
   //===--------------------------------------------------------------------===//
   // Asynchronous global -> shared copies

@@ -23,7 +23,8 @@
 //       online softmax with exp2 (row max over a quad by shuffles), or the
 //       weights of sigmoid / softplus / relu / none / sum (w = s' D);
 //       O += P V (P reused from accumulators as A fragments, V fragments by
-//       transposed loads).
+//       transposed loads; with warpgroup matrix ops, P is written to a
+//       shared operand tile and V is read from its own, transposed).
 //   epilogue: O / l (sinks in the denominator; softplus_l1 and sum divide by
 //   their row sums, a zero sum giving 0), optional rms/layer norm, stores of
 //   O and lse.
@@ -119,18 +120,30 @@ bool mlir::attn::usesWarpgroupScores(SpecChain &chain, const KernelPlan &plan,
          chain.score.getFeatureMap() == FeatureMap::identity;
 }
 
+bool mlir::attn::usesWarpgroupValues(SpecChain &chain, const KernelPlan &plan,
+                                     const TargetInfo &target) {
+  int64_t dv = getHeadDim(chain.aggregate.getValues());
+  return usesWarpgroupScores(chain, plan, target) &&
+         target.supportsWarpgroupMatrixOps(plan.blockN) &&
+         target.supportsWarpgroupMatrixOps(dv) && dv <= 256;
+}
+
 /// Shared memory of the quadratic kernel: Q [blockM][dk], K [stages
-/// blockN][dk] and V [stages blockN][dv + pad]. Q and K rows are padded for
-/// ldmatrix, or (`operandTiles`) unpadded operand tiles of the warpgroup
-/// matrix ops, whose alignment `align` the kernel reaches at run time.
+/// blockN][dk], V [stages blockN][dv] and, with warpgroup values, P
+/// [blockM][blockN]. Rows are padded for ldmatrix, except in the operand
+/// tiles of the warpgroup matrix ops (Q and K with `operandScores`, V and P
+/// with `operandValues`), whose alignment `align` the kernel reaches at run
+/// time.
 static int64_t sharedBytesOf(const KernelPlan &plan, int64_t dk, int64_t dv,
-                             int64_t elementBytes, bool operandTiles,
-                             int64_t align) {
-  int64_t qkCols = operandTiles ? dk : dk + kRowPad;
+                             int64_t elementBytes, bool operandScores,
+                             bool operandValues, int64_t align) {
+  int64_t qkCols = operandScores ? dk : dk + kRowPad;
+  int64_t vCols = operandValues ? dv : dv + kRowPad;
+  int64_t pElements = operandValues ? plan.blockM * plan.blockN : 0;
   return elementBytes *
              (plan.blockM * qkCols + plan.stages * plan.blockN * qkCols +
-              plan.stages * plan.blockN * (dv + kRowPad)) +
-         (operandTiles ? align : 0);
+              plan.stages * plan.blockN * vCols + pElements) +
+         (operandScores ? align : 0);
 }
 
 LogicalResult mlir::attn::checkSupported(SpecChain &chain,
@@ -197,6 +210,7 @@ LogicalResult mlir::attn::checkSupported(SpecChain &chain,
       sharedBytesOf(plan, chain.score.getHeadDim(), getHeadDim(agg.getValues()),
                     elementType.getIntOrFloatBitWidth() / 8,
                     usesWarpgroupScores(chain, plan, target),
+                    usesWarpgroupValues(chain, plan, target),
                     target.getOperandTileAlignment());
   if (bytes > target.getMaxSharedBytes())
     return agg.emitOpError()
@@ -235,6 +249,8 @@ private:
 
   /// The first row (in the CTA's tile) of the warp's row tile `rt`.
   Value tileRow(int64_t rt);
+  /// The first row of each of the warpgroup's row blocks (one per row tile).
+  SmallVector<Value> warpgroupRowBlocks();
 
   // Static configuration.
   int64_t dk = 0, dv = 0, rowTiles = 0;
@@ -243,6 +259,9 @@ private:
   /// is rows 16 (warps rt + w) .., so that each warpgroup's 4 warps hold 64
   /// consecutive rows).
   bool warpgroup = false;
+  /// Whether O += P V uses them too (V and P are then operand tiles at
+  /// vAddr and pAddr).
+  bool warpgroupValues = false;
   NormalizeKind kind = NormalizeKind::softmax;
   bool foldScale = false;
   double scale = 1.0;
@@ -252,7 +271,7 @@ private:
   Value numQueries, numKeys, offset, i0;
   Value qMem, kMem, vMem, oMem, lseMem;
   Value qBase, kBase, vBase, oBase, qStride, kStride, vStride, oStride;
-  Value qSmem, kSmem, vSmem, qAddr, kAddr;
+  Value qSmem, kSmem, vSmem, pSmem, qAddr, kAddr, vAddr, pAddr;
   ProblemDims dims;
   /// Per row tile and C element: the query row (absolute) and its position.
   SmallVector<SmallVector<Value>> rowOf, posOf;
@@ -271,20 +290,26 @@ Value KernelEmitter::tileRow(int64_t rt) {
   return add(warpRow0, c(rt * shape.m));
 }
 
+SmallVector<Value> KernelEmitter::warpgroupRowBlocks() {
+  // Warpgroup g's row tile rt: rows 64 g + 16 warps rt ...
+  MatrixOpShape shape = target.getMatrixOpShape();
+  int64_t groupWarps = TargetInfo::kWarpgroupWarps;
+  Value group = arith::DivUIOp::create(b, loc, warpId, c(groupWarps));
+  SmallVector<Value> rowBlocks;
+  for (int64_t rt = 0; rt < rowTiles; ++rt)
+    rowBlocks.push_back(
+        add(mul(group, c(groupWarps * shape.m)), c(rt * shape.m * plan.warps)));
+  return rowBlocks;
+}
+
 SmallVector<SmallVector<Value>> KernelEmitter::computeScores(Value kRow0) {
   MatrixOpShape shape = target.getMatrixOpShape();
   if (warpgroup) {
     int64_t eb = elementType.getIntOrFloatBitWidth() / 8;
-    // Warpgroup g's row tile rt: rows 64 g + 16 warps rt ...
-    int64_t groupWarps = TargetInfo::kWarpgroupWarps;
-    Value group = arith::DivUIOp::create(b, loc, warpId, c(groupWarps));
-    SmallVector<Value> rowBlocks;
-    for (int64_t rt = 0; rt < rowTiles; ++rt)
-      rowBlocks.push_back(add(mul(group, c(groupWarps * shape.m)),
-                              c(rt * shape.m * plan.warps)));
-    return target.warpgroupMatmulABt(
-        b, loc, elementType, qAddr, plan.blockM, rowBlocks,
-        add(kAddr, mul(kRow0, c(dk * eb))), plan.blockN, dk);
+    SmallVector<Value> rowBlocks = warpgroupRowBlocks();
+    return target.warpgroupMatmul(
+        b, loc, elementType, {qAddr, plan.blockM}, rowBlocks,
+        {add(kAddr, mul(kRow0, c(dk * eb))), plan.blockN}, plan.blockN, dk, {});
   }
   int64_t nTiles = plan.blockN / shape.n;
   Value zero = arith::ConstantOp::create(
@@ -416,6 +441,7 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
   MatrixOpShape shape = target.getMatrixOpShape();
   rowTiles = plan.blockM / (shape.m * plan.warps);
   warpgroup = usesWarpgroupScores(chain, plan, target);
+  warpgroupValues = usesWarpgroupValues(chain, plan, target);
   kind = chain.normalize.getKind();
   scale = chain.score.getEffectiveScale();
   foldScale = kind == NormalizeKind::softmax && !epi.hasModifiers() &&
@@ -505,7 +531,8 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
 
   // Shared memory: Q [blockM][dk + pad], K [2 blockN][dk + pad], V [2
   // blockN][dv + pad]; with warpgroup scores Q and K are unpadded operand
-  // tiles (K: one per stage) from the first aligned address.
+  // tiles (K: one per stage) from the first aligned address, and with
+  // warpgroup values so are V (one per stage) and P [blockM][blockN].
   int64_t eb = elementType.getIntOrFloatBitWidth() / 8;
   Attribute space = target.getSharedMemorySpace(ctx);
   Value smem = target.getDynamicSharedMemory(b, loc);
@@ -535,9 +562,23 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
     qSmem = view(0, {plan.blockM, qkCols});
     kSmem = view(qBytes, {2 * plan.blockN, qkCols});
   }
-  vSmem = view(qBytes + kBytes, {2 * plan.blockN, dv + kRowPad});
-  int64_t sharedBytes = sharedBytesOf(plan, dk, dv, eb, warpgroup,
-                                      target.getOperandTileAlignment());
+  int64_t vBytes = 2 * plan.blockN * dv * eb;
+  if (warpgroupValues) {
+    vSmem = view(qBytes + kBytes, {2 * plan.blockN * dv});
+    vAddr = add(qAddr, c(qBytes + kBytes));
+    // P in 32-bit words (pairs of elements).
+    pSmem = memref::ViewOp::create(
+        b, loc,
+        MemRefType::get({plan.blockM * plan.blockN / 2}, b.getI32Type(),
+                        MemRefLayoutAttrInterface(), space),
+        smem, add(start, c(qBytes + kBytes + vBytes)), ValueRange{});
+    pAddr = add(vAddr, c(vBytes));
+  } else {
+    vSmem = view(qBytes + kBytes, {2 * plan.blockN, dv + kRowPad});
+  }
+  int64_t sharedBytes =
+      sharedBytesOf(plan, dk, dv, eb, warpgroup, warpgroupValues,
+                    target.getOperandTileAlignment());
 
   // Q's copies go first: their latency overlaps the mask preparation and
   // the key-range scans below.
@@ -657,7 +698,7 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
     copyTile(k, kMem, kBase, kStride, row0, numKeys, enable, kSmem, dstRow0,
              plan.blockN, dk, warpgroup);
     copyTile(v, vMem, vBase, vStride, row0, numKeys, enable, vSmem, dstRow0,
-             plan.blockN, dv);
+             plan.blockN, dv, warpgroupValues);
     kTokens.push_back(target.asyncCommit(b, loc, k));
     vTokens.push_back(target.asyncCommit(b, loc, v));
   };
@@ -847,6 +888,54 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
                 for (int64_t nd = 0; nd < oTiles; ++nd)
                   newState[rt * oTiles + nd] =
                       mulf(state[rt * oTiles + nd], alphaVec);
+              }
+              if (warpgroupValues) {
+                // P to its operand tile (each thread its own elements; a
+                // 16-byte piece is contiguous), then O += P V by the
+                // warpgroup once V(t) has landed: the barrier also publishes
+                // P (the previous tile's product was waited for).
+                for (int64_t rt = 0; rt < rowTiles; ++rt)
+                  for (auto [nb, frag] : llvm::enumerate(probs[rt]))
+                    for (int64_t h = 0; h < 2; ++h) {
+                      int64_t e0 = 2 * h;
+                      Value row = add(tileRow(rt),
+                                      target.getCCoord(b, loc, laneId, e0).row);
+                      Value at = add(target.getOperandTileOffset(
+                                         b, loc, row, c(nb * shape.n),
+                                         plan.blockM, plan.blockN),
+                                     colOf[e0]);
+                      // The pair as one 32-bit word.
+                      Value pair = arith::TruncFOp::create(
+                          b, loc, VectorType::get({2}, elementType),
+                          vector::ExtractOp::create(b, loc, frag,
+                                                    ArrayRef<int64_t>{h}));
+                      Value word = vector::ExtractOp::create(
+                          b, loc,
+                          vector::BitCastOp::create(
+                              b, loc, VectorType::get({1}, b.getI32Type()),
+                              pair),
+                          ArrayRef<int64_t>{0});
+                      memref::StoreOp::create(
+                          b, loc, word, pSmem,
+                          ValueRange{arith::DivUIOp::create(b, loc, at, c(2))});
+                    }
+                target.asyncWait(b, loc, vGroup, 2);
+                target.fenceSharedForMatrixOps(b, loc);
+                target.barrier(b, loc);
+                SmallVector<SmallVector<Value>> o(rowTiles);
+                for (int64_t rt = 0; rt < rowTiles; ++rt)
+                  o[rt].assign(newState.begin() + rt * oTiles,
+                               newState.begin() + (rt + 1) * oTiles);
+                o = target.warpgroupMatmul(
+                    b, loc, elementType, {pAddr, plan.blockM},
+                    warpgroupRowBlocks(),
+                    {add(vAddr, mul(kRow0, c(dv * eb))), plan.blockN,
+                     /*kMajor=*/false},
+                    dv, plan.blockN, o);
+                for (int64_t rt = 0; rt < rowTiles; ++rt)
+                  llvm::copy(o[rt], newState.begin() + rt * oTiles);
+                scf::YieldOp::create(b, loc, newState);
+                return;
               }
               // O += P V, once V(t) has landed.
               target.asyncWait(b, loc, vGroup, 2);

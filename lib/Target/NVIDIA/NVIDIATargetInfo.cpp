@@ -15,16 +15,20 @@
 // (2 (l % 4) .., l / 4)), which is how the address patterns below are chosen.
 //
 // Warpgroup matrix ops (sm_90a, PTX ISA "Asynchronous Warpgroup Level Matrix
-// Multiply-Accumulate"): wgmma.mma_async m64nNk16 reads A (64 x 16) and B (N
-// x 16) through 64-bit shared-memory descriptors. Operand tiles are K-major
-// with the 128-byte swizzle: a rows x cols tile is cols / 64 column blocks
-// of rows x 64 elements (128 bytes a row), and within a block the 16-byte
-// piece p of row r sits at piece p ^ (r % 8). A descriptor holds the start
-// address >> 4, the stride between 8-row groups (1024 bytes) and the swizzle
-// mode; the k-steps inside a column block advance the start by 32 bytes (the
-// hardware applies the swizzle to the address bits, so tiles start at a
-// multiple of 1024 bytes). The f32 accumulator of warp w holds rows 16 w ..
-// 16 w + 15 in the m16n8 C layout above, one {c0..c3} per 8 columns.
+// Multiply-Accumulate"): wgmma.mma_async m64nNk16 reads A (64 x 16) and B (16
+// x N) through 64-bit shared-memory descriptors. Operand tiles use the
+// 128-byte swizzle: a rows x cols tile is cols / 64 column blocks of rows x
+// 64 elements (128 bytes a row), and within a block the 16-byte piece p of
+// row r sits at piece p ^ (r % 8). A is read K-major (its columns are k: a
+// k-step inside a column block advances the start by 32 bytes); B either
+// K-major too (B^T's rows, as K for Q K^T) or MN-major with the transposed
+// read (rows are k, as V for P V: a k-step is 16 rows, and the descriptor's
+// leading byte offset is the distance between column blocks along n). A
+// descriptor holds the start address >> 4, the stride between 8-row groups
+// (1024 bytes) and the swizzle mode (the hardware applies the swizzle to the
+// address bits, so tiles start at a multiple of 1024 bytes). The f32
+// accumulator of warp w holds rows 16 w .. 16 w + 15 in the m16n8 C layout
+// above, one {c0..c3} per 8 columns.
 //
 //===----------------------------------------------------------------------===//
 
@@ -411,32 +415,39 @@ void NVIDIATargetInfo::fenceSharedForMatrixOps(OpBuilder &b,
       NVVM::SharedSpaceAttr::get(ctx, NVVM::SharedSpace::shared_cta));
 }
 
-SmallVector<SmallVector<Value>> NVIDIATargetInfo::warpgroupMatmulABt(
-    OpBuilder &b, Location loc, Type elementType, Value aTile, int64_t aRows,
-    ArrayRef<Value> aRowBlocks, Value bTile, int64_t n, int64_t k) const {
+SmallVector<SmallVector<Value>> NVIDIATargetInfo::warpgroupMatmul(
+    OpBuilder &b, Location loc, Type elementType, OperandTile a,
+    ArrayRef<Value> aRowBlocks, OperandTile bTile, int64_t n, int64_t k,
+    ArrayRef<SmallVector<Value>> accumulators) const {
+  assert(a.kMajor && "A is read k-major");
   MLIRContext *ctx = b.getContext();
   Type i64 = b.getI64Type();
   auto c64 = [&](int64_t v) {
     return arith::ConstantIntOp::create(b, loc, i64, v).getResult();
   };
-  // Descriptor of a tile start: address >> 4 in bits 0-13, leading byte
-  // offset 16 (unused by swizzled K-major operands), stride byte offset 1024
-  // >> 4 in bits 32-45, 128-byte swizzle (1) in bits 62-63.
-  auto descriptorOf = [&](Value address) {
-    Value a = arith::IndexCastUIOp::create(b, loc, i64, address);
-    a = arith::ShRUIOp::create(
-        b, loc, arith::AndIOp::create(b, loc, a, c64(0x3FFFF)), c64(4));
-    int64_t fixed =
-        (int64_t{1} << 16) | (int64_t{1024 >> 4} << 32) | (int64_t{1} << 62);
-    return arith::OrIOp::create(b, loc, a, c64(fixed)).getResult();
+  // Descriptor of a tile start: address >> 4 in bits 0-13, the leading byte
+  // offset >> 4 in bits 16-29, the stride byte offset >> 4 in bits 32-45 and
+  // the 128-byte swizzle (1) in bits 62-63. Both layouts step 1024 bytes
+  // between 8-row groups (the stride); the leading offset is unused by
+  // k-major tiles and is the distance between column blocks otherwise.
+  auto descriptorOf = [&](const OperandTile &tile) {
+    Value v = arith::IndexCastUIOp::create(b, loc, i64, tile.address);
+    v = arith::ShRUIOp::create(
+        b, loc, arith::AndIOp::create(b, loc, v, c64(0x3FFFF)), c64(4));
+    int64_t leading = tile.kMajor ? 16 : tile.rows * 128;
+    int64_t fixed = ((leading >> 4) << 16) | (int64_t{1024 >> 4} << 32) |
+                    (int64_t{1} << 62);
+    return arith::OrIOp::create(b, loc, v, c64(fixed)).getResult();
   };
-  Value aDesc = descriptorOf(aTile), bDesc = descriptorOf(bTile);
-  // Descriptor of k-step kk in a tile of `rows` rows, from row `row0` (null:
-  // 0).
-  auto at = [&](Value desc, int64_t rows, Value row0, int64_t kk) {
+  Value aDesc = descriptorOf(a), bDesc = descriptorOf(bTile);
+  // Descriptor of k-step kk, from row `row0` (null: 0) of a k-major tile:
+  // 16 columns further (32 bytes, or the next column block); of the other
+  // layout: 16 rows further.
+  auto at = [&](Value desc, const OperandTile &tile, Value row0, int64_t kk) {
     int64_t col = kk * 16;
-    int64_t bytes =
-        (col / kSwizzleCols) * rows * 128 + (col % kSwizzleCols) * 2;
+    int64_t bytes = tile.kMajor ? (col / kSwizzleCols) * tile.rows * 128 +
+                                      (col % kSwizzleCols) * 2
+                                : col * 128;
     if (row0)
       desc = arith::AddIOp::create(
           b, loc, desc,
@@ -452,23 +463,38 @@ SmallVector<SmallVector<Value>> NVIDIATargetInfo::warpgroupMatmulABt(
   int64_t perThread = n / 2;
   auto accType =
       LLVM::LLVMStructType::getLiteral(ctx, SmallVector<Type>(perThread, f32));
-  // The first k-step ignores the accumulator (scale-d = 0).
-  Value init = LLVM::UndefOp::create(b, loc, accType);
-  SmallVector<Value> acc(aRowBlocks.size(), init);
+  // Without accumulators the first k-step ignores C (scale-d = 0).
+  SmallVector<Value> acc;
+  for (size_t i = 0; i < aRowBlocks.size(); ++i) {
+    Value d = LLVM::UndefOp::create(b, loc, accType);
+    if (!accumulators.empty())
+      for (auto [j, frag] : llvm::enumerate(accumulators[i]))
+        for (int64_t r = 0; r < 2; ++r)
+          for (int64_t e = 0; e < 2; ++e)
+            d = LLVM::InsertValueOp::create(
+                b, loc, d,
+                vector::ExtractOp::create(b, loc, frag,
+                                          ArrayRef<int64_t>{r, e}),
+                ArrayRef<int64_t>{static_cast<int64_t>(4 * j + 2 * r + e)});
+    acc.push_back(d);
+  }
 
   auto type =
       elementType.isBF16() ? NVVM::WGMMATypes::bf16 : NVVM::WGMMATypes::f16;
   auto shape = NVVM::MMAShapeAttr::get(ctx, 64, n, 16);
+  // B's layout: `col` is k-major (B^T row-major), `row` the transposed read.
+  auto bLayout = bTile.kMajor ? NVVM::MMALayout::col : NVVM::MMALayout::row;
   NVVM::WgmmaFenceAlignedOp::create(b, loc);
   for (int64_t kk = 0; kk < k / 16; ++kk) {
-    Value bAt = at(bDesc, n, Value(), kk);
+    Value bAt = at(bDesc, bTile, Value(), kk);
+    bool zero = kk == 0 && accumulators.empty();
     for (auto [i, row0] : llvm::enumerate(aRowBlocks))
       acc[i] = NVVM::WgmmaMmaAsyncOp::create(
-          b, loc, accType, acc[i], at(aDesc, aRows, row0, kk), bAt, shape, type,
+          b, loc, accType, acc[i], at(aDesc, a, row0, kk), bAt, shape, type,
           type, NVVM::WGMMATypes::f32,
-          kk == 0 ? NVVM::WGMMAScaleOut::zero : NVVM::WGMMAScaleOut::one,
+          zero ? NVVM::WGMMAScaleOut::zero : NVVM::WGMMAScaleOut::one,
           NVVM::WGMMAScaleIn::one, NVVM::WGMMAScaleIn::one,
-          NVVM::MMALayout::row, NVVM::MMALayout::col,
+          NVVM::MMALayout::row, bLayout,
           /*satfinite=*/nullptr);
   }
   NVVM::WgmmaGroupSyncAlignedOp::create(b, loc);

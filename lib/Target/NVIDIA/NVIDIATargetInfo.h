@@ -75,9 +75,10 @@ public:
                          Value buffer) const override;
   void fenceSharedForMatrixOps(OpBuilder &b, Location loc) const override;
   SmallVector<SmallVector<Value>>
-  warpgroupMatmulABt(OpBuilder &b, Location loc, Type elementType, Value aTile,
-                     int64_t aRows, ArrayRef<Value> aRowBlocks, Value bTile,
-                     int64_t n, int64_t k) const override;
+  warpgroupMatmul(OpBuilder &b, Location loc, Type elementType, OperandTile a,
+                  ArrayRef<Value> aRowBlocks, OperandTile bTile, int64_t n,
+                  int64_t k,
+                  ArrayRef<SmallVector<Value>> accumulators) const override;
 
   int64_t getAsyncCopyBytes() const override { return 16; }
   Value asyncCopy(OpBuilder &b, Location loc, Value dst, ValueRange dstIndices,

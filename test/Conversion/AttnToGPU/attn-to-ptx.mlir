@@ -35,5 +35,4 @@
 // CHECK-SAME: .visible .entry attn_fwd(
 // CHECK-SAME: cp.async.cg.shared.global
 // CHECK-SAME: ex2.approx.ftz.f32
-// CHECK-SAME: ldmatrix.sync.aligned
-// CHECK-SAME: mma.sync.aligned.m16n8k16.row.col.f32
+// CHECK-SAME: {{mma.sync.aligned.m16n8k16.row.col.f32|wgmma.mma_async.sync.aligned.m64n[0-9]+k16.f32}}

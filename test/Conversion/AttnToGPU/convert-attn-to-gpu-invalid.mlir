@@ -95,7 +95,7 @@ func.func @shared_memory(%q: tensor<?x?x?x256xbf16>, %k: tensor<?x?x?x256xbf16>,
                          %v: tensor<?x?x?x256xbf16>) -> tensor<?x?x?x256xbf16> {
   %s = attn.score %q, %k : tensor<?x?x?x256xbf16>, tensor<?x?x?x256xbf16>
   %w = attn.normalize %s softmax
-  // expected-error @+1 {{the plan needs 332800 bytes of shared memory, more than the 232448 bytes sm_90a allows; lower block_m or block_n}}
+  // expected-error @+1 {{the plan needs 361472 bytes of shared memory, more than the 232448 bytes sm_90a allows; lower block_m or block_n}}
   %o = attn.aggregate %w, %v {attn.plan = {block_m = 128 : i64, block_n = 128 : i64}}
       : tensor<?x?x?x256xbf16> -> tensor<?x?x?x256xbf16>
   return %o : tensor<?x?x?x256xbf16>

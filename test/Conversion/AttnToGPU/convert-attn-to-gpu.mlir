@@ -382,10 +382,12 @@ func.func @gla_gate(%q: tensor<?x?x?x64xf16>, %k: tensor<?x?x?x64xf16>,
 
 // -----
 
-// sm_90a: S = Q K^T by warpgroup matrix ops. Two warpgroups of 64 query rows
-// over 128-key tiles; Q and K are 128-byte swizzled operand tiles from the
-// first 1024-byte aligned shared address, fenced for the async proxy after
-// their copies land; P V stays on mma.sync.
+// sm_90a: S = Q K^T and O += P V by warpgroup matrix ops. Two warpgroups of
+// 64 query rows over 128-key tiles; Q, K, V and P are 128-byte swizzled
+// operand tiles from the first 1024-byte aligned shared address (P written
+// as pairs of elements), fenced for the async proxy before the barrier that
+// publishes them; V is read transposed (B[<row>]) and P V accumulates into O
+// (no zero scale).
 
 // WG-LABEL: func.func @causal_wgmma
 // WG:       gpu.module @attn_kernels
@@ -396,7 +398,8 @@ func.func @gla_gate(%q: tensor<?x?x?x64xf16>, %k: tensor<?x?x?x64xf16>,
 // WG:           memref.extract_aligned_pointer_as_index
 // WG:           memref.view {{.*}} to memref<16384xbf16, #gpu.address_space<workgroup>>
 // WG:           memref.view {{.*}} to memref<32768xbf16, #gpu.address_space<workgroup>>
-// WG:           memref.view {{.*}} to memref<256x136xbf16, #gpu.address_space<workgroup>>
+// WG:           memref.view {{.*}} to memref<32768xbf16, #gpu.address_space<workgroup>>
+// WG:           memref.view {{.*}} to memref<8192xi32, #gpu.address_space<workgroup>>
 // WG:           nvgpu.device_async_copy {{.*}} : memref<?xbf16> to memref<16384xbf16, #gpu.address_space<workgroup>>
 // WG:           scf.for
 // WG:             nvgpu.device_async_wait %{{.*}} {numGroups = 1 : i32}
@@ -404,13 +407,21 @@ func.func @gla_gate(%q: tensor<?x?x?x64xf16>, %k: tensor<?x?x?x64xf16>,
 // WG-NEXT:        gpu.barrier
 // WG:             nvvm.wgmma.fence.aligned
 // WG:             nvvm.wgmma.mma_async {{.*}} <m = 64, n = 128, k = 16>, D[<f32>, <zero>], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <col>]
-// WG-COUNT-7:     nvvm.wgmma.mma_async {{.*}} <m = 64, n = 128, k = 16>, D[<f32>, <one>]
+// WG-COUNT-7:     nvvm.wgmma.mma_async {{.*}} <m = 64, n = 128, k = 16>, D[<f32>, <one>], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <col>]
+// WG:             nvvm.wgmma.commit.group.sync.aligned
+// WG-NEXT:        nvvm.wgmma.wait.group.sync.aligned 0
+// WG-COUNT-32:    memref.store {{.*}} : memref<8192xi32, #gpu.address_space<workgroup>>
+// WG-NOT:         memref.store
+// WG:             nvgpu.device_async_wait %{{.*}} {numGroups = 2 : i32}
+// WG-NEXT:        nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
+// WG-NEXT:        gpu.barrier
+// WG:             nvvm.wgmma.fence.aligned
+// WG-COUNT-8:     nvvm.wgmma.mma_async {{.*}} <m = 64, n = 128, k = 16>, D[<f32>, <one>], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <row>]
 // WG-NOT:         nvvm.wgmma.mma_async
 // WG:             nvvm.wgmma.commit.group.sync.aligned
 // WG-NEXT:        nvvm.wgmma.wait.group.sync.aligned 0
-// WG-NOT:         nvgpu.ldmatrix {{.*}} transpose = false
-// WG:             nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = true}
-// WG:             nvvm.mma.sync
+// WG-NOT:         nvgpu.ldmatrix
+// WG-NOT:         nvvm.mma.sync
 // WG:           gpu.return
 func.func @causal_wgmma(%q: tensor<?x?x?x128xbf16>, %k: tensor<?x?x?x128xbf16>,
                         %v: tensor<?x?x?x128xbf16>) -> tensor<?x?x?x128xbf16> {
@@ -435,6 +446,13 @@ func.func @causal_wgmma(%q: tensor<?x?x?x128xbf16>, %k: tensor<?x?x?x128xbf16>,
 // WG:          gpu.module @attn_kernels attributes {attn.kernel_info =
 // WG-SAME:       \22block_m\22:64,\22block_n\22:32,
 // WG-SAME:       \22warps\22:4
+// 32-key tiles are not a whole operand-tile column block: S = Q K^T is by
+// warpgroup ops, P V stays on mma.sync from a padded V tile.
+// WG:            memref.view {{.*}} to memref<64x72xbf16, #gpu.address_space<workgroup>>
+// WG:            scf.for
+// WG:              nvvm.wgmma.mma_async {{.*}} <m = 64, n = 32, k = 16>
+// WG:              nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = true}
+// WG:              nvvm.mma.sync
 func.func @recorded_plan(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16>,
                          %v: tensor<?x?x?x64xbf16>) -> tensor<?x?x?x64xbf16> {
   %o = attn.kernel(%q, %k, %v) attributes {plan = {algorithm = "quadratic",

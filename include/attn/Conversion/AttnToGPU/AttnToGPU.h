@@ -67,6 +67,11 @@ LogicalResult checkSupported(SpecChain &chain, const KernelPlan &plan,
 /// applied to row-major tiles in place).
 bool usesWarpgroupScores(SpecChain &chain, const KernelPlan &plan,
                          const TargetInfo &target);
+/// Whether O += P V uses the warpgroup matrix ops as well (P then goes
+/// through shared memory): S = Q K^T does, and the key tile and the value
+/// head dim are whole operand-tile column blocks.
+bool usesWarpgroupValues(SpecChain &chain, const KernelPlan &plan,
+                         const TargetInfo &target);
 
 /// The tiling of a chunked linear-time kernel (DESIGN §4, linear family): a
 /// CTA per (batch, head, value-column tile) walks the sequence in chunks with
