@@ -49,9 +49,30 @@ void TargetInfo::fenceSharedForMatrixOps(OpBuilder &, Location) const {
   llvm_unreachable("the target has no warpgroup matrix ops");
 }
 
-SmallVector<SmallVector<Value>>
-TargetInfo::warpgroupMatmul(OpBuilder &, Location, Type, OperandTile,
-                            ArrayRef<Value>, OperandTile, int64_t, int64_t,
-                            ArrayRef<SmallVector<Value>>) const {
+SmallVector<Value>
+TargetInfo::issueWarpgroupMatmul(OpBuilder &, Location, Type, OperandTile,
+                                 ArrayRef<Value>, OperandTile, int64_t, int64_t,
+                                 ArrayRef<SmallVector<Value>>) const {
   llvm_unreachable("the target has no warpgroup matrix ops");
+}
+
+void TargetInfo::warpgroupWait(OpBuilder &, Location, int64_t) const {
+  llvm_unreachable("the target has no warpgroup matrix ops");
+}
+
+SmallVector<SmallVector<Value>>
+TargetInfo::getWarpgroupFragments(OpBuilder &, Location, ArrayRef<Value>,
+                                  int64_t) const {
+  llvm_unreachable("the target has no warpgroup matrix ops");
+}
+
+SmallVector<SmallVector<Value>>
+TargetInfo::warpgroupMatmul(OpBuilder &b, Location loc, Type elementType,
+                            OperandTile a, ArrayRef<Value> aRowBlocks,
+                            OperandTile bTile, int64_t n, int64_t k,
+                            ArrayRef<SmallVector<Value>> accumulators) const {
+  SmallVector<Value> products = issueWarpgroupMatmul(
+      b, loc, elementType, a, aRowBlocks, bTile, n, k, accumulators);
+  warpgroupWait(b, loc, 0);
+  return getWarpgroupFragments(b, loc, products, n);
 }

@@ -184,12 +184,29 @@ public:
     int64_t rows = 0;
     bool kMajor = true;
   };
-  /// For each row block r in `aRowBlocks` (multiples of 64, the same in the
-  /// warpgroup's warps): C_r = A[r, r + 64) B (+ C_r), A[.. x k] and B[k x n]
-  /// of 16-bit `elementType`; A is k-major. `accumulators` holds the calling
-  /// warp's C fragments per row block to add to, or is empty (C_r = A B).
-  /// Returns the new fragments; waits for the products before returning.
+  /// Issues, for each row block r in `aRowBlocks` (multiples of 64, the same
+  /// in the warpgroup's warps), C_r = A[r, r + 64) B (+ C_r), A[.. x k] and
+  /// B[k x n] of 16-bit `elementType`; A is k-major. `accumulators` holds the
+  /// calling warp's C fragments per row block to add to, or is empty (C_r =
+  /// A B). The products stay in flight as one group: returns per row block
+  /// the product, to be read by getWarpgroupFragments only after
+  /// warpgroupWait has covered the group (nothing may read its registers
+  /// before, not even a copy), and the operand tiles must not change until
+  /// then.
+  virtual SmallVector<Value>
+  issueWarpgroupMatmul(OpBuilder &b, Location loc, Type elementType,
+                       OperandTile a, ArrayRef<Value> aRowBlocks,
+                       OperandTile bTile, int64_t n, int64_t k,
+                       ArrayRef<SmallVector<Value>> accumulators) const;
+  /// Waits until at most the `pending` most recent groups issued by this
+  /// warpgroup are in flight.
+  virtual void warpgroupWait(OpBuilder &b, Location loc, int64_t pending) const;
+  /// The calling warp's n / 8 C fragments of each finished product.
   virtual SmallVector<SmallVector<Value>>
+  getWarpgroupFragments(OpBuilder &b, Location loc, ArrayRef<Value> products,
+                        int64_t n) const;
+  /// Issues the products, waits for them and returns their fragments.
+  SmallVector<SmallVector<Value>>
   warpgroupMatmul(OpBuilder &b, Location loc, Type elementType, OperandTile a,
                   ArrayRef<Value> aRowBlocks, OperandTile bTile, int64_t n,
                   int64_t k, ArrayRef<SmallVector<Value>> accumulators) const;

@@ -247,13 +247,38 @@ private:
   const KernelPlan &plan;
   ScoreEpilogue &epi;
 
+  /// Weighs the scores `s` of the key tile from j0: the mask on partial
+  /// tiles (`needMask`), then the online softmax (m and l in `state`
+  /// updated) or the weights of the other normalisations (their row sums in
+  /// `state`). Returns the weights P per row tile and n tile, and per row
+  /// tile the factor O must be scaled by (null: none).
+  std::pair<SmallVector<SmallVector<Value>>, SmallVector<Value>>
+  weighTile(ArrayRef<SmallVector<Value>> s, Value j0, Value needMask,
+            MutableArrayRef<Value> state);
+  /// P as pairs of elements of the input type in 32-bit words, and their
+  /// stores to P's operand tile (each thread its own words; a 16-byte piece
+  /// of the tile is contiguous).
+  SmallVector<Value> packWeights(ArrayRef<SmallVector<Value>> probs);
+  void storeWeights(ArrayRef<Value> words);
+  /// The key loop over [first, last) when both products use warpgroup matrix
+  /// ops, software pipelined (see the definition). `init` holds O, m and l;
+  /// `cls0` is the class of the first tile, whose K copies are in flight
+  /// behind the group `group`. Returns O, m and l.
+  SmallVector<Value> emitPipelinedLoop(
+      Value first, Value last, ArrayRef<Value> init, Value cls0, Value group,
+      function_ref<IRInt(Value)> classify,
+      function_ref<void(SmallVectorImpl<Value> &, bool, Value, Value, Value)>
+          loadTile);
+
   /// The first row (in the CTA's tile) of the warp's row tile `rt`.
   Value tileRow(int64_t rt);
   /// The first row of each of the warpgroup's row blocks (one per row tile).
   SmallVector<Value> warpgroupRowBlocks();
 
   // Static configuration.
-  int64_t dk = 0, dv = 0, rowTiles = 0;
+  int64_t dk = 0, dv = 0, rowTiles = 0, oTiles = 0;
+  /// Where m and l start in the loop state (after the O accumulators).
+  size_t mAt = 0, lAt = 0;
   /// Whether S = Q K^T uses warpgroup matrix ops (Q and K are then operand
   /// tiles at the shared addresses qAddr and kAddr, and warp w's row tile rt
   /// is rows 16 (warps rt + w) .., so that each warpgroup's 4 warps hold 64
@@ -427,6 +452,318 @@ KernelEmitter::processScores(ArrayRef<SmallVector<Value>> s, Value j0,
     }
   }
   return out;
+}
+
+std::pair<SmallVector<SmallVector<Value>>, SmallVector<Value>>
+KernelEmitter::weighTile(ArrayRef<SmallVector<Value>> s, Value j0,
+                         Value needMask, MutableArrayRef<Value> state) {
+  MatrixOpShape shape = target.getMatrixOpShape();
+  int64_t n = target.getCFragmentSize();
+  bool softmax = kind == NormalizeKind::softmax;
+  // The mask is evaluated on partial tiles only.
+  auto maskIf = scf::IfOp::create(
+      b, loc, needMask,
+      [&](OpBuilder &, Location) {
+        SmallVector<Value> r;
+        for (auto &row : processScores(s, j0, true))
+          r.append(row.begin(), row.end());
+        scf::YieldOp::create(b, loc, r);
+      },
+      [&](OpBuilder &, Location) {
+        SmallVector<Value> r;
+        for (auto &row : processScores(s, j0, false))
+          r.append(row.begin(), row.end());
+        scf::YieldOp::create(b, loc, r);
+      });
+  int64_t nTiles = plan.blockN / shape.n;
+  SmallVector<Value> alphas(rowTiles);
+  SmallVector<SmallVector<Value>> probs(rowTiles);
+  for (int64_t rt = 0; rt < rowTiles; ++rt) {
+    SmallVector<Value> ys(maskIf.getResults().begin() + rt * nTiles,
+                          maskIf.getResults().begin() + (rt + 1) * nTiles);
+    if (!softmax) {
+      probs[rt] = ys;
+      if (kind == NormalizeKind::softplus_l1 || kind == NormalizeKind::sum) {
+        for (int64_t h = 0; h < 2; ++h) {
+          Value sum = state[lAt + 2 * rt + h];
+          for (Value y : ys)
+            for (int64_t e = 0; e < n; ++e)
+              if (target.getCPosition(e)[0] == h)
+                sum = addf(sum, elem(y, e));
+          state[lAt + 2 * rt + h] = sum;
+        }
+      }
+      continue;
+    }
+    // Online softmax per row half h (rows g and g + 8).
+    SmallVector<Value> mUse(2), alpha(2);
+    for (int64_t h = 0; h < 2; ++h) {
+      Value mx = f(-INFINITY);
+      for (Value y : ys)
+        for (int64_t e = 0; e < n; ++e)
+          if (target.getCPosition(e)[0] == h)
+            mx = maxf(mx, elem(y, e));
+      mx = quadReduce(mx, /*isMax=*/true);
+      if (foldScale)
+        mx = mulf(mx, f(scale * kLog2E));
+      Value mOld = state[mAt + 2 * rt + h];
+      Value mNew = maxf(mOld, mx);
+      Value isInf = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                          mNew, f(-INFINITY));
+      mUse[h] = select(isInf, f(0.0), mNew);
+      alpha[h] = target.exp2(b, loc, subf(mOld, mUse[h]));
+      state[mAt + 2 * rt + h] = mNew;
+    }
+    SmallVector<Value> negMUse(2);
+    for (int64_t h = 0; h < 2; ++h)
+      negMUse[h] = arith::NegFOp::create(b, loc, mUse[h]);
+    SmallVector<Value> sums = {f(0.0), f(0.0)};
+    for (Value y : ys) {
+      SmallVector<Value> ps;
+      for (int64_t e = 0; e < n; ++e) {
+        int64_t h = target.getCPosition(e)[0];
+        // x * c - m as one FFMA (contractable mul + add;
+        // math.fma would become a libdevice call).
+        Value arg = subf(elem(y, e), mUse[h]);
+        if (foldScale) {
+          auto contract = arith::FastMathFlagsAttr::get(
+              b.getContext(), arith::FastMathFlags::contract);
+          Value prod = arith::MulFOp::create(b, loc, elem(y, e),
+                                             f(scale * kLog2E), contract);
+          arg = arith::AddFOp::create(b, loc, prod, negMUse[h], contract);
+        }
+        Value pe = target.exp2(b, loc, arg);
+        sums[h] = addf(sums[h], pe);
+        ps.push_back(pe);
+      }
+      probs[rt].push_back(fromElems(ps));
+    }
+    SmallVector<Value> scaleElems;
+    for (int64_t e = 0; e < n; ++e)
+      scaleElems.push_back(alpha[target.getCPosition(e)[0]]);
+    Value alphaVec = fromElems(scaleElems);
+    for (int64_t h = 0; h < 2; ++h)
+      state[lAt + 2 * rt + h] =
+          addf(mulf(state[lAt + 2 * rt + h], alpha[h]), sums[h]);
+    alphas[rt] = alphaVec;
+  }
+  return {probs, alphas};
+}
+
+SmallVector<Value>
+KernelEmitter::packWeights(ArrayRef<SmallVector<Value>> probs) {
+  SmallVector<Value> words;
+  auto pairType = VectorType::get({2}, elementType);
+  auto wordType = VectorType::get({1}, b.getI32Type());
+  for (ArrayRef<Value> row : probs)
+    for (Value frag : row)
+      for (int64_t h = 0; h < 2; ++h) {
+        Value pair = arith::TruncFOp::create(
+            b, loc, pairType,
+            vector::ExtractOp::create(b, loc, frag, ArrayRef<int64_t>{h}));
+        words.push_back(vector::ExtractOp::create(
+            b, loc, vector::BitCastOp::create(b, loc, wordType, pair),
+            ArrayRef<int64_t>{0}));
+      }
+  return words;
+}
+
+void KernelEmitter::storeWeights(ArrayRef<Value> words) {
+  MatrixOpShape shape = target.getMatrixOpShape();
+  int64_t nTiles = plan.blockN / shape.n;
+  for (int64_t rt = 0; rt < rowTiles; ++rt)
+    for (int64_t nb = 0; nb < nTiles; ++nb)
+      for (int64_t h = 0; h < 2; ++h) {
+        // C elements (h, 0) and (h, 1): row g + 8 h, columns 2 t, 2 t + 1.
+        int64_t e0 = 2 * h;
+        Value row = add(tileRow(rt), target.getCCoord(b, loc, laneId, e0).row);
+        Value at = add(target.getOperandTileOffset(b, loc, row, c(nb * shape.n),
+                                                   plan.blockM, plan.blockN),
+                       colOf[e0]);
+        memref::StoreOp::create(
+            b, loc, words[(rt * nTiles + nb) * 2 + h], pSmem,
+            ValueRange{arith::DivUIOp::create(b, loc, at, c(2))});
+      }
+}
+
+// The key loop when both products use warpgroup matrix ops, pipelined as
+// FlashAttention-3's intra-warpgroup overlap. Iteration t:
+//   wait for the copies of V(t) and K(t+1); one barrier publishes them and
+//   P(t) (stored at the end of iteration t - 1), and frees the buffers of
+//   K(t) (its product was waited for) and V(t-1);
+//   copies of K(t+2) and V(t+1) into those buffers;
+//   S(t+1) = Q K(t+1)^T, then O += P(t) V(t), both left in flight;
+//   once S(t+1) is done, the weights of tile t+1: their exponentials overlap
+//   P V on the matrix unit;
+//   once P V is done, O scaled by the new running maximum, and P(t+1) to
+//   shared memory.
+// The loop starts at first - 1 (no P V yet) and an epilogue issues the last
+// P V. The products are issued unconditionally, so that no value in flight
+// crosses a branch: the copies of a skipped tile (and of tiles past the end)
+// fill zeros, and its P is stored as zeros, so its P V adds 0.
+SmallVector<Value> KernelEmitter::emitPipelinedLoop(
+    Value first, Value last, ArrayRef<Value> init, Value cls0, Value group,
+    function_ref<IRInt(Value)> classify,
+    function_ref<void(SmallVectorImpl<Value> &, bool, Value, Value, Value)>
+        loadTile) {
+  MatrixOpShape shape = target.getMatrixOpShape();
+  int64_t eb = elementType.getIntOrFloatBitWidth() / 8;
+  int64_t nTiles = plan.blockN / shape.n;
+  int64_t words = rowTiles * nTiles * 2;
+  bool softmax = kind == NormalizeKind::softmax;
+  size_t oCount = rowTiles * oTiles;
+  auto stageOf = [&](Value t) {
+    return arith::RemUIOp::create(b, loc, add(sub(t, first), c(2)), c(2))
+        .getResult();
+  };
+  auto kept = [&](Value cls) {
+    return cmpi(arith::CmpIPredicate::ne, cls, c(0));
+  };
+  auto classOf = [&](Value t) {
+    if (!epi.hasMask())
+      return c(2);
+    return select(cmpi(arith::CmpIPredicate::slt, t, last), classify(t).value,
+                  c(0));
+  };
+  auto maskClass = [&](Value cls) { return epi.hasMask() ? cls : Value(); };
+  SmallVector<Value> rowBlocks = warpgroupRowBlocks();
+
+  // The copies in flight and the stores of P, published.
+  auto publish = [&] {
+    target.asyncWait(b, loc, group, 0);
+    target.fenceSharedForMatrixOps(b, loc);
+    target.barrier(b, loc);
+  };
+  // Products in flight are read (even copied) only after their wait.
+  auto issueScores = [&](Value t) {
+    Value kAt = add(kAddr, mul(stageOf(t), c(plan.blockN * dk * eb)));
+    return target.issueWarpgroupMatmul(b, loc, elementType,
+                                       {qAddr, plan.blockM}, rowBlocks,
+                                       {kAt, plan.blockN}, plan.blockN, dk, {});
+  };
+  auto issueValues = [&](Value t, ArrayRef<Value> oFlat) {
+    SmallVector<SmallVector<Value>> o(rowTiles);
+    for (int64_t rt = 0; rt < rowTiles; ++rt)
+      o[rt].assign(oFlat.begin() + rt * oTiles,
+                   oFlat.begin() + (rt + 1) * oTiles);
+    Value vAt = add(vAddr, mul(stageOf(t), c(plan.blockN * dv * eb)));
+    return target.issueWarpgroupMatmul(
+        b, loc, elementType, {pAddr, plan.blockM}, rowBlocks,
+        {vAt, plan.blockN, /*kMajor=*/false}, dv, plan.blockN, o);
+  };
+  auto flatten = [](ArrayRef<SmallVector<Value>> frags) {
+    SmallVector<Value> flat;
+    for (const SmallVector<Value> &row : frags)
+      flat.append(row.begin(), row.end());
+    return flat;
+  };
+  // The weights of tile t from its finished scores `sf`, if it is not
+  // skipped: P as words (zeros if skipped), the O factors (softmax), then m
+  // and l.
+  auto weigh = [&](ArrayRef<SmallVector<Value>> sf, Value t, Value cls,
+                   ArrayRef<Value> state) {
+    Value weighed = arith::AndIOp::create(
+        b, loc, cmpi(arith::CmpIPredicate::slt, t, last), kept(cls));
+    auto wIf = scf::IfOp::create(
+        b, loc, weighed,
+        [&](OpBuilder &, Location) {
+          Value j0 = mul(t, c(plan.blockN));
+          Value pastEnd =
+              cmpi(arith::CmpIPredicate::sgt, add(j0, c(plan.blockN)), numKeys);
+          Value needMask = arith::OrIOp::create(
+              b, loc, cmpi(arith::CmpIPredicate::eq, cls, c(1)), pastEnd);
+          SmallVector<Value> ml(state);
+          auto [probs, alphas] = weighTile(sf, j0, needMask, ml);
+          SmallVector<Value> r = packWeights(probs);
+          if (softmax)
+            r.append(alphas.begin(), alphas.end());
+          r.append(ml.begin() + mAt, ml.end());
+          scf::YieldOp::create(b, loc, r);
+        },
+        [&](OpBuilder &, Location) {
+          SmallVector<Value> r(words,
+                               arith::ConstantIntOp::create(b, loc, 0, 32));
+          if (softmax)
+            r.append(rowTiles, arith::ConstantOp::create(
+                                   b, loc,
+                                   DenseElementsAttr::get(
+                                       cType, b.getF32FloatAttr(1.0))));
+          r.append(state.begin() + mAt, state.end());
+          scf::YieldOp::create(b, loc, r);
+        });
+    return SmallVector<Value>(wIf.getResults());
+  };
+  // O scaled by the factors of `w` (P V done), then m and l from `w`.
+  auto nextState = [&](ArrayRef<Value> oFlat, ArrayRef<Value> w) {
+    SmallVector<Value> next;
+    for (int64_t rt = 0; rt < rowTiles; ++rt)
+      for (int64_t nd = 0; nd < oTiles; ++nd) {
+        Value o = oFlat[rt * oTiles + nd];
+        next.push_back(softmax ? mulf(o, w[words + rt]) : o);
+      }
+    ArrayRef<Value> ml = w.drop_front(words + (softmax ? rowTiles : 0));
+    next.append(ml.begin(), ml.end());
+    return next;
+  };
+
+  // Prologue: the loop starts at first - 1, whose P V adds 0 x 0 (P stored
+  // as zeros, V's second buffer filled with zeros by disabled copies), so that
+  // the weights are emitted once.
+  SmallVector<Value> tokens;
+  loadTile(tokens, /*isKey=*/false, sub(first, c(1)), c(1), c(0));
+  target.asyncCommit(b, loc, tokens);
+  storeWeights(
+      SmallVector<Value>(words, arith::ConstantIntOp::create(b, loc, 0, 32)));
+  SmallVector<Value> loopInit(init.begin(), init.end());
+  loopInit.push_back(cls0);
+
+  auto loop = scf::ForOp::create(
+      b, loc, sub(first, c(1)), sub(last, c(1)), c(1), loopInit,
+      [&](OpBuilder &, Location, Value t, ValueRange args) {
+        SmallVector<Value> state(args.drop_back());
+        Value clsNext = args.back();
+        publish();
+        Value t1 = add(t, c(1)), t2 = add(t, c(2));
+        Value cls2 = classOf(t2);
+        SmallVector<Value> tokens;
+        loadTile(tokens, /*isKey=*/true, t2, stageOf(t), maskClass(cls2));
+        loadTile(tokens, /*isKey=*/false, t1, stageOf(t1), maskClass(clsNext));
+        target.asyncCommit(b, loc, tokens);
+        SmallVector<Value> sProducts = issueScores(t1);
+        SmallVector<Value> oProducts =
+            issueValues(t, ArrayRef<Value>(state).take_front(oCount));
+        // S(t+1) is done; P V stays in flight.
+        target.warpgroupWait(b, loc, 1);
+        SmallVector<Value> w =
+            weigh(target.getWarpgroupFragments(b, loc, sProducts, plan.blockN),
+                  t1, clsNext, state);
+        target.warpgroupWait(b, loc, 0);
+        SmallVector<Value> next = nextState(
+            flatten(target.getWarpgroupFragments(b, loc, oProducts, dv)), w);
+        storeWeights(ArrayRef<Value>(w).take_front(words));
+        next.push_back(cls2);
+        scf::YieldOp::create(b, loc, next);
+      });
+  SmallVector<Value> state(loop.getResults().drop_back());
+
+  // Epilogue: P(last-1) V(last-1).
+  auto tail = scf::IfOp::create(
+      b, loc, cmpi(arith::CmpIPredicate::slt, first, last),
+      [&](OpBuilder &, Location) {
+        publish();
+        SmallVector<Value> products = issueValues(
+            sub(last, c(1)), ArrayRef<Value>(state).take_front(oCount));
+        target.warpgroupWait(b, loc, 0);
+        scf::YieldOp::create(
+            b, loc,
+            flatten(target.getWarpgroupFragments(b, loc, products, dv)));
+      },
+      [&](OpBuilder &, Location) {
+        scf::YieldOp::create(b, loc, ArrayRef<Value>(state).take_front(oCount));
+      });
+  SmallVector<Value> result(tail.getResults());
+  result.append(state.begin() + oCount, state.end());
+  return result;
 }
 
 FailureOr<KernelInfo> KernelEmitter::emit() {
@@ -683,31 +1020,41 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
   // tokens appended to kTokens / vTokens), so that S = Q K^T starts as soon
   // as K has landed while V is still in flight. `cls` is the tile's class
   // (null without masks).
-  auto loadKV = [&](SmallVectorImpl<Value> &kTokens,
-                    SmallVectorImpl<Value> &vTokens, Value t, Value stage,
-                    Value cls) {
+  // Predicated copies throughout: an unpredicated branch for whole tiles
+  // measured 8% slower (more live values, spills 16 -> 48 B).
+  auto loadTile = [&](SmallVectorImpl<Value> &tokens, bool isKey, Value t,
+                      Value stage, Value cls) {
     Value enable = cmpi(arith::CmpIPredicate::slt, t, last);
     if (cls)
       enable = arith::AndIOp::create(b, loc, enable,
                                      cmpi(arith::CmpIPredicate::ne, cls, c(0)));
     Value row0 = mul(t, c(plan.blockN));
     Value dstRow0 = mul(stage, c(plan.blockN));
-    // Predicated copies throughout: an unpredicated branch for whole tiles
-    // measured 8% slower (more live values, spills 16 -> 48 B).
+    if (isKey)
+      copyTile(tokens, kMem, kBase, kStride, row0, numKeys, enable, kSmem,
+               dstRow0, plan.blockN, dk, warpgroup);
+    else
+      copyTile(tokens, vMem, vBase, vStride, row0, numKeys, enable, vSmem,
+               dstRow0, plan.blockN, dv, warpgroupValues);
+  };
+  auto loadKV = [&](SmallVectorImpl<Value> &kTokens,
+                    SmallVectorImpl<Value> &vTokens, Value t, Value stage,
+                    Value cls) {
     SmallVector<Value> k, v;
-    copyTile(k, kMem, kBase, kStride, row0, numKeys, enable, kSmem, dstRow0,
-             plan.blockN, dk, warpgroup);
-    copyTile(v, vMem, vBase, vStride, row0, numKeys, enable, vSmem, dstRow0,
-             plan.blockN, dv, warpgroupValues);
+    loadTile(k, /*isKey=*/true, t, stage, cls);
+    loadTile(v, /*isKey=*/false, t, stage, cls);
     kTokens.push_back(target.asyncCommit(b, loc, k));
     vTokens.push_back(target.asyncCommit(b, loc, v));
   };
 
   // Prologue: the first K tile in one group, the first V tile in the next.
-  // Groups: Q, K(first), V(first).
+  // Groups: Q, K(first), V(first) (the pipelined loop issues V(first)).
   SmallVector<Value> kTokens0, vTokens0;
   Value cls0 = epi.hasMask() ? classify(first).value : Value();
-  loadKV(kTokens0, vTokens0, first, c(0), cls0);
+  if (warpgroupValues)
+    loadTile(kTokens0, /*isKey=*/true, first, c(0), cls0);
+  else
+    loadKV(kTokens0, vTokens0, first, c(0), cls0);
   qFrags.assign(rowTiles, {});
   // phi(Q) in place once Q has landed (K(first) and V(first) may still be
   // in flight); padded rows stay 0.
@@ -733,7 +1080,7 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
   }
 
   // Loop state: O accumulators, then per row (two per row tile) m and l.
-  int64_t oTiles = dv / shape.n;
+  oTiles = dv / shape.n;
   bool softmax = kind == NormalizeKind::softmax;
   Value zeroC = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(cType, b.getF32FloatAttr(0.0)));
@@ -742,233 +1089,103 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
     init.push_back(f(-INFINITY));
   for (int64_t i = 0; i < 2 * rowTiles; ++i)
     init.push_back(f(0.0));
-  size_t mAt = rowTiles * oTiles, lAt = mAt + 2 * rowTiles;
-  // Last: the class of the current key tile, classified once (when its
-  // copies are issued, one iteration ahead).
-  init.push_back(cls0 ? cls0 : c(2));
+  mAt = rowTiles * oTiles;
+  lAt = mAt + 2 * rowTiles;
+  SmallVector<Value> result;
+  if (warpgroupValues) {
+    result = emitPipelinedLoop(first, last, init, cls0 ? cls0 : c(2), group0,
+                               classify, loadTile);
+  } else {
+    // Last: the class of the current key tile, classified once (when its
+    // copies are issued, one iteration ahead).
+    init.push_back(cls0 ? cls0 : c(2));
 
-  auto loop = scf::ForOp::create(
-      b, loc, first, last, c(1), init,
-      [&](OpBuilder &, Location, Value t, ValueRange stateAll) {
-        ValueRange state = stateAll.drop_back();
-        Value cls = stateAll.back();
-        Value stage = arith::RemUIOp::create(
-            b, loc, arith::SubIOp::create(b, loc, t, first), c(2));
-        Value other = arith::SubIOp::create(b, loc, c(1), stage);
-        // Wait for K(t) (V(t) may stay in flight); after the barrier every
-        // warp is done with tile t - 1, whose buffer receives tile t + 1:
-        // groups K(t+1), V(t+1). Two barriers per tile.
-        target.asyncWait(b, loc, group0, 1);
-        if (warpgroup)
-          target.fenceSharedForMatrixOps(b, loc);
-        target.barrier(b, loc);
-        Value tNext = add(t, c(1));
-        Value nextCls = c(2);
-        if (epi.hasMask())
-          nextCls = select(cmpi(arith::CmpIPredicate::slt, tNext, last),
-                           classify(tNext).value, c(0));
-        SmallVector<Value> nextK, nextV;
-        loadKV(nextK, nextV, tNext, other,
-               epi.hasMask() ? nextCls : Value());
-        Value vGroup = nextV.front();
+    auto loop = scf::ForOp::create(
+        b, loc, first, last, c(1), init,
+        [&](OpBuilder &, Location, Value t, ValueRange stateAll) {
+          ValueRange state = stateAll.drop_back();
+          Value cls = stateAll.back();
+          Value stage = arith::RemUIOp::create(
+              b, loc, arith::SubIOp::create(b, loc, t, first), c(2));
+          Value other = arith::SubIOp::create(b, loc, c(1), stage);
+          // Wait for K(t) (V(t) may stay in flight); after the barrier every
+          // warp is done with tile t - 1, whose buffer receives tile t + 1:
+          // groups K(t+1), V(t+1). Two barriers per tile.
+          target.asyncWait(b, loc, group0, 1);
+          if (warpgroup)
+            target.fenceSharedForMatrixOps(b, loc);
+          target.barrier(b, loc);
+          Value tNext = add(t, c(1));
+          Value nextCls = c(2);
+          if (epi.hasMask())
+            nextCls = select(cmpi(arith::CmpIPredicate::slt, tNext, last),
+                             classify(tNext).value, c(0));
+          SmallVector<Value> nextK, nextV;
+          loadKV(nextK, nextV, tNext, other, epi.hasMask() ? nextCls : Value());
+          Value vGroup = nextV.front();
 
-        Value j0 = mul(t, c(plan.blockN));
-        Value notSkip = cmpi(arith::CmpIPredicate::ne, cls, c(0));
-        Value pastEnd = cmpi(arith::CmpIPredicate::sgt,
-                             add(j0, c(plan.blockN)), numKeys);
-        Value needMask = arith::OrIOp::create(
-            b, loc, cmpi(arith::CmpIPredicate::eq, cls, c(1)), pastEnd);
-        SmallVector<Type> types = llvm::to_vector(TypeRange(state));
-        auto computeIf = scf::IfOp::create(
-            b, loc, notSkip,
-            [&](OpBuilder &, Location) {
-              Value kRow0 = mul(stage, c(plan.blockN));
-              if (mapQK) {
-                // phi(K(t)) in place (its buffer is not read before the
-                // barrier); keys past Nk become 0, and the tail tile, being
-                // past the end, is masked.
-                applyFeatureMapInShared(
-                    b, loc, target, featureMap, kSmem, kRow0, plan.blockN, dk,
-                    arith::SubIOp::create(b, loc, numKeys, j0), threadId,
-                    threads);
-                target.barrier(b, loc);
-              }
-              SmallVector<SmallVector<Value>> s = computeScores(kRow0);
-              SmallVector<Value> flatS;
-              for (auto &row : s)
-                flatS.append(row.begin(), row.end());
-              // The mask is evaluated on partial tiles only.
-              auto maskIf = scf::IfOp::create(
-                  b, loc, needMask,
-                  [&](OpBuilder &, Location) {
-                    SmallVector<Value> r;
-                    for (auto &row : processScores(s, j0, true))
-                      r.append(row.begin(), row.end());
-                    scf::YieldOp::create(b, loc, r);
-                  },
-                  [&](OpBuilder &, Location) {
-                    SmallVector<Value> r;
-                    for (auto &row : processScores(s, j0, false))
-                      r.append(row.begin(), row.end());
-                    scf::YieldOp::create(b, loc, r);
-                  });
-              int64_t nTiles = plan.blockN / shape.n;
-              SmallVector<Value> newState(state.begin(), state.end());
-              SmallVector<SmallVector<Value>> probs(rowTiles);
-              for (int64_t rt = 0; rt < rowTiles; ++rt) {
-                SmallVector<Value> ys(maskIf.getResults().begin() + rt * nTiles,
-                                      maskIf.getResults().begin() +
-                                          (rt + 1) * nTiles);
-                if (!softmax) {
-                  probs[rt] = ys;
-                  if (kind == NormalizeKind::softplus_l1 ||
-                      kind == NormalizeKind::sum) {
-                    for (int64_t h = 0; h < 2; ++h) {
-                      Value sum = state[lAt + 2 * rt + h];
-                      for (Value y : ys)
-                        for (int64_t e = 0; e < n; ++e)
-                          if (target.getCPosition(e)[0] == h)
-                            sum = addf(sum, elem(y, e));
-                      newState[lAt + 2 * rt + h] = sum;
-                    }
-                  }
-                  continue;
+          Value j0 = mul(t, c(plan.blockN));
+          Value notSkip = cmpi(arith::CmpIPredicate::ne, cls, c(0));
+          Value pastEnd =
+              cmpi(arith::CmpIPredicate::sgt, add(j0, c(plan.blockN)), numKeys);
+          Value needMask = arith::OrIOp::create(
+              b, loc, cmpi(arith::CmpIPredicate::eq, cls, c(1)), pastEnd);
+          SmallVector<Type> types = llvm::to_vector(TypeRange(state));
+          auto computeIf = scf::IfOp::create(
+              b, loc, notSkip,
+              [&](OpBuilder &, Location) {
+                Value kRow0 = mul(stage, c(plan.blockN));
+                if (mapQK) {
+                  // phi(K(t)) in place (its buffer is not read before the
+                  // barrier); keys past Nk become 0, and the tail tile, being
+                  // past the end, is masked.
+                  applyFeatureMapInShared(
+                      b, loc, target, featureMap, kSmem, kRow0, plan.blockN, dk,
+                      arith::SubIOp::create(b, loc, numKeys, j0), threadId,
+                      threads);
+                  target.barrier(b, loc);
                 }
-                // Online softmax per row half h (rows g and g + 8).
-                SmallVector<Value> mUse(2), alpha(2);
-                for (int64_t h = 0; h < 2; ++h) {
-                  Value mx = f(-INFINITY);
-                  for (Value y : ys)
-                    for (int64_t e = 0; e < n; ++e)
-                      if (target.getCPosition(e)[0] == h)
-                        mx = maxf(mx, elem(y, e));
-                  mx = quadReduce(mx, /*isMax=*/true);
-                  if (foldScale)
-                    mx = mulf(mx, f(scale * kLog2E));
-                  Value mOld = state[mAt + 2 * rt + h];
-                  Value mNew = maxf(mOld, mx);
-                  Value isInf = arith::CmpFOp::create(
-                      b, loc, arith::CmpFPredicate::OEQ, mNew, f(-INFINITY));
-                  mUse[h] = select(isInf, f(0.0), mNew);
-                  alpha[h] = target.exp2(b, loc, subf(mOld, mUse[h]));
-                  newState[mAt + 2 * rt + h] = mNew;
-                }
-                SmallVector<Value> negMUse(2);
-                for (int64_t h = 0; h < 2; ++h)
-                  negMUse[h] = arith::NegFOp::create(b, loc, mUse[h]);
-                SmallVector<Value> sums = {f(0.0), f(0.0)};
-                for (Value y : ys) {
-                  SmallVector<Value> ps;
-                  for (int64_t e = 0; e < n; ++e) {
-                    int64_t h = target.getCPosition(e)[0];
-                    // x * c - m as one FFMA (contractable mul + add;
-                    // math.fma would become a libdevice call).
-                    Value arg = subf(elem(y, e), mUse[h]);
-                    if (foldScale) {
-                      auto contract = arith::FastMathFlagsAttr::get(
-                          b.getContext(), arith::FastMathFlags::contract);
-                      Value prod = arith::MulFOp::create(
-                          b, loc, elem(y, e), f(scale * kLog2E), contract);
-                      arg = arith::AddFOp::create(b, loc, prod, negMUse[h],
-                                                  contract);
-                    }
-                    Value pe = target.exp2(b, loc, arg);
-                    sums[h] = addf(sums[h], pe);
-                    ps.push_back(pe);
-                  }
-                  probs[rt].push_back(fromElems(ps));
-                }
-                SmallVector<Value> scaleElems;
-                for (int64_t e = 0; e < n; ++e)
-                  scaleElems.push_back(alpha[target.getCPosition(e)[0]]);
-                Value alphaVec = fromElems(scaleElems);
-                for (int64_t h = 0; h < 2; ++h)
-                  newState[lAt + 2 * rt + h] =
-                      addf(mulf(state[lAt + 2 * rt + h], alpha[h]), sums[h]);
-                for (int64_t nd = 0; nd < oTiles; ++nd)
-                  newState[rt * oTiles + nd] =
-                      mulf(state[rt * oTiles + nd], alphaVec);
-              }
-              if (warpgroupValues) {
-                // P to its operand tile (each thread its own elements; a
-                // 16-byte piece is contiguous), then O += P V by the
-                // warpgroup once V(t) has landed: the barrier also publishes
-                // P (the previous tile's product was waited for).
+                SmallVector<SmallVector<Value>> s = computeScores(kRow0);
+                SmallVector<Value> newState(state.begin(), state.end());
+                auto [probs, alphas] = weighTile(s, j0, needMask, newState);
                 for (int64_t rt = 0; rt < rowTiles; ++rt)
-                  for (auto [nb, frag] : llvm::enumerate(probs[rt]))
-                    for (int64_t h = 0; h < 2; ++h) {
-                      int64_t e0 = 2 * h;
-                      Value row = add(tileRow(rt),
-                                      target.getCCoord(b, loc, laneId, e0).row);
-                      Value at = add(target.getOperandTileOffset(
-                                         b, loc, row, c(nb * shape.n),
-                                         plan.blockM, plan.blockN),
-                                     colOf[e0]);
-                      // The pair as one 32-bit word.
-                      Value pair = arith::TruncFOp::create(
-                          b, loc, VectorType::get({2}, elementType),
-                          vector::ExtractOp::create(b, loc, frag,
-                                                    ArrayRef<int64_t>{h}));
-                      Value word = vector::ExtractOp::create(
-                          b, loc,
-                          vector::BitCastOp::create(
-                              b, loc, VectorType::get({1}, b.getI32Type()),
-                              pair),
-                          ArrayRef<int64_t>{0});
-                      memref::StoreOp::create(
-                          b, loc, word, pSmem,
-                          ValueRange{arith::DivUIOp::create(b, loc, at, c(2))});
-                    }
+                  if (alphas[rt])
+                    for (int64_t nd = 0; nd < oTiles; ++nd)
+                      newState[rt * oTiles + nd] =
+                          mulf(newState[rt * oTiles + nd], alphas[rt]);
+                // O += P V, once V(t) has landed.
                 target.asyncWait(b, loc, vGroup, 2);
-                target.fenceSharedForMatrixOps(b, loc);
                 target.barrier(b, loc);
-                SmallVector<SmallVector<Value>> o(rowTiles);
-                for (int64_t rt = 0; rt < rowTiles; ++rt)
-                  o[rt].assign(newState.begin() + rt * oTiles,
-                               newState.begin() + (rt + 1) * oTiles);
-                o = target.warpgroupMatmul(
-                    b, loc, elementType, {pAddr, plan.blockM},
-                    warpgroupRowBlocks(),
-                    {add(vAddr, mul(kRow0, c(dv * eb))), plan.blockN,
-                     /*kMajor=*/false},
-                    dv, plan.blockN, o);
-                for (int64_t rt = 0; rt < rowTiles; ++rt)
-                  llvm::copy(o[rt], newState.begin() + rt * oTiles);
-                scf::YieldOp::create(b, loc, newState);
-                return;
-              }
-              // O += P V, once V(t) has landed.
-              target.asyncWait(b, loc, vGroup, 2);
-              target.barrier(b, loc);
-              for (int64_t kk = 0; kk < plan.blockN / shape.k; ++kk) {
-                SmallVector<Value> pA;
-                for (int64_t rt = 0; rt < rowTiles; ++rt)
-                  pA.push_back(target.accumulatorsToAFragment(
-                      b, loc, probs[rt][2 * kk], probs[rt][2 * kk + 1],
-                      elementType));
-                for (int64_t nd = 0; nd < oTiles; nd += 2) {
-                  auto [b0, b1] = target.loadBFragmentsFromColumns(
-                      b, loc, vSmem, add(kRow0, c(kk * shape.k)),
-                      c(nd * shape.n), laneId);
-                  for (int64_t rt = 0; rt < rowTiles; ++rt) {
-                    Value &o0 = newState[rt * oTiles + nd];
-                    Value &o1 = newState[rt * oTiles + nd + 1];
-                    o0 = target.mma(b, loc, pA[rt], b0, o0);
-                    o1 = target.mma(b, loc, pA[rt], b1, o1);
+                for (int64_t kk = 0; kk < plan.blockN / shape.k; ++kk) {
+                  SmallVector<Value> pA;
+                  for (int64_t rt = 0; rt < rowTiles; ++rt)
+                    pA.push_back(target.accumulatorsToAFragment(
+                        b, loc, probs[rt][2 * kk], probs[rt][2 * kk + 1],
+                        elementType));
+                  for (int64_t nd = 0; nd < oTiles; nd += 2) {
+                    auto [b0, b1] = target.loadBFragmentsFromColumns(
+                        b, loc, vSmem, add(kRow0, c(kk * shape.k)),
+                        c(nd * shape.n), laneId);
+                    for (int64_t rt = 0; rt < rowTiles; ++rt) {
+                      Value &o0 = newState[rt * oTiles + nd];
+                      Value &o1 = newState[rt * oTiles + nd + 1];
+                      o0 = target.mma(b, loc, pA[rt], b0, o0);
+                      o1 = target.mma(b, loc, pA[rt], b1, o1);
+                    }
                   }
                 }
-              }
-              scf::YieldOp::create(b, loc, newState);
-            },
-            [&](OpBuilder &, Location) {
-              scf::YieldOp::create(b, loc, state);
-            });
-        (void)types;
-        SmallVector<Value> yields(computeIf.getResults());
-        yields.push_back(nextCls);
-        scf::YieldOp::create(b, loc, yields);
-      });
-  SmallVector<Value> result(loop.getResults().drop_back());
+                scf::YieldOp::create(b, loc, newState);
+              },
+              [&](OpBuilder &, Location) {
+                scf::YieldOp::create(b, loc, state);
+              });
+          (void)types;
+          SmallVector<Value> yields(computeIf.getResults());
+          yields.push_back(nextCls);
+          scf::YieldOp::create(b, loc, yields);
+        });
+    result = SmallVector<Value>(loop.getResults().drop_back());
+  }
 
   // Epilogue: normalise, optional output norm, store O and lse.
   std::optional<OutputNorm> norm = agg.getNorm();

@@ -415,7 +415,7 @@ void NVIDIATargetInfo::fenceSharedForMatrixOps(OpBuilder &b,
       NVVM::SharedSpaceAttr::get(ctx, NVVM::SharedSpace::shared_cta));
 }
 
-SmallVector<SmallVector<Value>> NVIDIATargetInfo::warpgroupMatmul(
+SmallVector<Value> NVIDIATargetInfo::issueWarpgroupMatmul(
     OpBuilder &b, Location loc, Type elementType, OperandTile a,
     ArrayRef<Value> aRowBlocks, OperandTile bTile, int64_t n, int64_t k,
     ArrayRef<SmallVector<Value>> accumulators) const {
@@ -498,13 +498,18 @@ SmallVector<SmallVector<Value>> NVIDIATargetInfo::warpgroupMatmul(
           /*satfinite=*/nullptr);
   }
   NVVM::WgmmaGroupSyncAlignedOp::create(b, loc);
-  NVVM::WgmmaWaitGroupSyncOp::create(b, loc, b.getI64IntegerAttr(0));
+  return acc;
+}
 
+SmallVector<SmallVector<Value>> NVIDIATargetInfo::getWarpgroupFragments(
+    OpBuilder &b, Location loc, ArrayRef<Value> products, int64_t n) const {
+  MLIRContext *ctx = b.getContext();
+  Type f32 = b.getF32Type();
   // One C fragment per 8 columns: {c0, c1} of row g, {c2, c3} of row g + 8.
   auto pairType = VectorType::get({2}, f32);
   auto cType = getCFragmentType(ctx);
   SmallVector<SmallVector<Value>> result;
-  for (Value d : acc) {
+  for (Value d : products) {
     SmallVector<Value> frags;
     for (int64_t j = 0; j < n / 8; ++j) {
       SmallVector<Value> rows;
@@ -520,4 +525,9 @@ SmallVector<SmallVector<Value>> NVIDIATargetInfo::warpgroupMatmul(
     result.push_back(std::move(frags));
   }
   return result;
+}
+
+void NVIDIATargetInfo::warpgroupWait(OpBuilder &b, Location loc,
+                                     int64_t pending) const {
+  NVVM::WgmmaWaitGroupSyncOp::create(b, loc, b.getI64IntegerAttr(pending));
 }

@@ -74,11 +74,15 @@ public:
   Value getSharedAddress(OpBuilder &b, Location loc,
                          Value buffer) const override;
   void fenceSharedForMatrixOps(OpBuilder &b, Location loc) const override;
+  SmallVector<Value> issueWarpgroupMatmul(
+      OpBuilder &b, Location loc, Type elementType, OperandTile a,
+      ArrayRef<Value> aRowBlocks, OperandTile bTile, int64_t n, int64_t k,
+      ArrayRef<SmallVector<Value>> accumulators) const override;
+  void warpgroupWait(OpBuilder &b, Location loc,
+                     int64_t pending) const override;
   SmallVector<SmallVector<Value>>
-  warpgroupMatmul(OpBuilder &b, Location loc, Type elementType, OperandTile a,
-                  ArrayRef<Value> aRowBlocks, OperandTile bTile, int64_t n,
-                  int64_t k,
-                  ArrayRef<SmallVector<Value>> accumulators) const override;
+  getWarpgroupFragments(OpBuilder &b, Location loc, ArrayRef<Value> products,
+                        int64_t n) const override;
 
   int64_t getAsyncCopyBytes() const override { return 16; }
   Value asyncCopy(OpBuilder &b, Location loc, Value dst, ValueRange dstIndices,

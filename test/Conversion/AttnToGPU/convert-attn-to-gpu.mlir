@@ -385,9 +385,13 @@ func.func @gla_gate(%q: tensor<?x?x?x64xf16>, %k: tensor<?x?x?x64xf16>,
 // sm_90a: S = Q K^T and O += P V by warpgroup matrix ops. Two warpgroups of
 // 64 query rows over 128-key tiles; Q, K, V and P are 128-byte swizzled
 // operand tiles from the first 1024-byte aligned shared address (P written
-// as pairs of elements), fenced for the async proxy before the barrier that
-// publishes them; V is read transposed (B[<row>]) and P V accumulates into O
-// (no zero scale).
+// as pairs of elements). The loop is software pipelined: one barrier per
+// tile publishes V(t), K(t+1) and P(t) (fenced for the async proxy first),
+// then S(t+1) = Q K(t+1)^T and O += P(t) V(t) (V read transposed, B[<row>],
+// accumulating) are both issued before waiting for S only; the weights of
+// tile t+1 are computed while P V is in flight, and P(t+1) is stored once it
+// is done. The loop starts one tile early with a P V of zeros, and an
+// epilogue issues the last P V.
 
 // WG-LABEL: func.func @causal_wgmma
 // WG:       gpu.module @attn_kernels
@@ -401,27 +405,39 @@ func.func @gla_gate(%q: tensor<?x?x?x64xf16>, %k: tensor<?x?x?x64xf16>,
 // WG:           memref.view {{.*}} to memref<32768xbf16, #gpu.address_space<workgroup>>
 // WG:           memref.view {{.*}} to memref<8192xi32, #gpu.address_space<workgroup>>
 // WG:           nvgpu.device_async_copy {{.*}} : memref<?xbf16> to memref<16384xbf16, #gpu.address_space<workgroup>>
+// Prologue: P stored as zeros for the loop's first P V.
+// WG-COUNT-32:  memref.store {{.*}} : memref<8192xi32, #gpu.address_space<workgroup>>
+// WG-NOT:       nvvm.wgmma.mma_async
+// The loop.
 // WG:           scf.for
-// WG:             nvgpu.device_async_wait %{{.*}} {numGroups = 1 : i32}
+// WG-NEXT:        nvgpu.device_async_wait %{{.*}} {numGroups = 0 : i32}
 // WG-NEXT:        nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
 // WG-NEXT:        gpu.barrier
+// WG-NOT:         gpu.barrier
+// WG:             nvgpu.device_async_create_group
 // WG:             nvvm.wgmma.fence.aligned
 // WG:             nvvm.wgmma.mma_async {{.*}} <m = 64, n = 128, k = 16>, D[<f32>, <zero>], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <col>]
 // WG-COUNT-7:     nvvm.wgmma.mma_async {{.*}} <m = 64, n = 128, k = 16>, D[<f32>, <one>], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <col>]
-// WG:             nvvm.wgmma.commit.group.sync.aligned
-// WG-NEXT:        nvvm.wgmma.wait.group.sync.aligned 0
-// WG-COUNT-32:    memref.store {{.*}} : memref<8192xi32, #gpu.address_space<workgroup>>
-// WG-NOT:         memref.store
-// WG:             nvgpu.device_async_wait %{{.*}} {numGroups = 2 : i32}
-// WG-NEXT:        nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
-// WG-NEXT:        gpu.barrier
+// WG-NEXT:        nvvm.wgmma.commit.group.sync.aligned
+// WG-NOT:         nvvm.wgmma.wait
 // WG:             nvvm.wgmma.fence.aligned
 // WG-COUNT-8:     nvvm.wgmma.mma_async {{.*}} <m = 64, n = 128, k = 16>, D[<f32>, <one>], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <row>]
+// WG-NEXT:        nvvm.wgmma.commit.group.sync.aligned
 // WG-NOT:         nvvm.wgmma.mma_async
-// WG:             nvvm.wgmma.commit.group.sync.aligned
-// WG-NEXT:        nvvm.wgmma.wait.group.sync.aligned 0
-// WG-NOT:         nvgpu.ldmatrix
-// WG-NOT:         nvvm.mma.sync
+// WG:             nvvm.wgmma.wait.group.sync.aligned 1
+// WG:             scf.if
+// WG:               llvm.nvvm.ex2.approx.ftz.f32
+// WG:             nvvm.wgmma.wait.group.sync.aligned 0
+// WG-COUNT-32:    memref.store {{.*}} : memref<8192xi32, #gpu.address_space<workgroup>>
+// WG:             scf.yield
+// The epilogue.
+// WG:           scf.if
+// WG:             gpu.barrier
+// WG-COUNT-8:     nvvm.wgmma.mma_async {{.*}} B[<bf16>, <one>, <row>]
+// WG-NEXT:        nvvm.wgmma.commit.group.sync.aligned
+// WG:             nvvm.wgmma.wait.group.sync.aligned 0
+// WG-NOT:       nvgpu.ldmatrix
+// WG-NOT:       nvvm.mma.sync
 // WG:           gpu.return
 func.func @causal_wgmma(%q: tensor<?x?x?x128xbf16>, %k: tensor<?x?x?x128xbf16>,
                         %v: tensor<?x?x?x128xbf16>) -> tensor<?x?x?x128xbf16> {
