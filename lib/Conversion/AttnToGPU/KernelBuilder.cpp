@@ -239,9 +239,11 @@ public:
 private:
   /// S = Q K^T for the warp's row tiles, from K buffer `stage`.
   SmallVector<SmallVector<Value>> computeScores(Value kRow0);
-  /// The per-element score pipeline; `masked` adds the mask and bounds.
+  /// The per-element score pipeline; `masked` adds the mask and bounds,
+  /// with `leafValues` as in ScoreEpilogue::visible.
   SmallVector<SmallVector<Value>>
-  processScores(ArrayRef<SmallVector<Value>> s, Value j0, bool masked);
+  processScores(ArrayRef<SmallVector<Value>> s, Value j0, bool masked,
+                ArrayRef<Value> leafValues = {});
 
   SpecChain &chain;
   const KernelPlan &plan;
@@ -250,11 +252,13 @@ private:
   /// Weighs the scores `s` of the key tile from j0: the mask on partial
   /// tiles (`needMask`), then the online softmax (m and l in `state`
   /// updated) or the weights of the other normalisations (their row sums in
-  /// `state`). Returns the weights P per row tile and n tile, and per row
+  /// `state`). Given the tile's `leafClasses` (ScoreEpilogue::classifyTile),
+  /// classified leaves that are skip or full on the tile are not evaluated
+  /// per element. Returns the weights P per row tile and n tile, and per row
   /// tile the factor O must be scaled by (null: none).
   std::pair<SmallVector<SmallVector<Value>>, SmallVector<Value>>
   weighTile(ArrayRef<SmallVector<Value>> s, Value j0, Value needMask,
-            MutableArrayRef<Value> state);
+            ArrayRef<Value> leafClasses, MutableArrayRef<Value> state);
   /// P as pairs of elements of the input type in 32-bit words, and their
   /// stores to P's operand tile (each thread its own words; a 16-byte piece
   /// of the tile is contiguous).
@@ -262,11 +266,13 @@ private:
   void storeWeights(ArrayRef<Value> words);
   /// The key loop over [first, last) when both products use warpgroup matrix
   /// ops, software pipelined (see the definition). `init` holds O, m and l;
-  /// `cls0` is the class of the first tile, whose K copies are in flight
-  /// behind the group `group`. Returns O, m and l.
+  /// `class0` is the class of the first tile followed by its leaf classes
+  /// (`classify`'s), its K copies in flight behind the group `group`.
+  /// Returns O, m and l.
   SmallVector<Value> emitPipelinedLoop(
-      Value first, Value last, ArrayRef<Value> init, Value cls0, Value group,
-      function_ref<IRInt(Value)> classify,
+      Value first, Value last, ArrayRef<Value> init, ArrayRef<Value> class0,
+      Value group,
+      function_ref<IRInt(Value, SmallVectorImpl<Value> *)> classify,
       function_ref<void(SmallVectorImpl<Value> &, bool, Value, Value, Value)>
           loadTile);
 
@@ -361,7 +367,7 @@ SmallVector<SmallVector<Value>> KernelEmitter::computeScores(Value kRow0) {
 
 SmallVector<SmallVector<Value>>
 KernelEmitter::processScores(ArrayRef<SmallVector<Value>> s, Value j0,
-                             bool masked) {
+                             bool masked, ArrayRef<Value> leafValues) {
   MatrixOpShape shape = target.getMatrixOpShape();
   int64_t n = target.getCFragmentSize();
   bool softmax = kind == NormalizeKind::softmax;
@@ -441,9 +447,10 @@ KernelEmitter::processScores(ArrayRef<SmallVector<Value>> s, Value j0,
         if (masked) {
           Value keep = cmpi(arith::CmpIPredicate::slt, j, numKeys);
           if (epi.hasMask())
-            keep = arith::AndIOp::create(
-                b, loc, keep,
-                epi.visible(b, loc, batchIdx, headIdx, rowOf[rt][e], pos, j));
+            keep = arith::AndIOp::create(b, loc, keep,
+                                         epi.visible(b, loc, batchIdx, headIdx,
+                                                     rowOf[rt][e], pos, j,
+                                                     leafValues));
           y = select(keep, y, softmax ? negInf : zeroF);
         }
         elems.push_back(y);
@@ -456,7 +463,8 @@ KernelEmitter::processScores(ArrayRef<SmallVector<Value>> s, Value j0,
 
 std::pair<SmallVector<SmallVector<Value>>, SmallVector<Value>>
 KernelEmitter::weighTile(ArrayRef<SmallVector<Value>> s, Value j0,
-                         Value needMask, MutableArrayRef<Value> state) {
+                         Value needMask, ArrayRef<Value> leafClasses,
+                         MutableArrayRef<Value> state) {
   MatrixOpShape shape = target.getMatrixOpShape();
   int64_t n = target.getCFragmentSize();
   bool softmax = kind == NormalizeKind::softmax;
@@ -464,10 +472,28 @@ KernelEmitter::weighTile(ArrayRef<SmallVector<Value>> s, Value j0,
   auto maskIf = scf::IfOp::create(
       b, loc, needMask,
       [&](OpBuilder &, Location) {
-        SmallVector<Value> r;
-        for (auto &row : processScores(s, j0, true))
-          r.append(row.begin(), row.end());
-        scf::YieldOp::create(b, loc, r);
+        auto masked = [&](ArrayRef<Value> leafValues) {
+          SmallVector<Value> r;
+          for (auto &row : processScores(s, j0, true, leafValues))
+            r.append(row.begin(), row.end());
+          scf::YieldOp::create(b, loc, r);
+        };
+        if (leafClasses.empty())
+          return masked({});
+        // Each classified leaf per element only if one is partial here.
+        Value anyPartial;
+        SmallVector<Value> leafValues;
+        for (Value leaf : leafClasses) {
+          Value partial = cmpi(arith::CmpIPredicate::eq, leaf, c(1));
+          anyPartial = anyPartial
+                           ? arith::OrIOp::create(b, loc, anyPartial, partial)
+                           : partial;
+          leafValues.push_back(cmpi(arith::CmpIPredicate::eq, leaf, c(2)));
+        }
+        auto leafIf = scf::IfOp::create(
+            b, loc, anyPartial, [&](OpBuilder &, Location) { masked({}); },
+            [&](OpBuilder &, Location) { masked(leafValues); });
+        scf::YieldOp::create(b, loc, leafIf.getResults());
       },
       [&](OpBuilder &, Location) {
         SmallVector<Value> r;
@@ -602,8 +628,8 @@ void KernelEmitter::storeWeights(ArrayRef<Value> words) {
 // crosses a branch: the copies of a skipped tile (and of tiles past the end)
 // fill zeros, and its P is stored as zeros, so its P V adds 0.
 SmallVector<Value> KernelEmitter::emitPipelinedLoop(
-    Value first, Value last, ArrayRef<Value> init, Value cls0, Value group,
-    function_ref<IRInt(Value)> classify,
+    Value first, Value last, ArrayRef<Value> init, ArrayRef<Value> class0,
+    Value group, function_ref<IRInt(Value, SmallVectorImpl<Value> *)> classify,
     function_ref<void(SmallVectorImpl<Value> &, bool, Value, Value, Value)>
         loadTile) {
   MatrixOpShape shape = target.getMatrixOpShape();
@@ -619,11 +645,17 @@ SmallVector<Value> KernelEmitter::emitPipelinedLoop(
   auto kept = [&](Value cls) {
     return cmpi(arith::CmpIPredicate::ne, cls, c(0));
   };
+  // A tile's class then its leaf classes, all skip past the end.
   auto classOf = [&](Value t) {
     if (!epi.hasMask())
-      return c(2);
-    return select(cmpi(arith::CmpIPredicate::slt, t, last), classify(t).value,
-                  c(0));
+      return SmallVector<Value>{c(2)};
+    SmallVector<Value> leaves;
+    SmallVector<Value> info = {classify(t, &leaves).value};
+    info.append(leaves);
+    Value inRange = cmpi(arith::CmpIPredicate::slt, t, last);
+    for (Value &v : info)
+      v = select(inRange, v, c(0));
+    return info;
   };
   auto maskClass = [&](Value cls) { return epi.hasMask() ? cls : Value(); };
   SmallVector<Value> rowBlocks = warpgroupRowBlocks();
@@ -660,8 +692,9 @@ SmallVector<Value> KernelEmitter::emitPipelinedLoop(
   // The weights of tile t from its finished scores `sf`, if it is not
   // skipped: P as words (zeros if skipped), the O factors (softmax), then m
   // and l.
-  auto weigh = [&](ArrayRef<SmallVector<Value>> sf, Value t, Value cls,
-                   ArrayRef<Value> state) {
+  auto weigh = [&](ArrayRef<SmallVector<Value>> sf, Value t,
+                   ArrayRef<Value> info, ArrayRef<Value> state) {
+    Value cls = info.front();
     Value weighed = arith::AndIOp::create(
         b, loc, cmpi(arith::CmpIPredicate::slt, t, last), kept(cls));
     auto wIf = scf::IfOp::create(
@@ -673,7 +706,8 @@ SmallVector<Value> KernelEmitter::emitPipelinedLoop(
           Value needMask = arith::OrIOp::create(
               b, loc, cmpi(arith::CmpIPredicate::eq, cls, c(1)), pastEnd);
           SmallVector<Value> ml(state);
-          auto [probs, alphas] = weighTile(sf, j0, needMask, ml);
+          auto [probs, alphas] =
+              weighTile(sf, j0, needMask, info.drop_front(), ml);
           SmallVector<Value> r = packWeights(probs);
           if (softmax)
             r.append(alphas.begin(), alphas.end());
@@ -715,19 +749,23 @@ SmallVector<Value> KernelEmitter::emitPipelinedLoop(
   storeWeights(
       SmallVector<Value>(words, arith::ConstantIntOp::create(b, loc, 0, 32)));
   SmallVector<Value> loopInit(init.begin(), init.end());
-  loopInit.push_back(cls0);
+  loopInit.append(class0.begin(), class0.end());
+  size_t infoSize = class0.size();
 
   auto loop = scf::ForOp::create(
       b, loc, sub(first, c(1)), sub(last, c(1)), c(1), loopInit,
       [&](OpBuilder &, Location, Value t, ValueRange args) {
-        SmallVector<Value> state(args.drop_back());
-        Value clsNext = args.back();
+        SmallVector<Value> state(args.drop_back(infoSize));
+        SmallVector<Value> infoNext(args.take_back(infoSize));
         publish();
         Value t1 = add(t, c(1)), t2 = add(t, c(2));
-        Value cls2 = classOf(t2);
+        // (Issuing the products before these copies measured 3-7% slower.)
+        SmallVector<Value> info2 = classOf(t2);
         SmallVector<Value> tokens;
-        loadTile(tokens, /*isKey=*/true, t2, stageOf(t), maskClass(cls2));
-        loadTile(tokens, /*isKey=*/false, t1, stageOf(t1), maskClass(clsNext));
+        loadTile(tokens, /*isKey=*/true, t2, stageOf(t),
+                 maskClass(info2.front()));
+        loadTile(tokens, /*isKey=*/false, t1, stageOf(t1),
+                 maskClass(infoNext.front()));
         target.asyncCommit(b, loc, tokens);
         SmallVector<Value> sProducts = issueScores(t1);
         SmallVector<Value> oProducts =
@@ -736,15 +774,15 @@ SmallVector<Value> KernelEmitter::emitPipelinedLoop(
         target.warpgroupWait(b, loc, 1);
         SmallVector<Value> w =
             weigh(target.getWarpgroupFragments(b, loc, sProducts, plan.blockN),
-                  t1, clsNext, state);
+                  t1, infoNext, state);
         target.warpgroupWait(b, loc, 0);
         SmallVector<Value> next = nextState(
             flatten(target.getWarpgroupFragments(b, loc, oProducts, dv)), w);
         storeWeights(ArrayRef<Value>(w).take_front(words));
-        next.push_back(cls2);
+        next.append(info2);
         scf::YieldOp::create(b, loc, next);
       });
-  SmallVector<Value> state(loop.getResults().drop_back());
+  SmallVector<Value> state(loop.getResults().drop_back(infoSize));
 
   // Epilogue: P(last-1) V(last-1).
   auto tail = scf::IfOp::create(
@@ -963,10 +1001,11 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
     }
 
   // A key tile is loaded only if it is inside the range and not skipped.
-  auto classify = [&](Value t) -> IRInt {
+  auto classify = [&](Value t, SmallVectorImpl<Value> *leaves = nullptr) {
     IRInt j0{mul(t, c(plan.blockN)), &irCtx};
     IRInt j1 = tile::tmin(j0 + plan.blockN, nk) - 1;
-    return epi.classifyTile({iLo, iHi, p0, p1, j0, j1, nk}, batchIdx, headIdx);
+    return epi.classifyTile({iLo, iHi, p0, p1, j0, j1, nk}, batchIdx, headIdx,
+                            leaves);
   };
   if (epi.hasDataDependentMask()) {
     // Trim skipped key tiles off both ends of the range (a document's
@@ -1050,7 +1089,10 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
   // Prologue: the first K tile in one group, the first V tile in the next.
   // Groups: Q, K(first), V(first) (the pipelined loop issues V(first)).
   SmallVector<Value> kTokens0, vTokens0;
-  Value cls0 = epi.hasMask() ? classify(first).value : Value();
+  SmallVector<Value> leaves0;
+  Value cls0 = epi.hasMask()
+                   ? classify(first, warpgroupValues ? &leaves0 : nullptr).value
+                   : Value();
   if (warpgroupValues)
     loadTile(kTokens0, /*isKey=*/true, first, c(0), cls0);
   else
@@ -1093,8 +1135,10 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
   lAt = mAt + 2 * rowTiles;
   SmallVector<Value> result;
   if (warpgroupValues) {
-    result = emitPipelinedLoop(first, last, init, cls0 ? cls0 : c(2), group0,
-                               classify, loadTile);
+    SmallVector<Value> class0 = {cls0 ? cls0 : c(2)};
+    class0.append(leaves0);
+    result = emitPipelinedLoop(first, last, init, class0, group0, classify,
+                               loadTile);
   } else {
     // Last: the class of the current key tile, classified once (when its
     // copies are issued, one iteration ahead).
@@ -1147,7 +1191,7 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
                 }
                 SmallVector<SmallVector<Value>> s = computeScores(kRow0);
                 SmallVector<Value> newState(state.begin(), state.end());
-                auto [probs, alphas] = weighTile(s, j0, needMask, newState);
+                auto [probs, alphas] = weighTile(s, j0, needMask, {}, newState);
                 for (int64_t rt = 0; rt < rowTiles; ++rt)
                   if (alphas[rt])
                     for (int64_t nd = 0; nd < oTiles; ++nd)

@@ -433,11 +433,13 @@ Attribute ScoreEpilogue::getCombinedMask() const {
 }
 
 Value ScoreEpilogue::visible(OpBuilder &b, Location loc, Value batch,
-                             Value head, Value row, Value pos,
-                             Value key) const {
+                             Value head, Value row, Value pos, Value key,
+                             ArrayRef<Value> leafValues) const {
   Value all;
+  unsigned leaf = 0;
   for (MaskOp op : maskOps) {
-    Value v = maskValue(b, loc, op.getMask(), op, batch, head, row, pos, key);
+    Value v = maskValue(b, loc, op.getMask(), op, batch, head, row, pos, key,
+                        leafValues, leaf);
     all = all ? arith::AndIOp::create(b, loc, all, v) : v;
   }
   return all;
@@ -445,7 +447,14 @@ Value ScoreEpilogue::visible(OpBuilder &b, Location loc, Value batch,
 
 Value ScoreEpilogue::maskValue(OpBuilder &b, Location loc, Attribute m,
                                MaskOp maskOp, Value batch, Value head,
-                               Value row, Value pos, Value key) const {
+                               Value row, Value pos, Value key,
+                               ArrayRef<Value> leafValues,
+                               unsigned &leaf) const {
+  if (isa<DocumentAttr, BlockSparseAttr>(m)) {
+    unsigned index = leaf++;
+    if (!leafValues.empty())
+      return leafValues[index];
+  }
   IRBuildContext ctx{b, loc};
   IRInt p{pos, &ctx}, j{key, &ctx};
   using tile::land;
@@ -512,7 +521,8 @@ Value ScoreEpilogue::maskValue(OpBuilder &b, Location loc, Attribute m,
   if (auto a = dyn_cast<AndAttr>(m)) {
     Value all;
     for (Attribute sub : a.getMasks()) {
-      Value v = maskValue(b, loc, sub, maskOp, batch, head, row, pos, key);
+      Value v = maskValue(b, loc, sub, maskOp, batch, head, row, pos, key,
+                          leafValues, leaf);
       all = all ? arith::AndIOp::create(b, loc, all, v) : v;
     }
     return all;
@@ -520,7 +530,8 @@ Value ScoreEpilogue::maskValue(OpBuilder &b, Location loc, Attribute m,
   auto o = cast<OrAttr>(m);
   Value any;
   for (Attribute sub : o.getMasks()) {
-    Value v = maskValue(b, loc, sub, maskOp, batch, head, row, pos, key);
+    Value v = maskValue(b, loc, sub, maskOp, batch, head, row, pos, key,
+                        leafValues, leaf);
     any = any ? arith::OrIOp::create(b, loc, any, v) : v;
   }
   return any;
@@ -664,14 +675,27 @@ IRInt ScoreEpilogue::classifyDataDependent(Attribute leaf, MaskOp maskOp,
   return classifyBlockSparseTile(any, all, t.p0);
 }
 
+unsigned ScoreEpilogue::getNumClassifiedLeaves() const {
+  unsigned n = 0;
+  for (MaskOp op : maskOps)
+    forEachLeaf(op.getMask(), op, [&](Attribute leaf, MaskOp) {
+      n += isa<DocumentAttr, BlockSparseAttr>(leaf);
+    });
+  return n;
+}
+
 IRInt ScoreEpilogue::classifyTile(const TileBounds<IRInt> &t, Value batch,
-                                  Value head) const {
+                                  Value head,
+                                  SmallVectorImpl<Value> *leafClasses) const {
   IRInt c = t.p0.lift(static_cast<int64_t>(TileClass::Full));
   for (MaskOp op : maskOps) {
-    DataDependentClassifier<IRInt> hook =
-        [&](Attribute leaf, const TileBounds<IRInt> &tb) {
-          return classifyDataDependent(leaf, op, tb, batch, head);
-        };
+    DataDependentClassifier<IRInt> hook = [&](Attribute leaf,
+                                              const TileBounds<IRInt> &tb) {
+      IRInt leafClass = classifyDataDependent(leaf, op, tb, batch, head);
+      if (leafClasses && isa<DocumentAttr, BlockSparseAttr>(leaf))
+        leafClasses->push_back(leafClass.value);
+      return leafClass;
+    };
     c = tile::tmin(c, attn::classifyTile<IRInt>(op.getMask(), t, hook));
   }
   return c;

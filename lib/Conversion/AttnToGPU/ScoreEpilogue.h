@@ -81,9 +81,13 @@ public:
   Attribute getCombinedMask() const;
 
   /// The class (0 skip, 1 partial, 2 full) of a tile under every mask, data-
-  /// dependent leaves classified on the device.
-  IRInt classifyTile(const TileBounds<IRInt> &tile, Value batch,
-                     Value head) const;
+  /// dependent leaves classified on the device. With `leafClasses`, also the
+  /// class of each classified leaf (document ids, block-sparse layouts), in
+  /// the order of visible()'s `leafValues`.
+  IRInt classifyTile(const TileBounds<IRInt> &tile, Value batch, Value head,
+                     SmallVectorImpl<Value> *leafClasses = nullptr) const;
+  /// The number of leaves classifyTile classifies on the device.
+  unsigned getNumClassifiedLeaves() const;
   /// The hull [lo, hi) of keys visible from positions [p0, p1] (unclipped).
   std::pair<IRInt, IRInt> visibleKeys(IRInt p0, IRInt p1, IRInt nk) const;
 
@@ -94,8 +98,11 @@ public:
   Value logDecay(OpBuilder &b, Location loc, Value head, Value pos,
                  Value key) const;
   /// M_ij (i1) of the structured and data-dependent masks, without bounds.
+  /// A non-empty `leafValues` gives each classified leaf's value for the
+  /// whole tile (where its class is skip or full), so that its ids or layout
+  /// are not read per element.
   Value visible(OpBuilder &b, Location loc, Value batch, Value head, Value row,
-                Value pos, Value key) const;
+                Value pos, Value key, ArrayRef<Value> leafValues = {}) const;
   /// The log-gate of token `token` (f32): the sum over the decays of `ln
   /// gamma_h` (exponential) and `g[b, h, token]` (gated), so that every
   /// decay is `exp(G_p - G_j)` with `G` the running sum (the chunked form's
@@ -112,9 +119,10 @@ private:
                  ValueRange indices) const;
   Value cloneRegion(OpBuilder &b, Location loc, Region &region,
                     ArrayRef<Value> leadingArgs, ValueRange inputs) const;
+  /// `leafValues` as in visible(); `leaf` counts the classified leaves met.
   Value maskValue(OpBuilder &b, Location loc, Attribute m, MaskOp maskOp,
-                  Value batch, Value head, Value row, Value pos,
-                  Value key) const;
+                  Value batch, Value head, Value row, Value pos, Value key,
+                  ArrayRef<Value> leafValues, unsigned &leaf) const;
   /// Block-sparse layouts classified exactly from the layout input; document
   /// ids and predicates as partial.
   IRInt classifyDataDependent(Attribute leaf, MaskOp maskOp,

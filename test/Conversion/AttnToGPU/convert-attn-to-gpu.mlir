@@ -388,7 +388,8 @@ func.func @gla_gate(%q: tensor<?x?x?x64xf16>, %k: tensor<?x?x?x64xf16>,
 // as pairs of elements). The loop is software pipelined: one barrier per
 // tile publishes V(t), K(t+1) and P(t) (fenced for the async proxy first),
 // then S(t+1) = Q K(t+1)^T and O += P(t) V(t) (V read transposed, B[<row>],
-// accumulating) are both issued before waiting for S only; the weights of
+// accumulating) are both issued after the next copies, before waiting for S
+// only; the weights of
 // tile t+1 are computed while P V is in flight, and P(t+1) is stored once it
 // is done. The loop starts one tile early with a P V of zeros, and an
 // epilogue issues the last P V.
@@ -484,4 +485,34 @@ func.func @recorded_plan(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16>,
     attn.return %a : tensor<?x?x?x64xbf16>
   }
   return %o : tensor<?x?x?x64xbf16>
+}
+
+// -----
+
+// Document ids on the pipelined loop: a key tile's class carries the class of
+// the document leaf, and the ids are read per element only where that leaf is
+// partial on the tile (a causal diagonal tile inside one document evaluates
+// the causal mask alone).
+
+// CHECK-LABEL: func.func @documents
+// WG-LABEL:    func.func @documents
+// WG:            scf.for
+// WG:              nvvm.wgmma.wait.group.sync.aligned 1
+// WG:              scf.if
+// WG:                scf.if
+// WG:                  scf.if
+// WG:                    memref.load %{{.*}} : memref<?xi32>
+// WG:                  } else {
+// WG-NOT:                memref.load
+// WG:                    scf.yield
+func.func @documents(%q: tensor<?x?x?x128xbf16>, %k: tensor<?x?x?x128xbf16>,
+                     %v: tensor<?x?x?x128xbf16>,
+                     %ids: tensor<?x?xi32> {attn.name = "doc_ids"})
+    -> tensor<?x?x?x128xbf16> {
+  %s = attn.score %q, %k : tensor<?x?x?x128xbf16>, tensor<?x?x?x128xbf16>
+  %m = attn.mask %s, #attn.and<[#attn.causal, #attn.document<input = 0>]>
+      (%ids : tensor<?x?xi32>)
+  %w = attn.normalize %m softmax
+  %o = attn.aggregate %w, %v : tensor<?x?x?x128xbf16> -> tensor<?x?x?x128xbf16>
+  return %o : tensor<?x?x?x128xbf16>
 }
