@@ -36,9 +36,10 @@ struct KernelPlan {
   /// does: 64 fewer registers per thread at 128 x 128, which lets 64-key
   /// tiles fit without spills).
   bool qInRegisters = true;
-  /// Whether S = Q K^T uses the target's warpgroup matrix ops where it has
-  /// them (sm_90a wgmma, Q and K read from shared memory); `matrix_ops =
-  /// "warp"` in `attn.plan` keeps the warp-level ops.
+  /// Whether S = Q K^T (and, where the tiles allow, O += P V) use the
+  /// target's warpgroup matrix ops where it has them (sm_90a wgmma, operands
+  /// read from shared memory; usesWarpgroupScores / usesWarpgroupValues);
+  /// `matrix_ops = "warp"` in `attn.plan` keeps the warp-level ops.
   bool warpgroupScores = true;
 };
 
