@@ -224,6 +224,14 @@ LogicalResult mlir::attn::checkSupported(SpecChain &chain,
 // The kernel
 //===----------------------------------------------------------------------===//
 
+/// Per-row-tile fragments as one list (scf.yield operands), row tile major.
+static SmallVector<Value> flatten(ArrayRef<SmallVector<Value>> frags) {
+  SmallVector<Value> flat;
+  for (const SmallVector<Value> &row : frags)
+    flat.append(row.begin(), row.end());
+  return flat;
+}
+
 namespace {
 
 /// Emits one kernel; holds the values shared by its parts.
@@ -249,15 +257,15 @@ private:
   const KernelPlan &plan;
   ScoreEpilogue &epi;
 
-  /// Weighs the scores `s` of the key tile from j0: the mask on partial
-  /// tiles (`needMask`), then the online softmax (m and l in `state`
-  /// updated) or the weights of the other normalisations (their row sums in
-  /// `state`). Given the tile's `leafClasses` (ScoreEpilogue::classifyTile),
-  /// classified leaves that are skip or full on the tile are not evaluated
-  /// per element. Returns the weights P per row tile and n tile, and per row
-  /// tile the factor O must be scaled by (null: none).
+  /// Weighs the scores `s` of key tile `t` of class `cls`: the mask on
+  /// partial tiles and the tile past Nk, then the online softmax (m and l in
+  /// `state` updated) or the weights of the other normalisations (their row
+  /// sums in `state`). Given the tile's `leafClasses`
+  /// (ScoreEpilogue::classifyTile), classified leaves that are skip or full on
+  /// the tile are not evaluated per element. Returns the weights P per row tile
+  /// and n tile, and per row tile the factor O must be scaled by (null: none).
   std::pair<SmallVector<SmallVector<Value>>, SmallVector<Value>>
-  weighTile(ArrayRef<SmallVector<Value>> s, Value j0, Value needMask,
+  weighTile(ArrayRef<SmallVector<Value>> s, Value t, Value cls,
             ArrayRef<Value> leafClasses, MutableArrayRef<Value> state);
   /// P as pairs of elements of the input type in 32-bit words, and their
   /// stores to P's operand tile (each thread its own words; a 16-byte piece
@@ -462,21 +470,25 @@ KernelEmitter::processScores(ArrayRef<SmallVector<Value>> s, Value j0,
 }
 
 std::pair<SmallVector<SmallVector<Value>>, SmallVector<Value>>
-KernelEmitter::weighTile(ArrayRef<SmallVector<Value>> s, Value j0,
-                         Value needMask, ArrayRef<Value> leafClasses,
+KernelEmitter::weighTile(ArrayRef<SmallVector<Value>> s, Value t, Value cls,
+                         ArrayRef<Value> leafClasses,
                          MutableArrayRef<Value> state) {
   MatrixOpShape shape = target.getMatrixOpShape();
   int64_t n = target.getCFragmentSize();
   bool softmax = kind == NormalizeKind::softmax;
-  // The mask is evaluated on partial tiles only.
+  // The mask is evaluated on partial tiles only (and the key bound on the
+  // tile past Nk).
+  Value j0 = mul(t, c(plan.blockN));
+  Value pastEnd =
+      cmpi(arith::CmpIPredicate::sgt, add(j0, c(plan.blockN)), numKeys);
+  Value needMask = arith::OrIOp::create(
+      b, loc, cmpi(arith::CmpIPredicate::eq, cls, c(1)), pastEnd);
   auto maskIf = scf::IfOp::create(
       b, loc, needMask,
       [&](OpBuilder &, Location) {
         auto masked = [&](ArrayRef<Value> leafValues) {
-          SmallVector<Value> r;
-          for (auto &row : processScores(s, j0, true, leafValues))
-            r.append(row.begin(), row.end());
-          scf::YieldOp::create(b, loc, r);
+          scf::YieldOp::create(b, loc,
+                               flatten(processScores(s, j0, true, leafValues)));
         };
         if (leafClasses.empty())
           return masked({});
@@ -496,10 +508,7 @@ KernelEmitter::weighTile(ArrayRef<SmallVector<Value>> s, Value j0,
         scf::YieldOp::create(b, loc, leafIf.getResults());
       },
       [&](OpBuilder &, Location) {
-        SmallVector<Value> r;
-        for (auto &row : processScores(s, j0, false))
-          r.append(row.begin(), row.end());
-        scf::YieldOp::create(b, loc, r);
+        scf::YieldOp::create(b, loc, flatten(processScores(s, j0, false)));
       });
   int64_t nTiles = plan.blockN / shape.n;
   SmallVector<Value> alphas(rowTiles);
@@ -683,12 +692,6 @@ SmallVector<Value> KernelEmitter::emitPipelinedLoop(
         b, loc, elementType, {pAddr, plan.blockM}, rowBlocks,
         {vAt, plan.blockN, /*kMajor=*/false}, dv, plan.blockN, o);
   };
-  auto flatten = [](ArrayRef<SmallVector<Value>> frags) {
-    SmallVector<Value> flat;
-    for (const SmallVector<Value> &row : frags)
-      flat.append(row.begin(), row.end());
-    return flat;
-  };
   // The weights of tile t from its finished scores `sf`, if it is not
   // skipped: P as words (zeros if skipped), the O factors (softmax), then m
   // and l.
@@ -700,14 +703,8 @@ SmallVector<Value> KernelEmitter::emitPipelinedLoop(
     auto wIf = scf::IfOp::create(
         b, loc, weighed,
         [&](OpBuilder &, Location) {
-          Value j0 = mul(t, c(plan.blockN));
-          Value pastEnd =
-              cmpi(arith::CmpIPredicate::sgt, add(j0, c(plan.blockN)), numKeys);
-          Value needMask = arith::OrIOp::create(
-              b, loc, cmpi(arith::CmpIPredicate::eq, cls, c(1)), pastEnd);
           SmallVector<Value> ml(state);
-          auto [probs, alphas] =
-              weighTile(sf, j0, needMask, info.drop_front(), ml);
+          auto [probs, alphas] = weighTile(sf, t, cls, info.drop_front(), ml);
           SmallVector<Value> r = packWeights(probs);
           if (softmax)
             r.append(alphas.begin(), alphas.end());
@@ -1170,11 +1167,6 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
 
           Value j0 = mul(t, c(plan.blockN));
           Value notSkip = cmpi(arith::CmpIPredicate::ne, cls, c(0));
-          Value pastEnd =
-              cmpi(arith::CmpIPredicate::sgt, add(j0, c(plan.blockN)), numKeys);
-          Value needMask = arith::OrIOp::create(
-              b, loc, cmpi(arith::CmpIPredicate::eq, cls, c(1)), pastEnd);
-          SmallVector<Type> types = llvm::to_vector(TypeRange(state));
           auto computeIf = scf::IfOp::create(
               b, loc, notSkip,
               [&](OpBuilder &, Location) {
@@ -1191,7 +1183,7 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
                 }
                 SmallVector<SmallVector<Value>> s = computeScores(kRow0);
                 SmallVector<Value> newState(state.begin(), state.end());
-                auto [probs, alphas] = weighTile(s, j0, needMask, {}, newState);
+                auto [probs, alphas] = weighTile(s, t, cls, {}, newState);
                 for (int64_t rt = 0; rt < rowTiles; ++rt)
                   if (alphas[rt])
                     for (int64_t nd = 0; nd < oTiles; ++nd)
@@ -1223,7 +1215,6 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
               [&](OpBuilder &, Location) {
                 scf::YieldOp::create(b, loc, state);
               });
-          (void)types;
           SmallVector<Value> yields(computeIf.getResults());
           yields.push_back(nextCls);
           scf::YieldOp::create(b, loc, yields);

@@ -28,6 +28,12 @@
 using namespace mlir;
 using namespace mlir::attn;
 
+/// Whether the device classifies `leaf` per tile from its input (document
+/// ids, block-sparse layouts), rather than treating it as partial.
+static bool isClassifiedLeaf(Attribute leaf) {
+  return isa<DocumentAttr, BlockSparseAttr>(leaf);
+}
+
 static Value cIdx(OpBuilder &b, Location loc, int64_t v) {
   return arith::ConstantIndexOp::create(b, loc, v);
 }
@@ -450,7 +456,7 @@ Value ScoreEpilogue::maskValue(OpBuilder &b, Location loc, Attribute m,
                                Value row, Value pos, Value key,
                                ArrayRef<Value> leafValues,
                                unsigned &leaf) const {
-  if (isa<DocumentAttr, BlockSparseAttr>(m)) {
+  if (isClassifiedLeaf(m)) {
     unsigned index = leaf++;
     if (!leafValues.empty())
       return leafValues[index];
@@ -558,12 +564,7 @@ static void forEachLeaf(Attribute m, MaskOp op,
 }
 
 bool ScoreEpilogue::hasDataDependentMask() const {
-  bool found = false;
-  for (MaskOp op : maskOps)
-    forEachLeaf(op.getMask(), op, [&](Attribute leaf, MaskOp) {
-      found |= isa<DocumentAttr, BlockSparseAttr>(leaf);
-    });
-  return found;
+  return getNumClassifiedLeaves() != 0;
 }
 
 std::pair<Value, Value> ScoreEpilogue::idRange(OpBuilder &b, Location loc,
@@ -678,9 +679,8 @@ IRInt ScoreEpilogue::classifyDataDependent(Attribute leaf, MaskOp maskOp,
 unsigned ScoreEpilogue::getNumClassifiedLeaves() const {
   unsigned n = 0;
   for (MaskOp op : maskOps)
-    forEachLeaf(op.getMask(), op, [&](Attribute leaf, MaskOp) {
-      n += isa<DocumentAttr, BlockSparseAttr>(leaf);
-    });
+    forEachLeaf(op.getMask(), op,
+                [&](Attribute leaf, MaskOp) { n += isClassifiedLeaf(leaf); });
   return n;
 }
 
@@ -692,7 +692,7 @@ IRInt ScoreEpilogue::classifyTile(const TileBounds<IRInt> &t, Value batch,
     DataDependentClassifier<IRInt> hook = [&](Attribute leaf,
                                               const TileBounds<IRInt> &tb) {
       IRInt leafClass = classifyDataDependent(leaf, op, tb, batch, head);
-      if (leafClasses && isa<DocumentAttr, BlockSparseAttr>(leaf))
+      if (leafClasses && isClassifiedLeaf(leaf))
         leafClasses->push_back(leafClass.value);
       return leafClass;
     };
