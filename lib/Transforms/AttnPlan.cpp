@@ -47,17 +47,20 @@ static Tiling chooseTiling(SpecChain &chain, Algorithm algorithm,
                    .getDimSize(3);
   int64_t headDim = std::max(chain.score.getHeadDim(), dv);
   std::string where = ("for head dim " + Twine(headDim) + " on " + chip).str();
+  std::string error;
+  std::unique_ptr<TargetInfo> target = createTargetInfo(chip, error);
   if (algorithm == Algorithm::Chunked) {
     ChunkedPlan plan = chooseChunkedPlan(chain, chip);
+    std::string reason = "default chunk and value tile " + where;
+    if (target && usesWarpgroupChunks(chain, plan, *target))
+      reason += "; its products by warpgroup matrix ops";
     // The chunked kernel has no K/V pipeline of its own; `stages` keeps the
     // plan dictionary complete.
     return {plan.chunk, plan.valueTile, plan.warps, KernelPlan().stages,
-            "default chunk and value tile " + where};
+            reason};
   }
   KernelPlan plan = choosePlan(chain, chip);
   std::string reason = "default " + where;
-  std::string error;
-  std::unique_ptr<TargetInfo> target = createTargetInfo(chip, error);
   if (target && usesWarpgroupValues(chain, plan, *target))
     reason += "; S = Q K^T and O += P V by warpgroup matrix ops";
   else if (target && usesWarpgroupScores(chain, plan, *target))

@@ -62,7 +62,8 @@ func.func @linear_chunked(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16>,
   %m = attn.mask %s, #attn.causal
   %d = attn.decay %m gated(%g : tensor<?x?x?xf32>)
   %w = attn.normalize %d none
-  // expected-remark @+1 {{plan: algorithm = chunked (the chunked linear-time form is legal: normalize none/sum, bilinear score, mask absent or causal; the sequence length is dynamic); block_m = }}
+  // A feature map keeps the warp-level ops.
+  // expected-remark @+1 {{plan: algorithm = chunked (the chunked linear-time form is legal: normalize none/sum, bilinear score, mask absent or causal; the sequence length is dynamic); block_m = 64, block_n = 64, warps = 4, stages = 2 (default chunk and value tile for head dim 64 on sm_90a)}}
   %o = attn.aggregate %w, %v : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
   return %o : tensor<?x?x?x64xbf16>
 }
@@ -172,7 +173,7 @@ func.func @linear_long(%q: tensor<?x4096x?x64xbf16>, %v: tensor<?x4096x?x64xbf16
   %s = attn.score %q, %q layout bshd : tensor<?x4096x?x64xbf16>, tensor<?x4096x?x64xbf16>
   %m = attn.mask %s, #attn.causal
   %w = attn.normalize %m none
-  // expected-remark @+1 {{plan: algorithm = chunked (the chunked linear-time form is legal: normalize none/sum, bilinear score, mask absent or causal; the sequence length 4096 is at least the crossover of 256 tokens); block_m = }}
+  // expected-remark @+1 {{plan: algorithm = chunked (the chunked linear-time form is legal: normalize none/sum, bilinear score, mask absent or causal; the sequence length 4096 is at least the crossover of 256 tokens); block_m = 64, block_n = 64, warps = 4, stages = 2 (default chunk and value tile for head dim 64 on sm_90a; its products by warpgroup matrix ops)}}
   %o = attn.aggregate %w, %v : tensor<?x4096x?x64xbf16> -> tensor<?x4096x?x64xbf16>
   return %o : tensor<?x4096x?x64xbf16>
 }

@@ -46,6 +46,9 @@ struct LinearCase {
   const char *featureMap = "identity";
   const char *norm = "";
   bool initialState = false, finalState = false;
+  /// `matrix_ops` of the spec's attn.plan, if set: "warp" keeps the
+  /// warp-level matrix ops where the warpgroup ones would be used.
+  const char *matrixOps = nullptr;
 };
 
 /// A case with both states and a strong enough decay to matter: the
@@ -96,12 +99,16 @@ std::string makeSpec(const LinearCase &c) {
   }
   body += llvm::formatv("  %w = attn.normalize {0} {1}\n", last, c.normalize);
   body += llvm::formatv(
-      "  %o{0} = attn.aggregate %w, %v{1}{2} : {3} -> {3}{4}\n",
+      "  %o{0} = attn.aggregate %w, %v{1}{2}{5} : {3} -> {3}{4}\n",
       c.finalState ? ", %sn" : "",
       c.initialState ? " initial_state(%s0 : " + st + ")" : std::string(),
       std::string(c.norm).empty() ? std::string()
                                   : std::string(" norm ") + c.norm,
-      vo, c.finalState ? ", state " + st : std::string());
+      vo, c.finalState ? ", state " + st : std::string(),
+      c.matrixOps ? llvm::formatv(" {{attn.plan = {{matrix_ops = \"{0}\"}}",
+                                  c.matrixOps)
+                        .str()
+                  : std::string());
   body += llvm::formatv("  return %o{0} : {1}\n", c.finalState ? ", %sn" : "",
                         results);
   return llvm::formatv("func.func @linear({0}) -> ({1}) {{\n{2}}\n", args,
@@ -210,6 +217,25 @@ std::string getMatrixName(const ::testing::TestParamInfo<MatrixParam> &info) {
 
 INSTANTIATE_TEST_SUITE_P(Matrix, LinearMatrixGPUTest,
                          ::testing::ValuesIn(getMatrixParams()), getMatrixName);
+
+/// On sm_90a the plain cases above use the warpgroup matrix ops; the
+/// warp-level ones, which feature maps, `sum` and per-channel gates use
+/// there, are checked on the same plain cases too.
+TEST(LinearWarpOpsGPUTest, WarpLevelOpsWhereWarpgroupOpsWouldBeUsed) {
+  REQUIRE_GPU();
+  for (bool causal : {true, false})
+    for (Decay decay : {Decay::None, Decay::Exponential, Decay::Gated}) {
+      if (!causal && decay != Decay::None)
+        continue;
+      LinearCase c;
+      c.dk = c.dv = 128;
+      c.causal = causal;
+      c.decay = decay;
+      c.initialState = c.finalState = true;
+      c.matrixOps = "warp";
+      check(c, {1, 2, 1, 1000, 1000});
+    }
+}
 
 TEST(LinearFormsGPUTest, SumFeatureMapsAndGlobalForm) {
   REQUIRE_GPU();

@@ -178,7 +178,7 @@ public:
 
   /// An operand tile of a warpgroup matrix op: `rows` rows at byte address
   /// `address`, whose columns run along k (`kMajor`: A[m x k], or B^T[n x k])
-  /// or along the other dimension (B[k x n], k the rows).
+  /// or along the other dimension (B[k x n] or A^T[k x m], k the rows).
   struct OperandTile {
     Value address;
     int64_t rows = 0;
@@ -186,7 +186,9 @@ public:
   };
   /// Issues, for each row block r in `aRowBlocks` (multiples of 64, the same
   /// in the warpgroup's warps), C_r = A[r, r + 64) B (+ C_r), A[.. x k] and
-  /// B[k x n] of 16-bit `elementType`; A is k-major. `accumulators` holds the
+  /// B[k x n] of 16-bit `elementType` (either tile in either layout; A's
+  /// row blocks of a tile that is not k-major are its column blocks, as K^T
+  /// read from K [tokens x Dk]). `accumulators` holds the
   /// calling warp's C fragments per row block to add to, or is empty (C_r =
   /// A B). The products stay in flight as one group: returns per row block
   /// the product, to be read by getWarpgroupFragments only after

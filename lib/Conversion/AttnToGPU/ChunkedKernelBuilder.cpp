@@ -29,7 +29,14 @@
 //     per chunk.
 //   No mask (the global form O = phi(Q) (phi(K)^T V)): one pass over the
 //   chunks accumulates S, a second computes O = scale Q S.
-//   Matrix ops: Q K^T, Q S, A V and K^T V, all through TargetInfo.
+//   Matrix ops: Q K^T, Q S, A V and K^T V, all through TargetInfo: the
+//   warp-level ops on fragments, or (usesWarpgroupChunks) the warpgroup ops
+//   on operand tiles, the chunk being the warpgroup's 64 rows. Then the
+//   weights A go to a shared tile P, scalar decays scale V (V~ = V
+//   exp(G_last - G_j)) instead of K, K^T is K's tile read transposed, and
+//   S is held as the warpgroup's C fragments (warp w owns rows 16 w .. of
+//   each 64-row block); per chunk, after Q K^T and Q S, one more barrier
+//   publishes P and V~, and A V and K^T V are issued together.
 //
 // Per-channel gates (GLA): G_{t,c} is per key channel, so the gate acts
 // inside the inner product and no single row factor can carry it. Inside a
@@ -113,8 +120,25 @@ ChunkedPlan mlir::attn::chooseChunkedPlan(SpecChain &chain, StringRef chip) {
       plan.valueTile = v.getInt();
     if (auto v = dict.getAs<IntegerAttr>("warps"))
       plan.warps = v.getInt();
+    if (auto ops = dict.getAs<StringAttr>(plan::kMatrixOps))
+      plan.warpgroup = ops.getValue() == plan::kWarpgroup;
   }
   return plan;
+}
+
+bool mlir::attn::usesWarpgroupChunks(SpecChain &chain, const ChunkedPlan &plan,
+                                     const TargetInfo &target) {
+  int64_t dk = chain.score.getHeadDim();
+  // The `sum` columns would leave V's tile short of a whole column block.
+  bool sum = chain.normalize.getKind() == NormalizeKind::sum;
+  return plan.warpgroup && plan.warps == TargetInfo::kWarpgroupWarps &&
+         target.getWarpSize() == 32 &&
+         plan.chunk == 16 * TargetInfo::kWarpgroupWarps && !sum &&
+         !chain.score.getGate() &&
+         chain.score.getFeatureMap() == FeatureMap::identity &&
+         target.supportsWarpgroupMatrixOps(dk) && dk <= 256 &&
+         target.supportsWarpgroupMatrixOps(plan.valueTile) &&
+         plan.valueTile <= 256;
 }
 
 namespace {
@@ -146,6 +170,12 @@ struct ChunkedConfig {
           gateOffset = 0, tableOffset = 0, sharedBytes = 0;
   /// 16-token blocks per chunk (a warp each).
   int64_t blocks = 0;
+  /// The four products by warpgroup matrix ops (usesWarpgroupChunks): Q, K,
+  /// V, S and the intra-chunk weights P [chunk][chunk] are operand tiles
+  /// from the first aligned address (pOffset, and with scalar decays the
+  /// decayed values V~ = V exp(G_last - G_j) at decayedOffset).
+  bool warpgroup = false;
+  int64_t pOffset = 0, decayedOffset = 0;
   /// Decays are scalar per token (G in gOffset) and no per-channel gate
   /// absorbs them.
   bool scalarDecayOnly() const { return decay && !channelGate; }
@@ -283,20 +313,30 @@ configure(SpecChain &chain, const ChunkedPlan &plan, const TargetInfo &target) {
   cfg.hasFinalState = static_cast<bool>(agg.getFinalState());
 
   cfg.workspaceColumns = cfg.dv / cfg.valueTile * cfg.augTile;
+  cfg.warpgroup = usesWarpgroupChunks(chain, plan, target);
 
   // Shared memory: Q and K [2 chunk][Dk + pad], V [2 chunk][aug + pad],
   // S [2 Dk][aug + pad], G [2 chunk] f32 (decays); two buffers of each.
+  // Warpgroup matrix ops: unpadded operand tiles (the same two buffers of
+  // Q, K, V and S, then P and V~), after up to an alignment's worth of
+  // bytes to reach an aligned start.
   int64_t eb = cfg.elementType.getIntOrFloatBitWidth() / 8;
+  int64_t pad = cfg.warpgroup ? 0 : kRowPad;
   int64_t offset = 0;
   auto take = [&](int64_t bytes) {
     int64_t at = offset;
     offset += (bytes + 15) / 16 * 16;
     return at;
   };
-  cfg.qOffset = take(2 * cfg.chunk * (cfg.dk + kRowPad) * eb);
-  cfg.kOffset = take(2 * cfg.chunk * (cfg.dk + kRowPad) * eb);
-  cfg.vOffset = take(2 * cfg.chunk * (cfg.augTile + kRowPad) * eb);
-  cfg.sOffset = take(2 * cfg.dk * (cfg.augTile + kRowPad) * eb);
+  cfg.qOffset = take(2 * cfg.chunk * (cfg.dk + pad) * eb);
+  cfg.kOffset = take(2 * cfg.chunk * (cfg.dk + pad) * eb);
+  cfg.vOffset = take(2 * cfg.chunk * (cfg.augTile + pad) * eb);
+  cfg.sOffset = take(2 * cfg.dk * (cfg.augTile + pad) * eb);
+  if (cfg.warpgroup) {
+    cfg.pOffset = take(cfg.chunk * cfg.chunk * eb);
+    if (cfg.decay)
+      cfg.decayedOffset = take(2 * cfg.chunk * cfg.augTile * eb);
+  }
   cfg.gOffset = cfg.decay ? take(2 * cfg.chunk * 4) : 0;
   if (cfg.channelGate) {
     // The raw gates of two chunks [2 chunk][Dk] and the factor table
@@ -304,7 +344,8 @@ configure(SpecChain &chain, const ChunkedPlan &plan, const TargetInfo &target) {
     cfg.gateOffset = take(2 * cfg.chunk * cfg.gatePitch());
     cfg.tableOffset = take((cfg.blocks + 1) * (cfg.blocks + 1) * cfg.dk * 4);
   }
-  cfg.sharedBytes = offset;
+  cfg.sharedBytes =
+      offset + (cfg.warpgroup ? target.getOperandTileAlignment() : 0);
   if (cfg.sharedBytes > target.getMaxSharedBytes())
     return agg.emitOpError()
            << "the chunked plan needs " << cfg.sharedBytes
@@ -364,7 +405,14 @@ private:
     Value channelLogDecay;
   };
   void startChunks(bool q, bool kv);
-  ChunkStep beginChunk(Value ch, bool q, bool kv);
+  /// `landed` (if any) runs once the thread's own copies of the chunk have
+  /// landed, before the barrier that publishes them. The log-gates loaded
+  /// (decays) are those of chunk ch + `gatesAhead`.
+  ChunkStep beginChunk(Value ch, bool q, bool kv,
+                       function_ref<void(Value stage)> landed = nullptr,
+                       int64_t gatesAhead = 1);
+  /// The end of a chunk: the next chunk's G (decays), from the gates loaded
+  /// by beginChunk.
   void endChunk(const ChunkStep &step) {
     if (cfg.decay)
       scanGates(step.nextGates, step.other);
@@ -393,18 +441,67 @@ private:
   }
   /// The accumulators of Q S (the state in shared-memory buffer `sStage`)
   /// for the warp's rows, plus (causal) S = Q K^T in `scores`.
-  SmallVector<Value> queryProducts(Value stage, Value sStage,
-                                   SmallVectorImpl<Value> *scores);
-  /// Adds the intra-chunk term to `acc` and applies the decays and scale.
+  /// `whileInFlight` (if any) is emitted after the warpgroup products are
+  /// issued and before they are waited for; it returns how many product
+  /// groups it issued itself, which stay in flight.
+  SmallVector<Value>
+  queryProducts(Value stage, Value sStage, SmallVectorImpl<Value> *scores,
+                function_ref<int64_t()> whileInFlight = nullptr);
+  /// The factors that weigh the chunk in buffer `stage`: `rows` scales the
+  /// state term (scale * exp(G_i) per row of the warp, as a fragment),
+  /// `scores[nb]` the scores of key fragment nb (scale * exp(G_i - G_j) on
+  /// the causal triangle, 0 above it). They read only G: the warpgroup
+  /// path computes them while Q K^T and Q S are in flight.
+  struct ChunkFactors {
+    Value rows;
+    SmallVector<Value> scores;
+  };
+  ChunkFactors chunkFactors(Value stage);
+  /// Applies the factors to `acc` (the state term) and returns the
+  /// intra-chunk weights A = scale * causal decay * Q K^T of `scores`.
+  SmallVector<Value> weighChunk(const ChunkFactors &factors,
+                                SmallVectorImpl<Value> &acc,
+                                ArrayRef<Value> scores);
+  /// Adds the intra-chunk term A V to `acc` (warp-level ops).
   void addIntraChunk(Value stage, SmallVectorImpl<Value> &acc,
-                     ArrayRef<Value> scores);
+                     ArrayRef<Value> weights);
+  /// Warpgroup: stores the weights to the P tile.
+  void storeChunkWeights(ArrayRef<Value> weights);
+  /// Makes this thread's shared-memory writes visible to the other threads
+  /// and the warpgroup matrix ops.
+  void publishShared() {
+    target.fenceSharedForMatrixOps(b, loc);
+    target.barrier(b, loc);
+  }
   /// Stores the warp's rows of O (the `sum` division and the output norm
   /// applied) for the chunk starting at token `t0`.
   void storeOutput(ArrayRef<Value> acc, Value t0);
-  /// S = decay * S + keys^T V with keys the rows of `keys` from `keyRow0`;
-  /// returns G_last, the chunk's total log-decay (null without decays).
-  Value updateState(SmallVectorImpl<Value> &state, Value keys, Value keyRow0,
-                    Value stage);
+  /// S = decay * S + K^T V for the chunk in buffer `stage`; returns G_last,
+  /// the chunk's total log-decay (null without decays).
+  Value updateState(SmallVectorImpl<Value> &state, Value stage);
+  /// S = decay * S (scalar decays and per-channel gates); returns G_last.
+  Value decayState(MutableArrayRef<Value> state, Value stage);
+  /// Warpgroup: the shared address of the values the state update reads:
+  /// with scalar decays V~ = V exp(G_last - G_j), written here to buffer
+  /// `stage` (to be published; the thread rewrites the pieces it copied),
+  /// else V itself.
+  Value decayedValues(Value stage, Value gLast);
+  /// Warpgroup: issues S + K^T (the values at `values`) and returns the
+  /// products in flight, one per 64-row block of S.
+  SmallVector<Value> issueStateUpdate(ArrayRef<Value> state, Value stage,
+                                      Value values);
+  /// The shared address of buffer `stage` of a double-buffered tile at
+  /// `address` of `bytes` bytes a buffer.
+  Value stageAddress(Value address, Value stage, int64_t bytes) {
+    return add(address, mul(stage, c(bytes)));
+  }
+  /// Bytes of one 16-bit operand tile of `rows` x `cols`.
+  int64_t tileBytes(int64_t rows, int64_t cols) const {
+    return rows * cols * (cfg.elementType.getIntOrFloatBitWidth() / 8);
+  }
+  /// A pair of f32 (vector<2xf32>) narrowed to the element type, as one
+  /// 32-bit word.
+  Value pairWord(Value pair);
   /// Writes the state (narrowed) to shared-memory buffer `sStage` for the
   /// Q S products.
   void writeSharedState(ArrayRef<Value> state, Value sStage);
@@ -456,8 +553,7 @@ private:
     for (int64_t mt = 0; mt < stateMTiles; ++mt) {
       SmallVector<Value> perHalf;
       for (int64_t h = 0; h < 2; ++h)
-        perHalf.push_back(
-            factorOf(add(stateRow0, add(c(mt * shape.m), rowOf[2 * h]))));
+        perHalf.push_back(factorOf(add(stateTileRow(mt), rowOf[2 * h])));
       Value factor = rowBroadcast(perHalf);
       for (int64_t nt = 0; nt < augTiles; ++nt)
         state[stateAt(mt, nt)] = mulf(state[stateAt(mt, nt)], factor);
@@ -474,6 +570,14 @@ private:
 
   /// Index of the state fragment of m tile `mt`, n tile `nt`.
   int64_t stateAt(int64_t mt, int64_t nt) const { return mt * augTiles + nt; }
+  /// The first of the warp's 16 state rows in m tile `mt`: of the warp's
+  /// Dk / warps rows (warp-level ops), or of the mt-th 64-row block (the
+  /// warpgroup's C layout).
+  Value stateTileRow(int64_t mt) {
+    if (cfg.warpgroup)
+      return add(c(mt * shape.m * cfg.warps), warpRow0);
+    return add(stateRow0, c(mt * shape.m));
+  }
 
   SpecChain &chain;
   const ChunkedConfig &cfg;
@@ -500,6 +604,10 @@ private:
   /// the shared address space like every memref access (vector.store would
   /// need it in vector-to-llvm).
   Value sVec2;
+  /// Warpgroup: the shared addresses of the operand tiles; S and P as
+  /// 32-bit words (element pairs); V and V~ as 16-byte pieces.
+  Value qAddr, kAddr, vAddr, sAddr, pAddr, decayedAddr;
+  Value sWords, pWords, vPieces, decayedPieces;
   /// Per C element: row and column inside a 16 x 8 tile.
   SmallVector<Value> rowOf, colOf;
 };
@@ -510,14 +618,15 @@ Value ChunkedEmitter::issueChunk(Value chunkIdx, Value stage, bool q, bool kv) {
   Value row0 = mul(chunkIdx, c(cfg.chunk));
   Value dstRow0 = mul(stage, c(cfg.chunk));
   SmallVector<Value> tokens;
+  bool tile = cfg.warpgroup;
   if (q)
     copyTile(tokens, qMem, qBase, qStride, row0, rowEnd, Value(), qSmemIn,
-             dstRow0, cfg.chunk, cfg.dk);
+             dstRow0, cfg.chunk, cfg.dk, tile);
   if (kv) {
     copyTile(tokens, kMem, kBase, kStride, row0, rowEnd, Value(), kSmemIn,
-             dstRow0, cfg.chunk, cfg.dk);
+             dstRow0, cfg.chunk, cfg.dk, tile);
     copyTile(tokens, vMem, vBase, vStride, row0, rowEnd, Value(), vSmem,
-             dstRow0, cfg.chunk, cfg.valueTile);
+             dstRow0, cfg.chunk, cfg.valueTile, tile);
   }
   // The gate tile has twice the pieces of Q per thread: copied by rows, or
   // its 16 addresses per thread spill (408 B at Dk = 128). Q, K and V keep
@@ -529,13 +638,19 @@ Value ChunkedEmitter::issueChunk(Value chunkIdx, Value stage, bool q, bool kv) {
 }
 
 void ChunkedEmitter::startChunks(bool q, bool kv) {
-  if (cfg.decay)
+  if (cfg.decay) {
     scanGates(loadGates(mul(chunkBegin, c(cfg.chunk))), stageOf(chunkBegin));
+    // The warpgroup output loop reads G before its first barrier.
+    if (cfg.warpgroup)
+      target.barrier(b, loc);
+  }
   group0 = issueChunk(chunkBegin, stageOf(chunkBegin), q, kv);
 }
 
-ChunkedEmitter::ChunkStep ChunkedEmitter::beginChunk(Value ch, bool q,
-                                                     bool kv) {
+ChunkedEmitter::ChunkStep
+ChunkedEmitter::beginChunk(Value ch, bool q, bool kv,
+                           function_ref<void(Value stage)> landed,
+                           int64_t gatesAhead) {
   ChunkStep step;
   step.stage = stageOf(ch);
   step.other = sub(c(1), step.stage);
@@ -543,11 +658,16 @@ ChunkedEmitter::ChunkStep ChunkedEmitter::beginChunk(Value ch, bool q,
   // Chunk ch has landed (with its S and G) and every warp is done with
   // chunk ch - 1, whose buffers receive chunk ch + 1.
   target.asyncWait(b, loc, group0, 0);
-  target.barrier(b, loc);
+  if (landed)
+    landed(step.stage);
+  if (cfg.warpgroup)
+    publishShared();
+  else
+    target.barrier(b, loc);
   issueChunk(add(ch, c(1)), step.other, q, kv);
   // The next chunk's log-gates, in flight during this chunk.
   if (cfg.decay)
-    step.nextGates = loadGates(add(step.t0, c(cfg.chunk)));
+    step.nextGates = loadGates(add(step.t0, c(gatesAhead * cfg.chunk)));
   if (cfg.map != FeatureMap::identity) {
     Value valid = validRowsOf(step.t0);
     if (q)
@@ -688,7 +808,32 @@ void ChunkedEmitter::scanGates(ArrayRef<Value> gates, Value stage) {
 
 SmallVector<Value>
 ChunkedEmitter::queryProducts(Value stage, Value sStage,
-                              SmallVectorImpl<Value> *scores) {
+                              SmallVectorImpl<Value> *scores,
+                              function_ref<int64_t()> whileInFlight) {
+  if (cfg.warpgroup) {
+    // Q K^T and Q S, both issued before either is waited for.
+    int64_t eb = cfg.elementType.getIntOrFloatBitWidth() / 8;
+    TargetInfo::OperandTile q{
+        stageAddress(qAddr, stage, tileBytes(cfg.chunk, cfg.dk)), cfg.chunk};
+    SmallVector<Value> rowBlock{c(0)};
+    SmallVector<Value> scoreProducts;
+    if (scores)
+      scoreProducts = target.issueWarpgroupMatmul(
+          b, loc, cfg.elementType, q, rowBlock,
+          {stageAddress(kAddr, stage, tileBytes(cfg.chunk, cfg.dk)), cfg.chunk},
+          cfg.chunk, cfg.dk, {});
+    SmallVector<Value> stateProducts = target.issueWarpgroupMatmul(
+        b, loc, cfg.elementType, q, rowBlock,
+        {add(sAddr, mul(sStage, c(cfg.dk * cfg.augTile * eb))), cfg.dk,
+         /*kMajor=*/false},
+        cfg.augTile, cfg.dk, {});
+    target.warpgroupWait(b, loc, whileInFlight ? whileInFlight() : 0);
+    if (scores)
+      *scores = std::move(
+          target.getWarpgroupFragments(b, loc, scoreProducts, cfg.chunk)[0]);
+    return std::move(
+        target.getWarpgroupFragments(b, loc, stateProducts, cfg.augTile)[0]);
+  }
   int64_t keyTiles = cfg.chunk / shape.n;
   SmallVector<Value> acc(augTiles, zeroFragment());
   if (scores)
@@ -734,9 +879,9 @@ ChunkedEmitter::queryProducts(Value stage, Value sStage,
   return acc;
 }
 
-void ChunkedEmitter::addIntraChunk(Value stage, SmallVectorImpl<Value> &acc,
-                                   ArrayRef<Value> scores) {
+ChunkedEmitter::ChunkFactors ChunkedEmitter::chunkFactors(Value stage) {
   int64_t n = target.getCFragmentSize();
+  ChunkFactors factors;
   // Row factors of the state term: scale * exp(G_i).
   SmallVector<Value> gRow(2), rowFactor(2);
   for (int64_t h = 0; h < 2; ++h) {
@@ -748,30 +893,41 @@ void ChunkedEmitter::addIntraChunk(Value stage, SmallVectorImpl<Value> &acc,
       rowFactor[h] = f(cfg.scale);
     }
   }
-  Value factorVec = rowBroadcast(rowFactor);
-  for (Value &a : acc)
-    a = mulf(a, factorVec);
-
-  // A = scale * causal decay * Q K^T, element by element.
-  SmallVector<Value> weights;
-  for (auto [nb, s] : llvm::enumerate(scores)) {
+  factors.rows = rowBroadcast(rowFactor);
+  // scale * causal decay, element by element.
+  for (int64_t nb = 0; nb < cfg.chunk / shape.n; ++nb) {
     SmallVector<Value> elems;
     for (int64_t e = 0; e < n; ++e) {
       int64_t h = target.getCPosition(e)[0];
       Value i = add(warpRow0, rowOf[e]);
       Value j = add(c(nb * shape.n), colOf[e]);
       Value keep = cmpi(arith::CmpIPredicate::sle, j, i);
-      Value w = mulf(elem(s, e), f(cfg.scale));
       if (cfg.scalarDecayOnly()) {
-        Value gj = loadG(stage, j);
         // exp(G_i - G_j) <= 1 on the visible triangle; 0 above it.
-        Value diff = select(keep, subf(gRow[h], gj), f(-INFINITY));
-        w = mulf(w, exp2(mulf(diff, f(kLog2E))));
+        Value diff = select(keep, subf(gRow[h], loadG(stage, j)), f(-INFINITY));
+        elems.push_back(mulf(exp2(mulf(diff, f(kLog2E))), f(cfg.scale)));
+      } else {
+        elems.push_back(select(keep, f(cfg.scale), f(0.0)));
       }
-      elems.push_back(select(keep, w, f(0.0)));
     }
-    weights.push_back(fromElems(elems));
+    factors.scores.push_back(fromElems(elems));
   }
+  return factors;
+}
+
+SmallVector<Value> ChunkedEmitter::weighChunk(const ChunkFactors &factors,
+                                              SmallVectorImpl<Value> &acc,
+                                              ArrayRef<Value> scores) {
+  for (Value &a : acc)
+    a = mulf(a, factors.rows);
+  SmallVector<Value> weights;
+  for (auto [s, factor] : llvm::zip(scores, factors.scores))
+    weights.push_back(mulf(s, factor));
+  return weights;
+}
+
+void ChunkedEmitter::addIntraChunk(Value stage, SmallVectorImpl<Value> &acc,
+                                   ArrayRef<Value> weights) {
   Value vRow0 = mul(stage, c(cfg.chunk));
   for (int64_t kk = 0; kk < cfg.chunk / shape.k; ++kk) {
     Value pA = target.accumulatorsToAFragment(
@@ -783,6 +939,30 @@ void ChunkedEmitter::addIntraChunk(Value stage, SmallVectorImpl<Value> &acc,
       acc[nd + 1] = target.mma(b, loc, pA, b1, acc[nd + 1]);
     }
   }
+}
+
+Value ChunkedEmitter::pairWord(Value pair) {
+  Value narrow = arith::TruncFOp::create(
+      b, loc, VectorType::get({2}, cfg.elementType), pair);
+  Value word = vector::BitCastOp::create(
+      b, loc, VectorType::get({1}, b.getI32Type()), narrow);
+  return vector::ExtractOp::create(b, loc, word, ArrayRef<int64_t>{0});
+}
+
+void ChunkedEmitter::storeChunkWeights(ArrayRef<Value> weights) {
+  // C elements (h, 0) and (h, 1): row g + 8 h, columns 2 t, 2 t + 1 of the
+  // 8 keys of fragment nb.
+  for (auto [nb, w] : llvm::enumerate(weights))
+    for (int64_t h = 0; h < 2; ++h) {
+      Value row = add(warpRow0, rowOf[2 * h]);
+      Value at = add(target.getOperandTileOffset(b, loc, row, c(nb * shape.n),
+                                                 cfg.chunk, cfg.chunk),
+                     colOf[2 * h]);
+      memref::StoreOp::create(
+          b, loc,
+          pairWord(vector::ExtractOp::create(b, loc, w, ArrayRef<int64_t>{h})),
+          pWords, ValueRange{arith::DivUIOp::create(b, loc, at, c(2))});
+    }
 }
 
 void ChunkedEmitter::storeOutput(ArrayRef<Value> accIn, Value t0) {
@@ -831,8 +1011,7 @@ void ChunkedEmitter::storeOutput(ArrayRef<Value> accIn, Value t0) {
   }
 }
 
-Value ChunkedEmitter::updateState(SmallVectorImpl<Value> &state, Value keys,
-                                  Value keyRow0, Value stage) {
+Value ChunkedEmitter::decayState(MutableArrayRef<Value> state, Value stage) {
   Value gLast;
   if (cfg.scalarDecayOnly()) {
     gLast = loadG(stage, c(cfg.chunk - 1));
@@ -846,13 +1025,100 @@ Value ChunkedEmitter::updateState(SmallVectorImpl<Value> &state, Value keys,
   if (cfg.channelGate)
     scaleStateRows(state,
                    [&](Value row) { return loadFactor(lastBlock, -1, row); });
+  return gLast;
+}
+
+Value ChunkedEmitter::decayedValues(Value stage, Value gLast) {
+  int64_t eb = cfg.elementType.getIntOrFloatBitWidth() / 8;
+  Value values = stageAddress(vAddr, stage, tileBytes(cfg.chunk, cfg.augTile));
+  if (!cfg.scalarDecayOnly())
+    return values;
+  // One 16-byte piece of a row at a time: V and V~ are tiles of the same
+  // shape, so a piece sits at the same offset in both. The pieces are
+  // those the thread copied (copyTile's order), so that it may rewrite them
+  // as soon as its own copies landed.
+  assert(cfg.augTile == cfg.valueTile && "V~ pieces follow V's copies");
+  int64_t per = target.getAsyncCopyBytes() / eb;
+  int64_t perRow = cfg.augTile / per;
+  int64_t pieces = cfg.chunk * perRow;
+  auto pieceType = VectorType::get({per}, cfg.elementType);
+  auto wideType = VectorType::get({per}, b.getF32Type());
+  Value stageBase = mul(stage, c(cfg.chunk * cfg.augTile / per));
+  for (int64_t it = 0; it * cfg.threads < pieces; ++it) {
+    Value piece = add(threadId, c(it * cfg.threads));
+    Value r = arith::DivUIOp::create(b, loc, piece, c(perRow));
+    Value col = mul(arith::RemUIOp::create(b, loc, piece, c(perRow)), c(per));
+    Value at = arith::DivUIOp::create(
+        b, loc,
+        target.getOperandTileOffset(b, loc, r, col, cfg.chunk, cfg.augTile),
+        c(per));
+    auto body = [&] {
+      Value v = memref::LoadOp::create(b, loc, vPieces,
+                                       ValueRange{add(stageBase, at)});
+      Value factor = exp2(mulf(subf(gLast, loadG(stage, r)), f(kLog2E)));
+      Value scaled =
+          mulf(arith::ExtFOp::create(b, loc, wideType, v),
+               vector::BroadcastOp::create(b, loc, wideType, factor));
+      memref::StoreOp::create(
+          b, loc, arith::TruncFOp::create(b, loc, pieceType, scaled),
+          decayedPieces, ValueRange{add(stageBase, at)});
+    };
+    if ((it + 1) * cfg.threads > pieces)
+      scf::IfOp::create(b, loc,
+                        cmpi(arith::CmpIPredicate::ult, piece, c(pieces)),
+                        [&](OpBuilder &, Location) {
+                          body();
+                          scf::YieldOp::create(b, loc);
+                        });
+    else
+      body();
+  }
+  return stageAddress(decayedAddr, stage, tileBytes(cfg.chunk, cfg.augTile));
+}
+
+SmallVector<Value> ChunkedEmitter::issueStateUpdate(ArrayRef<Value> state,
+                                                    Value stage, Value values) {
+  // A = K^T: K's tile read transposed, one 64-row block of S per 64 of its
+  // columns.
+  SmallVector<Value> rowBlocks;
+  SmallVector<SmallVector<Value>> acc;
+  int64_t blockRows = shape.m * cfg.warps;
+  for (int64_t mt = 0; mt < stateMTiles; ++mt) {
+    rowBlocks.push_back(c(mt * blockRows));
+    acc.emplace_back(state.begin() + stateAt(mt, 0),
+                     state.begin() + stateAt(mt, augTiles));
+  }
+  return target.issueWarpgroupMatmul(
+      b, loc, cfg.elementType,
+      {stageAddress(kAddr, stage, tileBytes(cfg.chunk, cfg.dk)), cfg.chunk,
+       /*kMajor=*/false},
+      rowBlocks, {values, cfg.chunk, /*kMajor=*/false}, cfg.augTile, cfg.chunk,
+      acc);
+}
+
+Value ChunkedEmitter::updateState(SmallVectorImpl<Value> &state, Value stage) {
+  Value gLast = decayState(state, stage);
+  if (cfg.warpgroup) {
+    Value values = decayedValues(stage, gLast);
+    if (cfg.scalarDecayOnly())
+      publishShared();
+    SmallVector<Value> products = issueStateUpdate(state, stage, values);
+    target.warpgroupWait(b, loc, 0);
+    state.clear();
+    for (SmallVector<Value> &frags :
+         target.getWarpgroupFragments(b, loc, products, cfg.augTile))
+      state.append(frags);
+    return gLast;
+  }
+  Value lastBlock = c(cfg.blocks - 1);
+  Value keys = kSmem, keyRow0 = mul(stage, c(cfg.chunk));
   Value vRow0 = mul(stage, c(cfg.chunk));
   for (int64_t kk = 0; kk < cfg.chunk / shape.k; ++kk) {
     SmallVector<Value> a;
     for (int64_t mt = 0; mt < stateMTiles; ++mt) {
       Value frag = target.loadAFragmentFromColumns(
-          b, loc, keys, add(keyRow0, c(kk * shape.k)),
-          add(stateRow0, c(mt * shape.m)), laneId);
+          b, loc, keys, add(keyRow0, c(kk * shape.k)), stateTileRow(mt),
+          laneId);
       // K~ = K exp(G_last - G_j): A's columns are the chunk's tokens j.
       if (cfg.scalarDecayOnly())
         frag = target.scaleAFragment(b, loc, frag, laneId, {}, [&](Value col) {
@@ -866,7 +1132,7 @@ Value ChunkedEmitter::updateState(SmallVectorImpl<Value> &state, Value keys,
             b, loc, frag, laneId,
             [&](Value row) {
               return loadFactor(lastBlock, kk * shape.k / shape.m,
-                                add(stateRow0, add(c(mt * shape.m), row)));
+                                add(stateTileRow(mt), row));
             },
             {}, cfg.elementType);
       a.push_back(frag);
@@ -886,14 +1152,33 @@ Value ChunkedEmitter::updateState(SmallVectorImpl<Value> &state, Value keys,
 }
 
 void ChunkedEmitter::writeSharedState(ArrayRef<Value> state, Value sStage) {
+  if (cfg.warpgroup) {
+    // S [Dk][aug] as an operand tile (Dk is k of Q S), pairs as words.
+    Value base = mul(sStage, c(cfg.dk * cfg.augTile));
+    for (int64_t mt = 0; mt < stateMTiles; ++mt)
+      for (int64_t nt = 0; nt < augTiles; ++nt)
+        for (int64_t h = 0; h < 2; ++h) {
+          Value row = add(stateTileRow(mt), rowOf[2 * h]);
+          Value at = add(target.getOperandTileOffset(
+                             b, loc, row, c(nt * shape.n), cfg.dk, cfg.augTile),
+                         colOf[2 * h]);
+          memref::StoreOp::create(
+              b, loc,
+              pairWord(vector::ExtractOp::create(b, loc, state[stateAt(mt, nt)],
+                                                 ArrayRef<int64_t>{h})),
+              sWords,
+              ValueRange{arith::DivUIOp::create(b, loc, add(base, at), c(2))});
+        }
+    return;
+  }
   auto pairType = VectorType::get({2}, cfg.elementType);
   for (int64_t mt = 0; mt < stateMTiles; ++mt)
     for (int64_t nt = 0; nt < augTiles; ++nt)
       for (int64_t h = 0; h < 2; ++h) {
         Value pair = vector::ExtractOp::create(b, loc, state[stateAt(mt, nt)],
                                                ArrayRef<int64_t>{h});
-        Value row = add(mul(sStage, c(cfg.dk)),
-                        add(stateRow0, add(c(mt * shape.m), rowOf[2 * h])));
+        Value row =
+            add(mul(sStage, c(cfg.dk)), add(stateTileRow(mt), rowOf[2 * h]));
         Value col = add(c(nt * shape.n), colOf[2 * h]);
         memref::StoreOp::create(
             b, loc, arith::TruncFOp::create(b, loc, pairType, pair), sVec2,
@@ -910,7 +1195,7 @@ SmallVector<Value> ChunkedEmitter::loadStateTile(Value mem, Value base,
     for (int64_t nt = 0; nt < tiles; ++nt) {
       Value frag = state[stateAt(mt, nt)];
       for (int64_t h = 0; h < 2; ++h) {
-        Value row = add(stateRow0, add(c(mt * shape.m), rowOf[2 * h]));
+        Value row = add(stateTileRow(mt), rowOf[2 * h]);
         Value col = add(col0, add(c(nt * shape.n), colOf[2 * h]));
         Value at = add(base, add(mul(row, c(rowLength)), col));
         Value pair =
@@ -931,7 +1216,7 @@ void ChunkedEmitter::storeStateTile(ArrayRef<Value> state, Value mem,
       for (int64_t h = 0; h < 2; ++h) {
         Value pair = vector::ExtractOp::create(b, loc, state[stateAt(mt, nt)],
                                                ArrayRef<int64_t>{h});
-        Value row = add(stateRow0, add(c(mt * shape.m), rowOf[2 * h]));
+        Value row = add(stateTileRow(mt), rowOf[2 * h]);
         Value col = add(col0, add(c(nt * shape.n), colOf[2 * h]));
         vector::StoreOp::create(
             b, loc, pair, mem,
@@ -1070,26 +1355,64 @@ void ChunkedEmitter::emitKernel(StringRef name, Role role) {
   // Shared memory.
   Attribute space = target.getSharedMemorySpace(ctx);
   Value smem = target.getDynamicSharedMemory(b, loc);
+  // Warpgroup operand tiles start at the first aligned address.
+  Value start = c(0);
+  Value tileAddress;
+  if (cfg.warpgroup) {
+    Value align = c(target.getOperandTileAlignment());
+    Value address = target.getSharedAddress(b, loc, smem);
+    start = arith::RemUIOp::create(
+        b, loc, sub(align, arith::RemUIOp::create(b, loc, address, align)),
+        align);
+    tileAddress = add(address, start);
+  }
   auto view = [&](int64_t byteOffset, ArrayRef<int64_t> shape, Type t) {
     auto type = MemRefType::get(shape, t, MemRefLayoutAttrInterface(), space);
-    return memref::ViewOp::create(b, loc, type, smem, c(byteOffset),
+    return memref::ViewOp::create(b, loc, type, smem, add(start, c(byteOffset)),
                                   ValueRange{});
   };
   Type et = cfg.elementType;
   int64_t sRows = 2 * cfg.dk;
   Type ot = cfg.operandType;
-  qSmemIn = view(cfg.qOffset, {2 * cfg.chunk, cfg.dk + kRowPad}, et);
-  kSmemIn = view(cfg.kOffset, {2 * cfg.chunk, cfg.dk + kRowPad}, et);
-  qSmem = ot == et ? qSmemIn
-                   : view(cfg.qOffset, {2 * cfg.chunk, cfg.dk + kRowPad}, ot);
-  kSmem = ot == et ? kSmemIn
-                   : view(cfg.kOffset, {2 * cfg.chunk, cfg.dk + kRowPad}, ot);
-  vSmem = view(cfg.vOffset, {2 * cfg.chunk, cfg.augTile + kRowPad}, et);
-  sSmem = view(cfg.sOffset, {sRows, cfg.augTile + kRowPad}, et);
-  sVec2 = view(cfg.sOffset, {sRows, (cfg.augTile + kRowPad) / 2},
-               VectorType::get({2}, et));
-  if (cfg.decay)
-    gSmem = view(cfg.gOffset, {2 * cfg.chunk}, b.getF32Type());
+  if (cfg.warpgroup) {
+    assert(!cfg.sum && ot == et && "usesWarpgroupChunks excludes these");
+    Type i32 = b.getI32Type();
+    // 16-byte pieces of V (decayedValues).
+    int64_t per = target.getAsyncCopyBytes() / (et.getIntOrFloatBitWidth() / 8);
+    qSmemIn = qSmem = view(cfg.qOffset, {2 * cfg.chunk * cfg.dk}, et);
+    kSmemIn = kSmem = view(cfg.kOffset, {2 * cfg.chunk * cfg.dk}, et);
+    vSmem = view(cfg.vOffset, {2 * cfg.chunk * cfg.augTile}, et);
+    sWords = view(cfg.sOffset, {cfg.dk * cfg.augTile}, i32);
+    pWords = view(cfg.pOffset, {cfg.chunk * cfg.chunk / 2}, i32);
+    qAddr = add(tileAddress, c(cfg.qOffset));
+    kAddr = add(tileAddress, c(cfg.kOffset));
+    vAddr = add(tileAddress, c(cfg.vOffset));
+    sAddr = add(tileAddress, c(cfg.sOffset));
+    pAddr = add(tileAddress, c(cfg.pOffset));
+    if (cfg.scalarDecayOnly()) {
+      auto pieceType = VectorType::get({per}, et);
+      vPieces =
+          view(cfg.vOffset, {2 * cfg.chunk * cfg.augTile / per}, pieceType);
+      decayedPieces = view(cfg.decayedOffset,
+                           {2 * cfg.chunk * cfg.augTile / per}, pieceType);
+      decayedAddr = add(tileAddress, c(cfg.decayedOffset));
+    }
+    if (cfg.decay)
+      gSmem = view(cfg.gOffset, {2 * cfg.chunk}, b.getF32Type());
+  } else {
+    qSmemIn = view(cfg.qOffset, {2 * cfg.chunk, cfg.dk + kRowPad}, et);
+    kSmemIn = view(cfg.kOffset, {2 * cfg.chunk, cfg.dk + kRowPad}, et);
+    qSmem = ot == et ? qSmemIn
+                     : view(cfg.qOffset, {2 * cfg.chunk, cfg.dk + kRowPad}, ot);
+    kSmem = ot == et ? kSmemIn
+                     : view(cfg.kOffset, {2 * cfg.chunk, cfg.dk + kRowPad}, ot);
+    vSmem = view(cfg.vOffset, {2 * cfg.chunk, cfg.augTile + kRowPad}, et);
+    sSmem = view(cfg.sOffset, {sRows, cfg.augTile + kRowPad}, et);
+    sVec2 = view(cfg.sOffset, {sRows, (cfg.augTile + kRowPad) / 2},
+                 VectorType::get({2}, et));
+    if (cfg.decay)
+      gSmem = view(cfg.gOffset, {2 * cfg.chunk}, b.getF32Type());
+  }
   if (cfg.channelGate) {
     gateSmem = view(cfg.gateOffset, {2 * cfg.chunk, cfg.dk + cfg.gatePadding()},
                     cfg.gateType);
@@ -1152,8 +1475,7 @@ ChunkedEmitter::walkStates(SmallVector<Value> state) {
         SmallVector<Value> st(iter.drop_back());
         Value logDecay = iter.back();
         ChunkStep step = beginChunk(ch, /*q=*/false, /*kv=*/true);
-        Value gLast =
-            updateState(st, kSmem, mul(step.stage, c(cfg.chunk)), step.stage);
+        Value gLast = updateState(st, step.stage);
         if (cfg.channelGate)
           logDecay = addf(logDecay, step.channelLogDecay);
         else if (cfg.decay)
@@ -1265,22 +1587,81 @@ void ChunkedEmitter::emitOutputs() {
     // other buffer, like G, so beginChunk's barrier covers it too.
     writeSharedState(state, stageOf(chunkBegin));
     startChunks(/*q=*/true, /*kv=*/true);
+    // The warpgroup loop scans the next chunk's G before its middle
+    // barrier: its log-gates are loaded a chunk earlier and carried.
+    SmallVector<Value> init(state);
+    size_t carriedGates = 0;
+    if (cfg.warpgroup && cfg.decay) {
+      SmallVector<Value> gates =
+          loadGates(mul(add(chunkBegin, c(1)), c(cfg.chunk)));
+      carriedGates = gates.size();
+      init.append(gates);
+    }
     auto loop = scf::ForOp::create(
-        b, loc, chunkBegin, chunkEnd, c(1), state,
+        b, loc, chunkBegin, chunkEnd, c(1), init,
         [&](OpBuilder &, Location, Value ch, ValueRange iter) {
-          SmallVector<Value> st(iter);
-          ChunkStep step = beginChunk(ch, /*q=*/true, /*kv=*/true);
+          SmallVector<Value> st(iter.drop_back(carriedGates));
+          SmallVector<Value> gates(iter.take_back(carriedGates));
+          if (!cfg.warpgroup) {
+            ChunkStep step = beginChunk(ch, /*q=*/true, /*kv=*/true);
+            SmallVector<Value> scores;
+            SmallVector<Value> acc =
+                queryProducts(step.stage, step.stage, &scores);
+            SmallVector<Value> weights =
+                weighChunk(chunkFactors(step.stage), acc, scores);
+            addIntraChunk(step.stage, acc, weights);
+            storeOutput(acc, step.t0);
+            updateState(st, step.stage);
+            writeSharedState(st, step.other);
+            endChunk(step);
+            scf::YieldOp::create(b, loc, st);
+            return;
+          }
+          // Once the chunk landed, the state's decay and (each thread its
+          // own pieces) V~; then Q K^T, Q S and K^T V~ are issued at once,
+          // and the weights computed while K^T V~ runs. P is published
+          // together with the next chunk's G (so that the next V~ precedes
+          // the next barrier), and A V issued: S goes to shared memory
+          // while it runs, then o is stored.
           SmallVector<Value> scores;
+          SmallVector<Value> stateProducts;
+          Value values;
+          ChunkStep step = beginChunk(
+              ch, /*q=*/true, /*kv=*/true,
+              [&](Value stage) {
+                values = decayedValues(stage, decayState(st, stage));
+              },
+              /*gatesAhead=*/2);
           SmallVector<Value> acc =
-              queryProducts(step.stage, step.stage, &scores);
-          addIntraChunk(step.stage, acc, scores);
-          storeOutput(acc, step.t0);
-          updateState(st, kSmem, mul(step.stage, c(cfg.chunk)), step.stage);
+              queryProducts(step.stage, step.stage, &scores, [&] {
+                stateProducts = issueStateUpdate(st, step.stage, values);
+                return int64_t{1};
+              });
+          storeChunkWeights(weighChunk(chunkFactors(step.stage), acc, scores));
+          if (cfg.decay)
+            scanGates(gates, step.other);
+          publishShared();
+          SmallVector<Value> outProducts = target.issueWarpgroupMatmul(
+              b, loc, cfg.elementType, {pAddr, cfg.chunk}, {c(0)},
+              {stageAddress(vAddr, step.stage,
+                            tileBytes(cfg.chunk, cfg.augTile)),
+               cfg.chunk, /*kMajor=*/false},
+              cfg.augTile, cfg.chunk, {acc});
+          target.warpgroupWait(b, loc, 1);
+          st.clear();
+          for (SmallVector<Value> &frags :
+               target.getWarpgroupFragments(b, loc, stateProducts, cfg.augTile))
+            st.append(frags);
           writeSharedState(st, step.other);
-          endChunk(step);
+          target.warpgroupWait(b, loc, 0);
+          storeOutput(
+              target.getWarpgroupFragments(b, loc, outProducts, cfg.augTile)[0],
+              step.t0);
+          st.append(step.nextGates);
           scf::YieldOp::create(b, loc, st);
         });
-    storeFinal(SmallVector<Value>(loop.getResults()), lastSegment);
+    storeFinal(SmallVector<Value>(loop.getResults().drop_back(carriedGates)),
+               lastSegment);
     return;
   }
 

@@ -19,11 +19,12 @@
 // x N) through 64-bit shared-memory descriptors. Operand tiles use the
 // 128-byte swizzle: a rows x cols tile is cols / 64 column blocks of rows x
 // 64 elements (128 bytes a row), and within a block the 16-byte piece p of
-// row r sits at piece p ^ (r % 8). A is read K-major (its columns are k: a
-// k-step inside a column block advances the start by 32 bytes); B either
-// K-major too (B^T's rows, as K for Q K^T) or MN-major with the transposed
-// read (rows are k, as V for P V: a k-step is 16 rows, and the descriptor's
-// leading byte offset is the distance between column blocks along n). A
+// row r sits at piece p ^ (r % 8). Either operand is read K-major (its
+// columns are k, as Q, or K for Q K^T: a k-step inside a column block
+// advances the start by 32 bytes) or MN-major with the transposed read
+// (rows are k, as V for P V or K for K^T V: a k-step is 16 rows, the
+// descriptor's leading byte offset is the distance between column blocks
+// along m or n, and A's 64-row block r is column block r / 64). A
 // descriptor holds the start address >> 4, the stride between 8-row groups
 // (1024 bytes) and the swizzle mode (the hardware applies the swizzle to the
 // address bits, so tiles start at a multiple of 1024 bytes). The f32
@@ -419,7 +420,6 @@ SmallVector<Value> NVIDIATargetInfo::issueWarpgroupMatmul(
     OpBuilder &b, Location loc, Type elementType, OperandTile a,
     ArrayRef<Value> aRowBlocks, OperandTile bTile, int64_t n, int64_t k,
     ArrayRef<SmallVector<Value>> accumulators) const {
-  assert(a.kMajor && "A is read k-major");
   MLIRContext *ctx = b.getContext();
   Type i64 = b.getI64Type();
   auto c64 = [&](int64_t v) {
@@ -440,20 +440,24 @@ SmallVector<Value> NVIDIATargetInfo::issueWarpgroupMatmul(
     return arith::OrIOp::create(b, loc, v, c64(fixed)).getResult();
   };
   Value aDesc = descriptorOf(a), bDesc = descriptorOf(bTile);
-  // Descriptor of k-step kk, from row `row0` (null: 0) of a k-major tile:
-  // 16 columns further (32 bytes, or the next column block); of the other
-  // layout: 16 rows further.
+  // Descriptor of k-step kk, from A's row `row0` (null: 0; a k-major tile's
+  // row, else the first column of a column block): 16 columns further (32
+  // bytes, or the next column block) in a k-major tile; in the other layout
+  // 16 rows further.
   auto at = [&](Value desc, const OperandTile &tile, Value row0, int64_t kk) {
     int64_t col = kk * 16;
     int64_t bytes = tile.kMajor ? (col / kSwizzleCols) * tile.rows * 128 +
                                       (col % kSwizzleCols) * 2
                                 : col * 128;
+    // 128 bytes a row, or rows x 128 bytes per 64 columns.
+    int64_t rowBytes = tile.kMajor ? 128 : tile.rows * 2;
     if (row0)
       desc = arith::AddIOp::create(
           b, loc, desc,
           arith::IndexCastUIOp::create(
               b, loc, i64,
-              arith::MulIOp::create(b, loc, row0, cIdx(b, loc, 128 >> 4))));
+              arith::MulIOp::create(b, loc, row0,
+                                    cIdx(b, loc, rowBytes >> 4))));
     return bytes == 0 ? desc
                       : arith::AddIOp::create(b, loc, desc, c64(bytes >> 4))
                             .getResult();
@@ -482,7 +486,9 @@ SmallVector<Value> NVIDIATargetInfo::issueWarpgroupMatmul(
   auto type =
       elementType.isBF16() ? NVVM::WGMMATypes::bf16 : NVVM::WGMMATypes::f16;
   auto shape = NVVM::MMAShapeAttr::get(ctx, 64, n, 16);
-  // B's layout: `col` is k-major (B^T row-major), `row` the transposed read.
+  // A's layout: `row` is k-major, `col` the transposed read; B's: `col` is
+  // k-major (B^T row-major), `row` the transposed read.
+  auto aLayout = a.kMajor ? NVVM::MMALayout::row : NVVM::MMALayout::col;
   auto bLayout = bTile.kMajor ? NVVM::MMALayout::col : NVVM::MMALayout::row;
   NVVM::WgmmaFenceAlignedOp::create(b, loc);
   for (int64_t kk = 0; kk < k / 16; ++kk) {
@@ -493,8 +499,7 @@ SmallVector<Value> NVIDIATargetInfo::issueWarpgroupMatmul(
           b, loc, accType, acc[i], at(aDesc, a, row0, kk), bAt, shape, type,
           type, NVVM::WGMMATypes::f32,
           zero ? NVVM::WGMMAScaleOut::zero : NVVM::WGMMAScaleOut::one,
-          NVVM::WGMMAScaleIn::one, NVVM::WGMMAScaleIn::one,
-          NVVM::MMALayout::row, bLayout,
+          NVVM::WGMMAScaleIn::one, NVVM::WGMMAScaleIn::one, aLayout, bLayout,
           /*satfinite=*/nullptr);
   }
   NVVM::WgmmaGroupSyncAlignedOp::create(b, loc);

@@ -315,6 +315,48 @@ func.func @cosine_attention(%q: tensor<?x?x?x32xf16>, %k: tensor<?x?x?x32xf16>,
 // CHECK:           scf.if
 // CHECK:             vector.store
 // CHECK:           gpu.return
+// On sm_90a the four products are warpgroup ops, the chunk being the
+// warpgroup's 64 rows. The state kernel reads K^T as K's tile transposed
+// (A col-major).
+// WG-LABEL: func.func @simple_gla_states
+// WG:         gpu.func @attn_fwd_segment_states
+// WG:           scf.for
+// WG:             nvvm.wgmma.mma_async {{.*}} <m = 64, n = 64, k = 16>, D[<f32>, <one>], A[<bf16>, <one>, <col>], B[<bf16>, <one>, <row>]
+// WG:         gpu.func @attn_fwd(
+// The chunk loop carries the state and each lane's log-gates of the chunk
+// after the next.
+// WG:           scf.for {{.*}} -> (vector<2x2xf32>, {{.*}}, f32, f32)
+// WG:             nvgpu.device_async_wait
+// Each thread rewrites the V pieces it copied as V~ = V exp(G_last - G_j)
+// before the barrier that publishes the chunk.
+// WG-COUNT-4:     memref.store {{.*}} : memref<1024xvector<8xbf16>, #gpu.address_space<workgroup>>
+// WG:             nvvm.fence.proxy
+// WG-NEXT:        gpu.barrier
+// WG-NOT:         gpu.barrier
+// Q K^T, Q S (S read transposed), then K^T V~: the last stays in flight
+// while the weights are computed.
+// WG:             nvvm.wgmma.mma_async {{.*}} D[<f32>, <zero>], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <col>]
+// WG:             nvvm.wgmma.commit.group.sync.aligned
+// WG:             nvvm.wgmma.mma_async {{.*}} D[<f32>, <zero>], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <row>]
+// WG:             nvvm.wgmma.commit.group.sync.aligned
+// WG:             nvvm.wgmma.mma_async {{.*}} D[<f32>, <one>], A[<bf16>, <one>, <col>], B[<bf16>, <one>, <row>]
+// WG-COUNT-3:     nvvm.wgmma.mma_async {{.*}} A[<bf16>, <one>, <col>], B[<bf16>, <one>, <row>]
+// WG-NEXT:        nvvm.wgmma.commit.group.sync.aligned
+// WG-NEXT:        nvvm.wgmma.wait.group.sync.aligned 1
+// The weights to the P tile, then one barrier publishes P and the next
+// chunk's G; A V is issued, S stored while it runs, then o.
+// WG-COUNT-16:    memref.store {{.*}} : memref<2048xi32, #gpu.address_space<workgroup>>
+// WG:             nvvm.fence.proxy
+// WG-NEXT:        gpu.barrier
+// WG-NOT:         gpu.barrier
+// WG:             nvvm.wgmma.mma_async {{.*}} D[<f32>, <one>], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <row>]
+// WG:             nvvm.wgmma.commit.group.sync.aligned
+// WG-NEXT:        nvvm.wgmma.wait.group.sync.aligned 1
+// WG-COUNT-16:    memref.store {{.*}} : memref<4096xi32, #gpu.address_space<workgroup>>
+// WG:             nvvm.wgmma.wait.group.sync.aligned 0
+// WG:             vector.store
+// WG-NOT:         gpu.barrier
+// WG:             scf.yield
 func.func @simple_gla_states(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16>,
                              %v: tensor<?x?x?x64xbf16>,
                              %g: tensor<?x?x?xf32> {attn.name = "log_gates"},

@@ -81,11 +81,24 @@ struct ChunkedPlan {
   int64_t chunk = 64;      ///< Tokens per chunk; warps * 16.
   int64_t valueTile = 64;  ///< Value columns per CTA.
   int64_t warps = 4;       ///< Each owns 16 rows of a chunk.
+  /// Whether the products use the target's warpgroup matrix ops where it
+  /// has them (usesWarpgroupChunks); `matrix_ops = "warp"` keeps the
+  /// warp-level ops.
+  bool warpgroup = true;
 };
 
 /// The default chunked plan for `chain` on `chip`; the `block_m` (chunk),
 /// `block_n` (value tile) and `warps` of getPlanOverrides override it.
 ChunkedPlan chooseChunkedPlan(SpecChain &chain, StringRef chip);
+
+/// Whether the chunked kernel computes its four products (Q K^T, Q S, A V,
+/// K^T V) with `target`'s warpgroup matrix ops under `plan`: the plan allows
+/// them, its 4 warps of 32 are one warpgroup over a 64-token chunk, the
+/// target has them for Dk and the value tile (with the `sum` columns), and
+/// the operands are plain tiles (no feature map or per-channel gate
+/// rewrites them in the row-major layout).
+bool usesWarpgroupChunks(SpecChain &chain, const ChunkedPlan &plan,
+                         const TargetInfo &target);
 
 /// Builds the chunked linear-time `gpu.func` for `chain` (normalize none or
 /// sum, mask none or causal, decays folded into per-token log-gates) at the
