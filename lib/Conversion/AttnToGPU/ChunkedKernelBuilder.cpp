@@ -882,13 +882,18 @@ ChunkedEmitter::queryProducts(Value stage, Value sStage,
 ChunkedEmitter::ChunkFactors ChunkedEmitter::chunkFactors(Value stage) {
   int64_t n = target.getCFragmentSize();
   ChunkFactors factors;
-  // Row factors of the state term: scale * exp(G_i).
-  SmallVector<Value> gRow(2), rowFactor(2);
+  // In base 2, a positive scale joins the row's exponent as log2(scale).
+  bool foldScale = cfg.scale > 0.0;
+  Value log2Scale = f(foldScale ? std::log2(cfg.scale) : 0.0);
+  auto scaled = [&](Value x) { return foldScale ? x : mulf(x, f(cfg.scale)); };
+  // Row factors of the state term: scale * exp(G_i) = exp2 of the row term
+  // G_i log2(e) + log2(scale).
+  SmallVector<Value> rowTerm(2), rowFactor(2);
   for (int64_t h = 0; h < 2; ++h) {
     Value i = add(warpRow0, rowOf[2 * h]);
     if (cfg.scalarDecayOnly()) {
-      gRow[h] = loadG(stage, i);
-      rowFactor[h] = mulf(exp2(mulf(gRow[h], f(kLog2E))), f(cfg.scale));
+      rowTerm[h] = addf(mulf(loadG(stage, i), f(kLog2E)), log2Scale);
+      rowFactor[h] = scaled(exp2(rowTerm[h]));
     } else {
       rowFactor[h] = f(cfg.scale);
     }
@@ -897,15 +902,20 @@ ChunkedEmitter::ChunkFactors ChunkedEmitter::chunkFactors(Value stage) {
   // scale * causal decay, element by element.
   for (int64_t nb = 0; nb < cfg.chunk / shape.n; ++nb) {
     SmallVector<Value> elems;
+    // G_j log2(e) of the fragment's two columns.
+    SmallVector<Value, 2> colTerm(2);
     for (int64_t e = 0; e < n; ++e) {
-      int64_t h = target.getCPosition(e)[0];
+      SmallVector<int64_t, 2> pos = target.getCPosition(e);
       Value i = add(warpRow0, rowOf[e]);
       Value j = add(c(nb * shape.n), colOf[e]);
       Value keep = cmpi(arith::CmpIPredicate::sle, j, i);
       if (cfg.scalarDecayOnly()) {
+        Value &gj = colTerm[pos[1]];
+        if (!gj)
+          gj = mulf(loadG(stage, j), f(kLog2E));
         // exp(G_i - G_j) <= 1 on the visible triangle; 0 above it.
-        Value diff = select(keep, subf(gRow[h], loadG(stage, j)), f(-INFINITY));
-        elems.push_back(mulf(exp2(mulf(diff, f(kLog2E))), f(cfg.scale)));
+        Value diff = select(keep, subf(rowTerm[pos[0]], gj), f(-INFINITY));
+        elems.push_back(scaled(exp2(diff)));
       } else {
         elems.push_back(select(keep, f(cfg.scale), f(0.0)));
       }
@@ -1042,7 +1052,6 @@ Value ChunkedEmitter::decayedValues(Value stage, Value gLast) {
   int64_t perRow = cfg.augTile / per;
   int64_t pieces = cfg.chunk * perRow;
   auto pieceType = VectorType::get({per}, cfg.elementType);
-  auto wideType = VectorType::get({per}, b.getF32Type());
   Value stageBase = mul(stage, c(cfg.chunk * cfg.augTile / per));
   for (int64_t it = 0; it * cfg.threads < pieces; ++it) {
     Value piece = add(threadId, c(it * cfg.threads));
@@ -1055,13 +1064,14 @@ Value ChunkedEmitter::decayedValues(Value stage, Value gLast) {
     auto body = [&] {
       Value v = memref::LoadOp::create(b, loc, vPieces,
                                        ValueRange{add(stageBase, at)});
-      Value factor = exp2(mulf(subf(gLast, loadG(stage, r)), f(kLog2E)));
+      // The factor (<= 1) in the element type, V~ by packed multiplies.
+      Value factor = arith::TruncFOp::create(
+          b, loc, cfg.elementType,
+          exp2(mulf(subf(gLast, loadG(stage, r)), f(kLog2E))));
       Value scaled =
-          mulf(arith::ExtFOp::create(b, loc, wideType, v),
-               vector::BroadcastOp::create(b, loc, wideType, factor));
-      memref::StoreOp::create(
-          b, loc, arith::TruncFOp::create(b, loc, pieceType, scaled),
-          decayedPieces, ValueRange{add(stageBase, at)});
+          mulf(v, vector::BroadcastOp::create(b, loc, pieceType, factor));
+      memref::StoreOp::create(b, loc, scaled, decayedPieces,
+                              ValueRange{add(stageBase, at)});
     };
     if ((it + 1) * cfg.threads > pieces)
       scf::IfOp::create(b, loc,
