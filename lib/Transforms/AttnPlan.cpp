@@ -54,10 +54,7 @@ static Tiling chooseTiling(SpecChain &chain, Algorithm algorithm,
     std::string reason = "default chunk and value tile " + where;
     if (target && usesWarpgroupChunks(chain, plan, *target))
       reason += "; its products by warpgroup matrix ops";
-    // The chunked kernel has no K/V pipeline of its own; `stages` keeps the
-    // plan dictionary complete.
-    return {plan.chunk, plan.valueTile, plan.warps, KernelPlan().stages,
-            reason};
+    return {plan.chunk, plan.valueTile, plan.warps, plan.stages, reason};
   }
   KernelPlan plan = choosePlan(chain, chip);
   std::string reason = "default " + where;

@@ -120,6 +120,8 @@ ChunkedPlan mlir::attn::chooseChunkedPlan(SpecChain &chain, StringRef chip) {
       plan.valueTile = v.getInt();
     if (auto v = dict.getAs<IntegerAttr>("warps"))
       plan.warps = v.getInt();
+    if (auto v = dict.getAs<IntegerAttr>(plan::kStages))
+      plan.stages = v.getInt();
     if (auto ops = dict.getAs<StringAttr>(plan::kMatrixOps))
       plan.warpgroup = ops.getValue() == plan::kWarpgroup;
   }
@@ -176,6 +178,8 @@ struct ChunkedConfig {
   /// decayed values V~ = V exp(G_last - G_j) at decayedOffset).
   bool warpgroup = false;
   int64_t pOffset = 0, decayedOffset = 0;
+  /// Buffers of each per-chunk tile (Q, K, V, S, G, V~).
+  int64_t buffers = 2;
   /// Decays are scalar per token (G in gOffset) and no per-channel gate
   /// absorbs them.
   bool scalarDecayOnly() const { return decay && !channelGate; }
@@ -284,6 +288,10 @@ configure(SpecChain &chain, const ChunkedPlan &plan, const TargetInfo &target) {
            << cfg.warps << " warps of multiples of " << shape.m
            << " state rows";
   cfg.blocks = cfg.chunk / shape.m;
+  if (plan.stages < 2)
+    return agg.emitOpError()
+           << "chunked plan: stages = " << plan.stages
+           << " leaves no buffer for the next chunk's copies; use 2 or more";
   if (cfg.channelGate && cfg.dk > cfg.threads)
     return agg.emitOpError()
            << "the per-channel gate is scanned by one thread per key channel: "
@@ -315,37 +323,42 @@ configure(SpecChain &chain, const ChunkedPlan &plan, const TargetInfo &target) {
   cfg.workspaceColumns = cfg.dv / cfg.valueTile * cfg.augTile;
   cfg.warpgroup = usesWarpgroupChunks(chain, plan, target);
 
-  // Shared memory: Q and K [2 chunk][Dk + pad], V [2 chunk][aug + pad],
-  // S [2 Dk][aug + pad], G [2 chunk] f32 (decays); two buffers of each.
-  // Warpgroup matrix ops: unpadded operand tiles (the same two buffers of
-  // Q, K, V and S, then P and V~), after up to an alignment's worth of
-  // bytes to reach an aligned start.
+  // Shared memory: Q and K [B chunk][Dk + pad], V [B chunk][aug + pad],
+  // S [B Dk][aug + pad], G [B chunk] f32 (decays): B buffers of each, chunk
+  // ch in buffer ch % B, the copies running B - 1 chunks ahead. Warpgroup
+  // matrix ops: unpadded operand tiles (the B buffers of Q, K, V and S, then
+  // P and B of V~), after up to an alignment's worth of bytes to reach an
+  // aligned start. B is the plan's `stages`.
   int64_t eb = cfg.elementType.getIntOrFloatBitWidth() / 8;
   int64_t pad = cfg.warpgroup ? 0 : kRowPad;
-  int64_t offset = 0;
-  auto take = [&](int64_t bytes) {
-    int64_t at = offset;
-    offset += (bytes + 15) / 16 * 16;
-    return at;
+  auto layout = [&](int64_t buffers) {
+    cfg.buffers = buffers;
+    int64_t offset = 0;
+    auto take = [&](int64_t bytes) {
+      int64_t at = offset;
+      offset += (bytes + 15) / 16 * 16;
+      return at;
+    };
+    cfg.qOffset = take(buffers * cfg.chunk * (cfg.dk + pad) * eb);
+    cfg.kOffset = take(buffers * cfg.chunk * (cfg.dk + pad) * eb);
+    cfg.vOffset = take(buffers * cfg.chunk * (cfg.augTile + pad) * eb);
+    cfg.sOffset = take(buffers * cfg.dk * (cfg.augTile + pad) * eb);
+    if (cfg.warpgroup) {
+      cfg.pOffset = take(cfg.chunk * cfg.chunk * eb);
+      if (cfg.decay)
+        cfg.decayedOffset = take(buffers * cfg.chunk * cfg.augTile * eb);
+    }
+    cfg.gOffset = cfg.decay ? take(buffers * cfg.chunk * 4) : 0;
+    if (cfg.channelGate) {
+      // The raw gates [B chunk][Dk] and the factor table [(blocks + 1)^2][Dk]
+      // f32.
+      cfg.gateOffset = take(buffers * cfg.chunk * cfg.gatePitch());
+      cfg.tableOffset = take((cfg.blocks + 1) * (cfg.blocks + 1) * cfg.dk * 4);
+    }
+    cfg.sharedBytes =
+        offset + (cfg.warpgroup ? target.getOperandTileAlignment() : 0);
   };
-  cfg.qOffset = take(2 * cfg.chunk * (cfg.dk + pad) * eb);
-  cfg.kOffset = take(2 * cfg.chunk * (cfg.dk + pad) * eb);
-  cfg.vOffset = take(2 * cfg.chunk * (cfg.augTile + pad) * eb);
-  cfg.sOffset = take(2 * cfg.dk * (cfg.augTile + pad) * eb);
-  if (cfg.warpgroup) {
-    cfg.pOffset = take(cfg.chunk * cfg.chunk * eb);
-    if (cfg.decay)
-      cfg.decayedOffset = take(2 * cfg.chunk * cfg.augTile * eb);
-  }
-  cfg.gOffset = cfg.decay ? take(2 * cfg.chunk * 4) : 0;
-  if (cfg.channelGate) {
-    // The raw gates of two chunks [2 chunk][Dk] and the factor table
-    // [(blocks + 1)^2][Dk] f32.
-    cfg.gateOffset = take(2 * cfg.chunk * cfg.gatePitch());
-    cfg.tableOffset = take((cfg.blocks + 1) * (cfg.blocks + 1) * cfg.dk * 4);
-  }
-  cfg.sharedBytes =
-      offset + (cfg.warpgroup ? target.getOperandTileAlignment() : 0);
+  layout(plan.stages);
   if (cfg.sharedBytes > target.getMaxSharedBytes())
     return agg.emitOpError()
            << "the chunked plan needs " << cfg.sharedBytes
@@ -398,6 +411,8 @@ private:
   /// chunk ch + 1 (and of its log-gates) into the other buffers, and phi;
   /// at its end, the next chunk's G by a warp scan. One barrier per chunk
   /// (two with a feature map).
+  /// Chunk ch's buffer (`stage`), the next chunk's (`other`), and its
+  /// first token.
   struct ChunkStep {
     Value stage, other, t0;
     SmallVector<Value> nextGates;
@@ -560,7 +575,7 @@ private:
     }
   }
   Value stageOf(Value ch) {
-    return arith::RemUIOp::create(b, loc, ch, c(2)).getResult();
+    return arith::RemUIOp::create(b, loc, ch, c(cfg.buffers)).getResult();
   }
   /// Rows of the chunk starting at token t0 that are inside the sequence.
   Value validRowsOf(Value t0) {
@@ -644,7 +659,12 @@ void ChunkedEmitter::startChunks(bool q, bool kv) {
     if (cfg.warpgroup)
       target.barrier(b, loc);
   }
+  // The first B - 1 chunks, a group each.
   group0 = issueChunk(chunkBegin, stageOf(chunkBegin), q, kv);
+  for (int64_t ahead = 1; ahead + 1 < cfg.buffers; ++ahead) {
+    Value ch = add(chunkBegin, c(ahead));
+    issueChunk(ch, stageOf(ch), q, kv);
+  }
 }
 
 ChunkedEmitter::ChunkStep
@@ -653,18 +673,20 @@ ChunkedEmitter::beginChunk(Value ch, bool q, bool kv,
                            int64_t gatesAhead) {
   ChunkStep step;
   step.stage = stageOf(ch);
-  step.other = sub(c(1), step.stage);
+  step.other = stageOf(add(ch, c(1)));
   step.t0 = mul(ch, c(cfg.chunk));
   // Chunk ch has landed (with its S and G) and every warp is done with
   // chunk ch - 1, whose buffers receive chunk ch + 1.
-  target.asyncWait(b, loc, group0, 0);
+  target.asyncWait(b, loc, group0, cfg.buffers - 2);
   if (landed)
     landed(step.stage);
   if (cfg.warpgroup)
     publishShared();
   else
     target.barrier(b, loc);
-  issueChunk(add(ch, c(1)), step.other, q, kv);
+  // Chunk ch + B - 1 into the buffer of chunk ch - 1.
+  Value ahead = add(ch, c(cfg.buffers - 1));
+  issueChunk(ahead, stageOf(ahead), q, kv);
   // The next chunk's log-gates, in flight during this chunk.
   if (cfg.decay)
     step.nextGates = loadGates(add(step.t0, c(gatesAhead * cfg.chunk)));
@@ -1252,7 +1274,7 @@ KernelInfo ChunkedEmitter::emit() {
   info.blockM = cfg.chunk;
   info.blockN = cfg.valueTile;
   info.warps = cfg.warps;
-  info.stages = 2;
+  info.stages = cfg.buffers;
   info.sharedBytes = cfg.sharedBytes;
   info.hasInitialState = cfg.hasInitialState;
   info.hasFinalState = cfg.hasFinalState;
@@ -1382,17 +1404,17 @@ void ChunkedEmitter::emitKernel(StringRef name, Role role) {
                                   ValueRange{});
   };
   Type et = cfg.elementType;
-  int64_t sRows = 2 * cfg.dk;
+  int64_t sRows = cfg.buffers * cfg.dk;
   Type ot = cfg.operandType;
   if (cfg.warpgroup) {
     assert(!cfg.sum && ot == et && "usesWarpgroupChunks excludes these");
     Type i32 = b.getI32Type();
     // 16-byte pieces of V (decayedValues).
     int64_t per = target.getAsyncCopyBytes() / (et.getIntOrFloatBitWidth() / 8);
-    qSmemIn = qSmem = view(cfg.qOffset, {2 * cfg.chunk * cfg.dk}, et);
-    kSmemIn = kSmem = view(cfg.kOffset, {2 * cfg.chunk * cfg.dk}, et);
-    vSmem = view(cfg.vOffset, {2 * cfg.chunk * cfg.augTile}, et);
-    sWords = view(cfg.sOffset, {cfg.dk * cfg.augTile}, i32);
+    qSmemIn = qSmem = view(cfg.qOffset, {cfg.buffers * cfg.chunk * cfg.dk}, et);
+    kSmemIn = kSmem = view(cfg.kOffset, {cfg.buffers * cfg.chunk * cfg.dk}, et);
+    vSmem = view(cfg.vOffset, {cfg.buffers * cfg.chunk * cfg.augTile}, et);
+    sWords = view(cfg.sOffset, {cfg.buffers * cfg.dk * cfg.augTile / 2}, i32);
     pWords = view(cfg.pOffset, {cfg.chunk * cfg.chunk / 2}, i32);
     qAddr = add(tileAddress, c(cfg.qOffset));
     kAddr = add(tileAddress, c(cfg.kOffset));
@@ -1401,30 +1423,37 @@ void ChunkedEmitter::emitKernel(StringRef name, Role role) {
     pAddr = add(tileAddress, c(cfg.pOffset));
     if (cfg.scalarDecayOnly()) {
       auto pieceType = VectorType::get({per}, et);
-      vPieces =
-          view(cfg.vOffset, {2 * cfg.chunk * cfg.augTile / per}, pieceType);
-      decayedPieces = view(cfg.decayedOffset,
-                           {2 * cfg.chunk * cfg.augTile / per}, pieceType);
+      vPieces = view(cfg.vOffset, {cfg.buffers * cfg.chunk * cfg.augTile / per},
+                     pieceType);
+      decayedPieces =
+          view(cfg.decayedOffset, {cfg.buffers * cfg.chunk * cfg.augTile / per},
+               pieceType);
       decayedAddr = add(tileAddress, c(cfg.decayedOffset));
     }
     if (cfg.decay)
-      gSmem = view(cfg.gOffset, {2 * cfg.chunk}, b.getF32Type());
+      gSmem = view(cfg.gOffset, {cfg.buffers * cfg.chunk}, b.getF32Type());
   } else {
-    qSmemIn = view(cfg.qOffset, {2 * cfg.chunk, cfg.dk + kRowPad}, et);
-    kSmemIn = view(cfg.kOffset, {2 * cfg.chunk, cfg.dk + kRowPad}, et);
+    qSmemIn =
+        view(cfg.qOffset, {cfg.buffers * cfg.chunk, cfg.dk + kRowPad}, et);
+    kSmemIn =
+        view(cfg.kOffset, {cfg.buffers * cfg.chunk, cfg.dk + kRowPad}, et);
     qSmem = ot == et ? qSmemIn
-                     : view(cfg.qOffset, {2 * cfg.chunk, cfg.dk + kRowPad}, ot);
+                     : view(cfg.qOffset,
+                            {cfg.buffers * cfg.chunk, cfg.dk + kRowPad}, ot);
     kSmem = ot == et ? kSmemIn
-                     : view(cfg.kOffset, {2 * cfg.chunk, cfg.dk + kRowPad}, ot);
-    vSmem = view(cfg.vOffset, {2 * cfg.chunk, cfg.augTile + kRowPad}, et);
+                     : view(cfg.kOffset,
+                            {cfg.buffers * cfg.chunk, cfg.dk + kRowPad}, ot);
+    vSmem =
+        view(cfg.vOffset, {cfg.buffers * cfg.chunk, cfg.augTile + kRowPad}, et);
     sSmem = view(cfg.sOffset, {sRows, cfg.augTile + kRowPad}, et);
     sVec2 = view(cfg.sOffset, {sRows, (cfg.augTile + kRowPad) / 2},
                  VectorType::get({2}, et));
     if (cfg.decay)
-      gSmem = view(cfg.gOffset, {2 * cfg.chunk}, b.getF32Type());
+      gSmem = view(cfg.gOffset, {cfg.buffers * cfg.chunk}, b.getF32Type());
   }
   if (cfg.channelGate) {
-    gateSmem = view(cfg.gateOffset, {2 * cfg.chunk, cfg.dk + cfg.gatePadding()},
+    gateSmem = view(cfg.gateOffset,
+                    {cfg.buffers * cfg.chunk, cfg.dk + cfg.gatePadding()},
                     cfg.gateType);
     tableSmem =
         view(cfg.tableOffset, {(cfg.blocks + 1) * (cfg.blocks + 1), cfg.dk},
@@ -1443,7 +1472,7 @@ void ChunkedEmitter::emitKernel(StringRef name, Role role) {
   if (cfg.sum) {
     // The denominator's columns of V: 1 in column valueTile, 0 after it, in
     // both stages; the async copies never touch them.
-    int64_t cells = 2 * cfg.chunk * kSumColumns;
+    int64_t cells = cfg.buffers * cfg.chunk * kSumColumns;
     for (int64_t it = 0; it * cfg.threads < cells; ++it) {
       Value idx = add(threadId, c(it * cfg.threads));
       Value r = arith::DivUIOp::create(b, loc, idx, c(kSumColumns));

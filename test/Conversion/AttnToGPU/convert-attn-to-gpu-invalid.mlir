@@ -196,3 +196,17 @@ func.func @gate_too_many_channels(%q: tensor<?x?x?x256xbf16>, %k: tensor<?x?x?x2
   %o = attn.aggregate %w, %v : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
   return %o : tensor<?x?x?x64xbf16>
 }
+
+// -----
+
+// The chunked kernel needs a second buffer for the next chunk's copies.
+func.func @chunked_one_stage(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16>,
+                             %v: tensor<?x?x?x64xbf16>) -> tensor<?x?x?x64xbf16> {
+  %s = attn.score %q, %k : tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>
+  %m = attn.mask %s, #attn.causal
+  %w = attn.normalize %m none
+  // expected-error @+1 {{chunked plan: stages = 1 leaves no buffer for the next chunk's copies; use 2 or more}}
+  %o = attn.aggregate %w, %v {attn.plan = {algorithm = "chunked", stages = 1}}
+      : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
+  return %o : tensor<?x?x?x64xbf16>
+}

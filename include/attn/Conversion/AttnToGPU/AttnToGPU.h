@@ -81,6 +81,10 @@ struct ChunkedPlan {
   int64_t chunk = 64;      ///< Tokens per chunk; warps * 16.
   int64_t valueTile = 64;  ///< Value columns per CTA.
   int64_t warps = 4;       ///< Each owns 16 rows of a chunk.
+  /// Buffers of each per-chunk tile; the copies run stages - 1 chunks
+  /// ahead. Measured on the H200 (docs/perf.md): 3 made the warpgroup
+  /// kernels spill (about 160 B) and run 1.3-1.5x slower than 2.
+  int64_t stages = 2;
   /// Whether the products use the target's warpgroup matrix ops where it
   /// has them (usesWarpgroupChunks); `matrix_ops = "warp"` keeps the
   /// warp-level ops.
@@ -88,7 +92,8 @@ struct ChunkedPlan {
 };
 
 /// The default chunked plan for `chain` on `chip`; the `block_m` (chunk),
-/// `block_n` (value tile) and `warps` of getPlanOverrides override it.
+/// `block_n` (value tile), `warps`, `stages` and `matrix_ops` of
+/// getPlanOverrides override it.
 ChunkedPlan chooseChunkedPlan(SpecChain &chain, StringRef chip);
 
 /// Whether the chunked kernel computes its four products (Q K^T, Q S, A V,
