@@ -35,8 +35,11 @@
 //   weights A go to a shared tile P, scalar decays scale V (V~ = V
 //   exp(G_last - G_j)) instead of K, K^T is K's tile read transposed, and
 //   S is held as the warpgroup's C fragments (warp w owns rows 16 w .. of
-//   each 64-row block); per chunk, after Q K^T and Q S, one more barrier
-//   publishes P and V~, and A V and K^T V are issued together.
+//   each 64-row block). Per chunk: each thread rewrites the V pieces it
+//   copied as V~ before the barrier that publishes the chunk; Q K^T, Q S and
+//   K^T V~ are issued together, the weights computed while K^T V~ runs;
+//   a second barrier publishes P and the next chunk's G, and A V runs while
+//   S is stored.
 //
 // Per-channel gates (GLA): G_{t,c} is per key channel, so the gate acts
 // inside the inner product and no single row factor can carry it. Inside a
@@ -331,34 +334,32 @@ configure(SpecChain &chain, const ChunkedPlan &plan, const TargetInfo &target) {
   // aligned start. B is the plan's `stages`.
   int64_t eb = cfg.elementType.getIntOrFloatBitWidth() / 8;
   int64_t pad = cfg.warpgroup ? 0 : kRowPad;
-  auto layout = [&](int64_t buffers) {
-    cfg.buffers = buffers;
-    int64_t offset = 0;
-    auto take = [&](int64_t bytes) {
-      int64_t at = offset;
-      offset += (bytes + 15) / 16 * 16;
-      return at;
-    };
-    cfg.qOffset = take(buffers * cfg.chunk * (cfg.dk + pad) * eb);
-    cfg.kOffset = take(buffers * cfg.chunk * (cfg.dk + pad) * eb);
-    cfg.vOffset = take(buffers * cfg.chunk * (cfg.augTile + pad) * eb);
-    cfg.sOffset = take(buffers * cfg.dk * (cfg.augTile + pad) * eb);
-    if (cfg.warpgroup) {
-      cfg.pOffset = take(cfg.chunk * cfg.chunk * eb);
-      if (cfg.decay)
-        cfg.decayedOffset = take(buffers * cfg.chunk * cfg.augTile * eb);
-    }
-    cfg.gOffset = cfg.decay ? take(buffers * cfg.chunk * 4) : 0;
-    if (cfg.channelGate) {
-      // The raw gates [B chunk][Dk] and the factor table [(blocks + 1)^2][Dk]
-      // f32.
-      cfg.gateOffset = take(buffers * cfg.chunk * cfg.gatePitch());
-      cfg.tableOffset = take((cfg.blocks + 1) * (cfg.blocks + 1) * cfg.dk * 4);
-    }
-    cfg.sharedBytes =
-        offset + (cfg.warpgroup ? target.getOperandTileAlignment() : 0);
+  int64_t buffers = plan.stages;
+  cfg.buffers = buffers;
+  int64_t offset = 0;
+  auto take = [&](int64_t bytes) {
+    int64_t at = offset;
+    offset += (bytes + 15) / 16 * 16;
+    return at;
   };
-  layout(plan.stages);
+  cfg.qOffset = take(buffers * cfg.chunk * (cfg.dk + pad) * eb);
+  cfg.kOffset = take(buffers * cfg.chunk * (cfg.dk + pad) * eb);
+  cfg.vOffset = take(buffers * cfg.chunk * (cfg.augTile + pad) * eb);
+  cfg.sOffset = take(buffers * cfg.dk * (cfg.augTile + pad) * eb);
+  if (cfg.warpgroup) {
+    cfg.pOffset = take(cfg.chunk * cfg.chunk * eb);
+    if (cfg.decay)
+      cfg.decayedOffset = take(buffers * cfg.chunk * cfg.augTile * eb);
+  }
+  cfg.gOffset = cfg.decay ? take(buffers * cfg.chunk * 4) : 0;
+  if (cfg.channelGate) {
+    // The raw gates [B chunk][Dk] and the factor table [(blocks + 1)^2][Dk]
+    // f32.
+    cfg.gateOffset = take(buffers * cfg.chunk * cfg.gatePitch());
+    cfg.tableOffset = take((cfg.blocks + 1) * (cfg.blocks + 1) * cfg.dk * 4);
+  }
+  cfg.sharedBytes =
+      offset + (cfg.warpgroup ? target.getOperandTileAlignment() : 0);
   if (cfg.sharedBytes > target.getMaxSharedBytes())
     return agg.emitOpError()
            << "the chunked plan needs " << cfg.sharedBytes
@@ -406,13 +407,13 @@ private:
   Value issueChunk(Value chunkIdx, Value stage, bool q, bool kv);
 
   /// The pipeline every chunk loop shares, over the CTA's chunks, reading Q
-  /// (`q`) and / or K and V (`kv`): before the loop, the first chunk's
-  /// copies and G; at the top of chunk ch, its landing, the prefetch of
-  /// chunk ch + 1 (and of its log-gates) into the other buffers, and phi;
-  /// at its end, the next chunk's G by a warp scan. One barrier per chunk
-  /// (two with a feature map).
-  /// Chunk ch's buffer (`stage`), the next chunk's (`other`), and its
-  /// first token.
+  /// (`q`) and / or K and V (`kv`) in B = `stages` buffers: before the loop,
+  /// the first B - 1 chunks' copies and the first G; at the top of chunk
+  /// ch, its landing, the prefetch of chunk ch + B - 1 (and of the next
+  /// log-gates) into the buffers of chunk ch - 1, and phi; at its end, the
+  /// next chunk's G by a warp scan. One barrier per chunk (two with a
+  /// feature map). A step holds chunk ch's buffer (`stage`), the next
+  /// chunk's (`other`), and its first token.
   struct ChunkStep {
     Value stage, other, t0;
     SmallVector<Value> nextGates;
@@ -466,7 +467,7 @@ private:
   /// state term (scale * exp(G_i) per row of the warp, as a fragment),
   /// `scores[nb]` the scores of key fragment nb (scale * exp(G_i - G_j) on
   /// the causal triangle, 0 above it). They read only G: the warpgroup
-  /// path computes them while Q K^T and Q S are in flight.
+  /// path computes them while K^T V~ is in flight.
   struct ChunkFactors {
     Value rows;
     SmallVector<Value> scores;
@@ -505,8 +506,8 @@ private:
   /// products in flight, one per 64-row block of S.
   SmallVector<Value> issueStateUpdate(ArrayRef<Value> state, Value stage,
                                       Value values);
-  /// The shared address of buffer `stage` of a double-buffered tile at
-  /// `address` of `bytes` bytes a buffer.
+  /// The shared address of buffer `stage` of a buffered tile at `address`
+  /// of `bytes` bytes a buffer.
   Value stageAddress(Value address, Value stage, int64_t bytes) {
     return add(address, mul(stage, c(bytes)));
   }
@@ -844,7 +845,7 @@ ChunkedEmitter::queryProducts(Value stage, Value sStage,
           b, loc, cfg.elementType, q, rowBlock,
           {stageAddress(kAddr, stage, tileBytes(cfg.chunk, cfg.dk)), cfg.chunk},
           cfg.chunk, cfg.dk, {});
-    SmallVector<Value> stateProducts = target.issueWarpgroupMatmul(
+    SmallVector<Value> stateTermProducts = target.issueWarpgroupMatmul(
         b, loc, cfg.elementType, q, rowBlock,
         {add(sAddr, mul(sStage, c(cfg.dk * cfg.augTile * eb))), cfg.dk,
          /*kMajor=*/false},
@@ -853,8 +854,8 @@ ChunkedEmitter::queryProducts(Value stage, Value sStage,
     if (scores)
       *scores = std::move(
           target.getWarpgroupFragments(b, loc, scoreProducts, cfg.chunk)[0]);
-    return std::move(
-        target.getWarpgroupFragments(b, loc, stateProducts, cfg.augTile)[0]);
+    return std::move(target.getWarpgroupFragments(b, loc, stateTermProducts,
+                                                  cfg.augTile)[0]);
   }
   int64_t keyTiles = cfg.chunk / shape.n;
   SmallVector<Value> acc(augTiles, zeroFragment());

@@ -30,6 +30,18 @@
 // FMAP-SAME: st.shared.v4.b32
 // FMAP-SAME: ldmatrix.sync.aligned
 
+// The chunked kernels on sm_90a: every product is a wgmma, and K^T is K's
+// tile read transposed (imm-trans-a 1), as are S and V (imm-trans-b 1).
+// RUN: attention-opt %examples/simple_gla.mlir --attn-lower-to-nvvm="chip=sm_90a features=+ptx80 format=isa" | FileCheck %s --check-prefix=CHUNK
+// CHUNK: gpu.binary @attn_kernels
+// CHUNK-SAME: .visible .entry attn_fwd_segment_states(
+// CHUNK-SAME: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{{[^}]*}}}, %rd{{[0-9]+}}, %rd{{[0-9]+}}, p, 1,  1, 1,  1;
+// CHUNK-SAME: .visible .entry attn_fwd(
+// CHUNK-SAME: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{{[^}]*}}}, %rd{{[0-9]+}}, %rd{{[0-9]+}}, p, 1,  1, 0,  0;
+// CHUNK-SAME: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{{[^}]*}}}, %rd{{[0-9]+}}, %rd{{[0-9]+}}, p, 1,  1, 0,  1;
+// CHUNK-SAME: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{{[^}]*}}}, %rd{{[0-9]+}}, %rd{{[0-9]+}}, p, 1,  1, 1,  1;
+// CHUNK-SAME: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{{[^}]*}}}, %rd{{[0-9]+}}, %rd{{[0-9]+}}, p, 1,  1, 0,  1;
+
 // CHECK: gpu.binary @attn_kernels
 // CHECK-SAME: .target sm_90a
 // CHECK-SAME: .visible .entry attn_fwd(
