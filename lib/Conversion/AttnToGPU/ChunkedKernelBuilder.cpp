@@ -515,9 +515,6 @@ private:
   int64_t tileBytes(int64_t rows, int64_t cols) const {
     return rows * cols * (cfg.elementType.getIntOrFloatBitWidth() / 8);
   }
-  /// A pair of f32 (vector<2xf32>) narrowed to the element type, as one
-  /// 32-bit word.
-  Value pairWord(Value pair);
   /// Writes the state (narrowed) to shared-memory buffer `sStage` for the
   /// Q S products.
   void writeSharedState(ArrayRef<Value> state, Value sStage);
@@ -974,14 +971,6 @@ void ChunkedEmitter::addIntraChunk(Value stage, SmallVectorImpl<Value> &acc,
   }
 }
 
-Value ChunkedEmitter::pairWord(Value pair) {
-  Value narrow = arith::TruncFOp::create(
-      b, loc, VectorType::get({2}, cfg.elementType), pair);
-  Value word = vector::BitCastOp::create(
-      b, loc, VectorType::get({1}, b.getI32Type()), narrow);
-  return vector::ExtractOp::create(b, loc, word, ArrayRef<int64_t>{0});
-}
-
 void ChunkedEmitter::storeChunkWeights(ArrayRef<Value> weights) {
   // C elements (h, 0) and (h, 1): row g + 8 h, columns 2 t, 2 t + 1 of the
   // 8 keys of fragment nb.
@@ -993,7 +982,7 @@ void ChunkedEmitter::storeChunkWeights(ArrayRef<Value> weights) {
                      colOf[2 * h]);
       memref::StoreOp::create(
           b, loc,
-          pairWord(vector::ExtractOp::create(b, loc, w, ArrayRef<int64_t>{h})),
+          packPair(vector::ExtractOp::create(b, loc, w, ArrayRef<int64_t>{h})),
           pWords, ValueRange{arith::DivUIOp::create(b, loc, at, c(2))});
     }
 }
@@ -1076,36 +1065,24 @@ Value ChunkedEmitter::decayedValues(Value stage, Value gLast) {
   int64_t pieces = cfg.chunk * perRow;
   auto pieceType = VectorType::get({per}, cfg.elementType);
   Value stageBase = mul(stage, c(cfg.chunk * cfg.augTile / per));
-  for (int64_t it = 0; it * cfg.threads < pieces; ++it) {
-    Value piece = add(threadId, c(it * cfg.threads));
+  forEachThreadItem(pieces, [&](Value piece) {
     Value r = arith::DivUIOp::create(b, loc, piece, c(perRow));
     Value col = mul(arith::RemUIOp::create(b, loc, piece, c(perRow)), c(per));
-    Value at = arith::DivUIOp::create(
-        b, loc,
-        target.getOperandTileOffset(b, loc, r, col, cfg.chunk, cfg.augTile),
-        c(per));
-    auto body = [&] {
-      Value v = memref::LoadOp::create(b, loc, vPieces,
-                                       ValueRange{add(stageBase, at)});
-      // The factor (<= 1) in the element type, V~ by packed multiplies.
-      Value factor = arith::TruncFOp::create(
-          b, loc, cfg.elementType,
-          exp2(mulf(subf(gLast, loadG(stage, r)), f(kLog2E))));
-      Value scaled =
-          mulf(v, vector::BroadcastOp::create(b, loc, pieceType, factor));
-      memref::StoreOp::create(b, loc, scaled, decayedPieces,
-                              ValueRange{add(stageBase, at)});
-    };
-    if ((it + 1) * cfg.threads > pieces)
-      scf::IfOp::create(b, loc,
-                        cmpi(arith::CmpIPredicate::ult, piece, c(pieces)),
-                        [&](OpBuilder &, Location) {
-                          body();
-                          scf::YieldOp::create(b, loc);
-                        });
-    else
-      body();
-  }
+    Value at =
+        add(stageBase,
+            arith::DivUIOp::create(b, loc,
+                                   target.getOperandTileOffset(
+                                       b, loc, r, col, cfg.chunk, cfg.augTile),
+                                   c(per)));
+    Value v = memref::LoadOp::create(b, loc, vPieces, ValueRange{at});
+    // The factor (<= 1) in the element type, V~ by packed multiplies.
+    Value factor = arith::TruncFOp::create(
+        b, loc, cfg.elementType,
+        exp2(mulf(subf(gLast, loadG(stage, r)), f(kLog2E))));
+    Value scaled =
+        mulf(v, vector::BroadcastOp::create(b, loc, pieceType, factor));
+    memref::StoreOp::create(b, loc, scaled, decayedPieces, ValueRange{at});
+  });
   return stageAddress(decayedAddr, stage, tileBytes(cfg.chunk, cfg.augTile));
 }
 
@@ -1137,10 +1114,8 @@ Value ChunkedEmitter::updateState(SmallVectorImpl<Value> &state, Value stage) {
       publishShared();
     SmallVector<Value> products = issueStateUpdate(state, stage, values);
     target.warpgroupWait(b, loc, 0);
-    state.clear();
-    for (SmallVector<Value> &frags :
-         target.getWarpgroupFragments(b, loc, products, cfg.augTile))
-      state.append(frags);
+    state.assign(
+        flatten(target.getWarpgroupFragments(b, loc, products, cfg.augTile)));
     return gLast;
   }
   Value lastBlock = c(cfg.blocks - 1);
@@ -1197,7 +1172,7 @@ void ChunkedEmitter::writeSharedState(ArrayRef<Value> state, Value sStage) {
                          colOf[2 * h]);
           memref::StoreOp::create(
               b, loc,
-              pairWord(vector::ExtractOp::create(b, loc, state[stateAt(mt, nt)],
+              packPair(vector::ExtractOp::create(b, loc, state[stateAt(mt, nt)],
                                                  ArrayRef<int64_t>{h})),
               sWords,
               ValueRange{arith::DivUIOp::create(b, loc, add(base, at), c(2))});
@@ -1392,12 +1367,8 @@ void ChunkedEmitter::emitKernel(StringRef name, Role role) {
   Value start = c(0);
   Value tileAddress;
   if (cfg.warpgroup) {
-    Value align = c(target.getOperandTileAlignment());
-    Value address = target.getSharedAddress(b, loc, smem);
-    start = arith::RemUIOp::create(
-        b, loc, sub(align, arith::RemUIOp::create(b, loc, address, align)),
-        align);
-    tileAddress = add(address, start);
+    start = operandTileStart(smem);
+    tileAddress = add(target.getSharedAddress(b, loc, smem), start);
   }
   auto view = [&](int64_t byteOffset, ArrayRef<int64_t> shape, Type t) {
     auto type = MemRefType::get(shape, t, MemRefLayoutAttrInterface(), space);
@@ -1474,27 +1445,15 @@ void ChunkedEmitter::emitKernel(StringRef name, Role role) {
     // The denominator's columns of V: 1 in column valueTile, 0 after it, in
     // both stages; the async copies never touch them.
     int64_t cells = cfg.buffers * cfg.chunk * kSumColumns;
-    for (int64_t it = 0; it * cfg.threads < cells; ++it) {
-      Value idx = add(threadId, c(it * cfg.threads));
+    forEachThreadItem(cells, [&](Value idx) {
       Value r = arith::DivUIOp::create(b, loc, idx, c(kSumColumns));
       Value col = arith::RemUIOp::create(b, loc, idx, c(kSumColumns));
       Value one = arith::ConstantOp::create(b, loc, b.getFloatAttr(et, 1.0));
       Value zero = arith::ConstantOp::create(b, loc, b.getFloatAttr(et, 0.0));
       Value v = select(cmpi(arith::CmpIPredicate::eq, col, c(0)), one, zero);
-      auto store = [&] {
-        memref::StoreOp::create(b, loc, v, vSmem,
-                                ValueRange{r, add(col, c(cfg.valueTile))});
-      };
-      if ((it + 1) * cfg.threads > cells)
-        scf::IfOp::create(b, loc,
-                          cmpi(arith::CmpIPredicate::ult, idx, c(cells)),
-                          [&](OpBuilder &, Location) {
-                            store();
-                            scf::YieldOp::create(b, loc);
-                          });
-      else
-        store();
-    }
+      memref::StoreOp::create(b, loc, v, vSmem,
+                              ValueRange{r, add(col, c(cfg.valueTile))});
+    });
   }
 
   if (role == Role::SegmentStates)
@@ -1688,10 +1647,8 @@ void ChunkedEmitter::emitOutputs() {
                cfg.chunk, /*kMajor=*/false},
               cfg.augTile, cfg.chunk, {acc});
           target.warpgroupWait(b, loc, 1);
-          st.clear();
-          for (SmallVector<Value> &frags :
-               target.getWarpgroupFragments(b, loc, stateProducts, cfg.augTile))
-            st.append(frags);
+          st = flatten(
+              target.getWarpgroupFragments(b, loc, stateProducts, cfg.augTile));
           writeSharedState(st, step.other);
           target.warpgroupWait(b, loc, 0);
           storeOutput(

@@ -7,6 +7,7 @@
 #include "EmitterBase.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/UB/IR/UBOps.h"
 
 using namespace mlir;
@@ -42,6 +43,38 @@ Value EmitterBase::quadReduce(Value v, bool isMax) {
     v = isMax ? maxf(v, other) : addf(v, other);
   }
   return v;
+}
+
+Value EmitterBase::packPair(Value pair) {
+  Value narrow =
+      arith::TruncFOp::create(b, loc, VectorType::get({2}, elementType), pair);
+  Value word = vector::BitCastOp::create(
+      b, loc, VectorType::get({1}, b.getI32Type()), narrow);
+  return vector::ExtractOp::create(b, loc, word, ArrayRef<int64_t>{0});
+}
+
+Value EmitterBase::operandTileStart(Value smem) {
+  Value align = c(target.getOperandTileAlignment());
+  Value address = target.getSharedAddress(b, loc, smem);
+  return arith::RemUIOp::create(
+      b, loc, sub(align, arith::RemUIOp::create(b, loc, address, align)),
+      align);
+}
+
+void EmitterBase::forEachThreadItem(int64_t count,
+                                    function_ref<void(Value)> body) {
+  for (int64_t it = 0; it * threads < count; ++it) {
+    Value idx = add(threadId, c(it * threads));
+    if ((it + 1) * threads <= count) {
+      body(idx);
+      continue;
+    }
+    scf::IfOp::create(b, loc, cmpi(arith::CmpIPredicate::ult, idx, c(count)),
+                      [&](OpBuilder &, Location) {
+                        body(idx);
+                        scf::YieldOp::create(b, loc);
+                      });
+  }
 }
 
 int64_t EmitterBase::elementsPerCopy(Value dst) const {

@@ -35,6 +35,14 @@ inline int64_t getHeadDim(Value v) {
   return cast<RankedTensorType>(v.getType()).getDimSize(3);
 }
 
+/// The fragments of several row blocks (or tiles), one after the other.
+inline SmallVector<Value> flatten(ArrayRef<SmallVector<Value>> frags) {
+  SmallVector<Value> flat;
+  for (const SmallVector<Value> &row : frags)
+    flat.append(row.begin(), row.end());
+  return flat;
+}
+
 /// Emits into one kernel body; the kernel emitters derive from it and set
 /// the configuration fields before emitting.
 class EmitterBase {
@@ -75,6 +83,15 @@ protected:
   Value rowBroadcast(ArrayRef<Value> perHalf);
   /// Sum / max over the lanes of a quad (the lanes sharing a row).
   Value quadReduce(Value v, bool isMax);
+  /// A pair of f32 (vector<2xf32>) narrowed to the element type, as one
+  /// 32-bit word (how P and S are stored to warpgroup operand tiles).
+  Value packPair(Value pair);
+  /// The byte offset in `smem` (the dynamic shared memory) of its first
+  /// address aligned for warpgroup operand tiles.
+  Value operandTileStart(Value smem);
+  /// Emits `body(i)` for the items i = threadId + k * threads below
+  /// `count`, k = 0, 1, ...; only a last, partial round is guarded.
+  void forEachThreadItem(int64_t count, function_ref<void(Value)> body);
 
   /// Elements of `dst` (a shared-memory tile) one async copy moves.
   int64_t elementsPerCopy(Value dst) const;

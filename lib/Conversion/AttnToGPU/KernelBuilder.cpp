@@ -225,13 +225,6 @@ LogicalResult mlir::attn::checkSupported(SpecChain &chain,
 //===----------------------------------------------------------------------===//
 
 /// Per-row-tile fragments as one list (scf.yield operands), row tile major.
-static SmallVector<Value> flatten(ArrayRef<SmallVector<Value>> frags) {
-  SmallVector<Value> flat;
-  for (const SmallVector<Value> &row : frags)
-    flat.append(row.begin(), row.end());
-  return flat;
-}
-
 namespace {
 
 /// Emits one kernel; holds the values shared by its parts.
@@ -588,18 +581,11 @@ KernelEmitter::weighTile(ArrayRef<SmallVector<Value>> s, Value t, Value cls,
 SmallVector<Value>
 KernelEmitter::packWeights(ArrayRef<SmallVector<Value>> probs) {
   SmallVector<Value> words;
-  auto pairType = VectorType::get({2}, elementType);
-  auto wordType = VectorType::get({1}, b.getI32Type());
   for (ArrayRef<Value> row : probs)
     for (Value frag : row)
-      for (int64_t h = 0; h < 2; ++h) {
-        Value pair = arith::TruncFOp::create(
-            b, loc, pairType,
-            vector::ExtractOp::create(b, loc, frag, ArrayRef<int64_t>{h}));
-        words.push_back(vector::ExtractOp::create(
-            b, loc, vector::BitCastOp::create(b, loc, wordType, pair),
-            ArrayRef<int64_t>{0}));
-      }
+      for (int64_t h = 0; h < 2; ++h)
+        words.push_back(packPair(
+            vector::ExtractOp::create(b, loc, frag, ArrayRef<int64_t>{h})));
   return words;
 }
 
@@ -910,12 +896,8 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
   Value smem = target.getDynamicSharedMemory(b, loc);
   Value start = c(0);
   if (warpgroup) {
-    Value align = c(target.getOperandTileAlignment());
-    Value address = target.getSharedAddress(b, loc, smem);
-    start = arith::RemUIOp::create(
-        b, loc, sub(align, arith::RemUIOp::create(b, loc, address, align)),
-        align);
-    qAddr = add(address, start);
+    start = operandTileStart(smem);
+    qAddr = add(target.getSharedAddress(b, loc, smem), start);
   }
   auto view = [&](int64_t byteOffset, ArrayRef<int64_t> shape) {
     auto type =
