@@ -19,7 +19,8 @@
 //   Every exponent is <= 0 (log-gates are <= 0), so nothing overflows however
 //   strong the decay. `sum` appends a column of ones to V (and so a column z
 //   to S): its output column is the denominator.
-//   Causal: for each chunk (q, k, v double-buffered by async copies):
+//   Causal: for each chunk (q, k, v in `stages` buffers, 2 by default,
+//   filled by async copies):
 //     phi in shared memory;
 //     O = (Q S) * scale exp(G_i) + (Q K^T * causal decay * scale) V;
 //     S = exp(G_last) S + K~^T V with K~ = K exp(G_last - G_j) scaled in
@@ -117,11 +118,11 @@ ChunkedPlan mlir::attn::chooseChunkedPlan(SpecChain &chain, StringRef chip) {
   // T16384 D128 (docs/perf.md): 128-token chunks over 8 warps run 15-18%
   // slower, 32 value columns (twice the CTAs) 4-19% slower.
   if (DictionaryAttr dict = getPlanOverrides(chain.aggregate).entries) {
-    if (auto v = dict.getAs<IntegerAttr>("block_m"))
+    if (auto v = dict.getAs<IntegerAttr>(plan::kBlockM))
       plan.chunk = v.getInt();
-    if (auto v = dict.getAs<IntegerAttr>("block_n"))
+    if (auto v = dict.getAs<IntegerAttr>(plan::kBlockN))
       plan.valueTile = v.getInt();
-    if (auto v = dict.getAs<IntegerAttr>("warps"))
+    if (auto v = dict.getAs<IntegerAttr>(plan::kWarps))
       plan.warps = v.getInt();
     if (auto v = dict.getAs<IntegerAttr>(plan::kStages))
       plan.stages = v.getInt();
@@ -1443,7 +1444,7 @@ void ChunkedEmitter::emitKernel(StringRef name, Role role) {
 
   if (cfg.sum) {
     // The denominator's columns of V: 1 in column valueTile, 0 after it, in
-    // both stages; the async copies never touch them.
+    // every buffer; the async copies never touch them.
     int64_t cells = cfg.buffers * cfg.chunk * kSumColumns;
     forEachThreadItem(cells, [&](Value idx) {
       Value r = arith::DivUIOp::create(b, loc, idx, c(kSumColumns));

@@ -76,10 +76,10 @@ KernelPlan mlir::attn::choosePlan(SpecChain &chain, StringRef chip) {
       if (auto v = dict.getAs<IntegerAttr>(name))
         field = v.getInt();
     };
-    get("block_m", plan.blockM);
-    get("block_n", plan.blockN);
-    get("warps", plan.warps);
-    get("stages", plan.stages);
+    get(plan::kBlockM, plan.blockM);
+    get(plan::kBlockN, plan.blockN);
+    get(plan::kWarps, plan.warps);
+    get(plan::kStages, plan.stages);
     userWarps = dict.contains(plan::kWarps);
     userBlockN = dict.contains(plan::kBlockN);
     if (auto ops = dict.getAs<StringAttr>(plan::kMatrixOps))
@@ -224,7 +224,6 @@ LogicalResult mlir::attn::checkSupported(SpecChain &chain,
 // The kernel
 //===----------------------------------------------------------------------===//
 
-/// Per-row-tile fragments as one list (scf.yield operands), row tile major.
 namespace {
 
 /// Emits one kernel; holds the values shared by its parts.

@@ -99,7 +99,8 @@ ChunkedPlan chooseChunkedPlan(SpecChain &chain, StringRef chip);
 /// Whether the chunked kernel computes its four products (Q K^T, Q S, A V,
 /// K^T V) with `target`'s warpgroup matrix ops under `plan`: the plan allows
 /// them, its 4 warps of 32 are one warpgroup over a 64-token chunk, the
-/// target has them for Dk and the value tile (with the `sum` columns), and
+/// target has them for Dk and the value tile, normalize is not `sum` (its
+/// extra value columns would not fill an operand-tile column block), and
 /// the operands are plain tiles (no feature map or per-channel gate
 /// rewrites them in the row-major layout).
 bool usesWarpgroupChunks(SpecChain &chain, const ChunkedPlan &plan,
