@@ -44,12 +44,25 @@ struct LinearCase {
   bool channelGate = false;
   const char *normalize = "none";
   const char *featureMap = "identity";
+  /// F' of the hedgehog map's projections (featureMap "hedgehog"): inputs
+  /// query_weights [Hq, Dk, F'] and key_weights [Hkv, Dk, F'] f32.
+  int64_t hedgehogFeatures = 64;
   const char *norm = "";
   bool initialState = false, finalState = false;
   /// `matrix_ops` of the spec's attn.plan, if set: "warp" keeps the
   /// warp-level matrix ops where the warpgroup ones would be used.
   const char *matrixOps = nullptr;
 };
+
+/// F, the rows of a state: the width of phi.
+int64_t featuresOf(const LinearCase &c) {
+  std::string map = c.featureMap;
+  if (map == "taylor2")
+    return 1 + c.dk + c.dk * c.dk;
+  if (map == "hedgehog")
+    return 2 * c.hedgehogFeatures;
+  return c.dk;
+}
 
 /// A case with both states and a strong enough decay to matter: the
 /// per-channel gate (GLA) or the scalar gated decay.
@@ -66,8 +79,15 @@ LinearCase gatedWithStates(bool channelGate) {
 std::string makeSpec(const LinearCase &c) {
   std::string qk = llvm::formatv("tensor<?x?x?x{0}x{1}>", c.dk, c.type);
   std::string vo = llvm::formatv("tensor<?x?x?x{0}x{1}>", c.dv, c.type);
-  std::string st = llvm::formatv("tensor<?x?x{0}x{1}xf32>", c.dk, c.dv);
+  std::string st =
+      llvm::formatv("tensor<?x?x{0}x{1}xf32>", featuresOf(c), c.dv);
   std::string args = llvm::formatv("%q: {0}, %k: {0}, %v: {1}", qk, vo);
+  bool hedgehog = std::string(c.featureMap) == "hedgehog";
+  std::string wt =
+      llvm::formatv("tensor<?x{0}x{1}xf32>", c.dk, c.hedgehogFeatures);
+  if (hedgehog)
+    args += ", %wq: " + wt + " {attn.name = \"query_weights\"}, %wk: " + wt +
+            " {attn.name = \"key_weights\"}";
   std::string gk = llvm::formatv("tensor<?x?x?x{0}xf32>", c.dk);
   if (c.channelGate)
     args += ", %gk: " + gk + " {attn.name = \"gate\"}";
@@ -79,12 +99,13 @@ std::string makeSpec(const LinearCase &c) {
     args += ", %s0: " + st;
   std::string results = vo + (c.finalState ? ", " + st : "");
   std::string body = llvm::formatv(
-      "  %s = attn.score %q, %k{0}{1}{2} : {3}, {3}\n",
+      "  %s = attn.score %q, %k{0}{1}{2}{4} : {3}, {3}\n",
       std::string(c.featureMap) == "identity"
           ? std::string()
           : std::string(" feature_map ") + c.featureMap,
       c.bshd ? " layout bshd" : "",
-      c.channelGate ? " gate(%gk : " + gk + ")" : std::string(), qk);
+      c.channelGate ? " gate(%gk : " + gk + ")" : std::string(), qk,
+      hedgehog ? " weights(%wq, %wk : " + wt + ", " + wt + ")" : std::string());
   std::string last = "%s";
   if (c.causal) {
     body += "  %m = attn.mask %s, #attn.causal\n";
@@ -165,7 +186,7 @@ TEST_P(LinearExampleGPUTest, MatchesReference) {
 
 INSTANTIATE_TEST_SUITE_P(LinearFamily, LinearExampleGPUTest,
                          ::testing::Values("linear_elu_sum", "simple_gla",
-                                           "gla", "mamba2_ssd",
+                                           "gla", "hedgehog", "mamba2_ssd",
                                            "lightning_attention",
                                            "transnormer_norm_attention"));
 
@@ -257,6 +278,49 @@ TEST(LinearFormsGPUTest, SumFeatureMapsAndGlobalForm) {
   c.causal = false;
   c.initialState = c.finalState = true;
   check(c, {2, 8, 2, 333, 333});
+}
+
+/// The maps that widen a row: Taylor-2 (Based: Dk = 16, F = 273 padded to
+/// 320) and Hedgehog (F = 2 x 64), causal and global, none and sum, with
+/// states (F rows), decays, GQA, f16, BSHD, and split into segments.
+TEST(LinearWideningMapGPUTest, Taylor2AndHedgehog) {
+  REQUIRE_GPU();
+  for (const char *map : {"taylor2", "hedgehog"})
+    for (bool causal : {true, false})
+      for (const char *normalize : {"none", "sum"}) {
+        SCOPED_TRACE(llvm::formatv("{0} {1} {2}", map,
+                                   causal ? "causal" : "global", normalize)
+                         .str());
+        LinearCase c;
+        c.featureMap = map;
+        c.dk = std::string(map) == "taylor2" ? 16 : 64;
+        c.causal = causal;
+        c.normalize = normalize;
+        check(c, {1, 4, 2, 1000, 1000});
+      }
+  LinearCase taylor;
+  taylor.featureMap = "taylor2";
+  taylor.dk = 16;
+  LinearCase hedgehog;
+  hedgehog.featureMap = "hedgehog";
+  hedgehog.dk = 128;
+  hedgehog.dv = 128;
+  hedgehog.hedgehogFeatures = 32;
+  for (LinearCase c : {taylor, hedgehog}) {
+    SCOPED_TRACE(c.featureMap);
+    // States of F rows with a gated decay, lengths 1, 17 and 1000; f16
+    // and BSHD; three segments.
+    c.decay = Decay::Gated;
+    c.initialState = c.finalState = true;
+    for (int64_t n : {1, 17, 1000})
+      check(c, {1, 2, 1, n, n}, {}, n);
+    c.type = "f16";
+    c.bshd = true;
+    check(c, {2, 4, 4, 333, 333});
+    HostRunOptions options;
+    options.segments = 3;
+    check(c, {1, 2, 1, 1000, 1000}, options);
+  }
 }
 
 TEST(LinearNormGPUTest, RmsAndLayerNorm) {

@@ -102,14 +102,25 @@ static bool hasCausalMask(SpecChain &chain) {
                       [](Operation *op) { return isa<MaskOp>(op); });
 }
 
+/// F rounded up to whole 16-row state tiles of every warp: the rows of the
+/// state and the k of the products that read phi.
+static int64_t paddedFeatures(SpecChain &chain, int64_t warps) {
+  int64_t rows = 16 * std::max<int64_t>(warps, 1);
+  return llvm::divideCeil(chain.score.getFeatureDim(), rows) * rows;
+}
+
 ChunkedPlan mlir::attn::chooseChunkedPlan(SpecChain &chain, StringRef chip) {
   (void)chip;
   ChunkedPlan plan;
-  int64_t dk = chain.score.getHeadDim();
+  int64_t features = paddedFeatures(chain, plan.warps);
   int64_t dv = getHeadDim(chain.aggregate.getValues());
-  // The state takes Dk * valueTile / (32 warps) registers per lane: 64 at
-  // Dk = 128 with 64-column tiles; halve the tile for Dk = 256.
-  plan.valueTile = dk > 128 ? 32 : 64;
+  // The state takes F * valueTile / (32 warps) registers per lane: at most
+  // 64 (F = 128 with 64-column tiles; 32 columns at F = 256; 16 for
+  // Taylor-2's 273 features of Dk = 16, padded to 320).
+  plan.valueTile = 64;
+  while (plan.valueTile > 16 &&
+         features * plan.valueTile > 64 * 32 * plan.warps)
+    plan.valueTile /= 2;
   // An output norm needs the whole row of o in one CTA.
   if (chain.aggregate.getNorm())
     plan.valueTile = dv;
@@ -137,10 +148,16 @@ bool mlir::attn::usesWarpgroupChunks(SpecChain &chain, const ChunkedPlan &plan,
   int64_t dk = chain.score.getHeadDim();
   // The `sum` columns would leave V's tile short of a whole column block.
   bool sum = chain.normalize.getKind() == NormalizeKind::sum;
-  return plan.warpgroup && plan.warps == TargetInfo::kWarpgroupWarps &&
-         target.getWarpSize() == 32 &&
-         plan.chunk == 16 * TargetInfo::kWarpgroupWarps && !sum &&
-         !chain.score.getGate() &&
+  // A larger state spills more on the warpgroup path than on the warp-level
+  // one: Lightning's rms norm (Dk x Dv = 128 x 128 in one CTA) ran 1.543 ms
+  // against 1.349 on the warp-level path, while Mamba2's 128 x 64 ran 0.642
+  // against 0.687 (H200, B4 H16 T16384, docs/perf.md).
+  if (!plan.warpgroup || plan.warps != TargetInfo::kWarpgroupWarps ||
+      target.getWarpSize() != 32)
+    return false;
+  int64_t stateRegs = dk * plan.valueTile / (plan.warps * 32);
+  return stateRegs <= 64 && plan.chunk == 16 * TargetInfo::kWarpgroupWarps &&
+         !sum && !chain.score.getGate() &&
          chain.score.getFeatureMap() == FeatureMap::identity &&
          target.supportsWarpgroupMatrixOps(dk) && dk <= 256 &&
          target.supportsWarpgroupMatrixOps(plan.valueTile) &&
@@ -153,6 +170,20 @@ namespace {
 struct ChunkedConfig {
   Type elementType;
   int64_t dk = 0, dv = 0;
+  /// F, the features of phi (Dk but for taylor2 and hedgehog), and F
+  /// padded to whole state tiles: the rows of the state, the k of the
+  /// products that read phi(q) and phi(k), the columns of their tiles.
+  int64_t features = 0, fk = 0;
+  /// The feature map widens a row (F != Dk): q and k land in staging tiles
+  /// (stagingOffset, [B chunk][Dk + pad] each, q then k) and phi is written
+  /// from them to the Q and K tiles; hedgehog's projections W of the
+  /// CTA's query and kv head are f32 [2 Dk][F / 2] at weightsOffset.
+  bool widening = false;
+  int64_t stagingOffset = 0, weightsOffset = 0;
+  /// Buffers of the Q and K tiles the matrix ops read: `buffers`, but one
+  /// for phi of a widening map (written behind the barrier after which
+  /// every warp is done with the previous chunk).
+  int64_t phiBuffers = 2;
   int64_t chunk = 0, valueTile = 0, warps = 0, threads = 0;
   /// Value columns per CTA including the `sum` columns.
   int64_t augTile = 0;
@@ -245,11 +276,15 @@ configure(SpecChain &chain, const ChunkedPlan &plan, const TargetInfo &target) {
                 "f16";
   }
   cfg.map = chain.score.getFeatureMap();
-  if (!isInPlaceFeatureMap(cfg.map))
+  cfg.widening = !isInPlaceFeatureMap(cfg.map);
+  if (cfg.widening && cfg.channelGate)
     return agg.emitOpError()
-           << "feature map " << stringifyFeatureMap(cfg.map)
-           << " changes the feature width; the chunked kernel supports the "
-              "maps that keep it (identity, elu_plus_one, relu, exp, l2norm)";
+           << "a per-channel gate with feature map "
+           << stringifyFeatureMap(cfg.map)
+           << " is not supported by the chunked kernel: the gate's channels "
+              "are phi's features, which this map makes wider than q and k; "
+              "use a map that keeps the width (identity, elu_plus_one, relu, "
+              "exp, l2norm)";
 
   auto qType = cast<RankedTensorType>(chain.score.getQuery().getType());
   cfg.elementType = qType.getElementType();
@@ -278,6 +313,8 @@ configure(SpecChain &chain, const ChunkedPlan &plan, const TargetInfo &target) {
     return agg.emitOpError()
            << "chunked plan: block_m (the chunk, " << cfg.chunk << ") must be "
            << shape.m << " x warps (" << cfg.warps << ")";
+  cfg.features = chain.score.getFeatureDim();
+  cfg.fk = cfg.widening ? paddedFeatures(chain, cfg.warps) : cfg.dk;
   if (cfg.chunk % target.getWarpSize() != 0)
     return agg.emitOpError() << "chunked plan: the chunk (" << cfg.chunk
                              << ") must be a multiple of the warp size";
@@ -286,9 +323,9 @@ configure(SpecChain &chain, const ChunkedPlan &plan, const TargetInfo &target) {
     return agg.emitOpError()
            << "chunked plan: block_n (the value tile, " << cfg.valueTile
            << ") must be a multiple of 16 dividing Dv = " << cfg.dv;
-  if (cfg.dk % (cfg.warps * shape.m) != 0)
+  if (cfg.fk % (cfg.warps * shape.m) != 0)
     return agg.emitOpError()
-           << "chunked plan: Dk = " << cfg.dk << " must split into "
+           << "chunked plan: Dk = " << cfg.fk << " must split into "
            << cfg.warps << " warps of multiples of " << shape.m
            << " state rows";
   cfg.blocks = cfg.chunk / shape.m;
@@ -308,18 +345,20 @@ configure(SpecChain &chain, const ChunkedPlan &plan, const TargetInfo &target) {
     return agg.emitOpError()
            << "the output norm needs the whole row of o (Dv = " << cfg.dv
            << ") in one CTA, but the value tile is " << cfg.valueTile;
-  int64_t stateRegs = cfg.dk * cfg.valueTile / cfg.threads;
+  int64_t stateRegs = cfg.fk * cfg.valueTile / cfg.threads;
   if (stateRegs > 128)
     return agg.emitOpError()
-           << "the state tile Dk x value tile = " << cfg.dk << " x "
-           << cfg.valueTile << " needs " << stateRegs
+           << "the state tile "
+           << (cfg.widening ? "F (padded) x value tile = "
+                            : "Dk x value tile = ")
+           << cfg.fk << " x " << cfg.valueTile << " needs " << stateRegs
            << " registers per thread; at most 128 fit (lower block_n"
            << (cfg.norm ? ", or drop the output norm, which needs all Dv "
                           "columns in one CTA"
                         : "")
            << ")";
   cfg.augTile = cfg.valueTile + (cfg.sum ? kSumColumns : 0);
-  cfg.stateRowsPerWarp = cfg.dk / cfg.warps;
+  cfg.stateRowsPerWarp = cfg.fk / cfg.warps;
   cfg.scale = chain.score.getEffectiveScale();
   cfg.hasInitialState = static_cast<bool>(agg.getInitialState());
   cfg.hasFinalState = static_cast<bool>(agg.getFinalState());
@@ -343,10 +382,17 @@ configure(SpecChain &chain, const ChunkedPlan &plan, const TargetInfo &target) {
     offset += (bytes + 15) / 16 * 16;
     return at;
   };
-  cfg.qOffset = take(buffers * cfg.chunk * (cfg.dk + pad) * eb);
-  cfg.kOffset = take(buffers * cfg.chunk * (cfg.dk + pad) * eb);
+  // Q and K are adjacent (the widening map writes both through one view).
+  cfg.phiBuffers = cfg.widening ? 1 : buffers;
+  cfg.qOffset = take(2 * cfg.phiBuffers * cfg.chunk * (cfg.fk + pad) * eb);
+  cfg.kOffset = cfg.qOffset + cfg.phiBuffers * cfg.chunk * (cfg.fk + pad) * eb;
   cfg.vOffset = take(buffers * cfg.chunk * (cfg.augTile + pad) * eb);
-  cfg.sOffset = take(buffers * cfg.dk * (cfg.augTile + pad) * eb);
+  cfg.sOffset = take(buffers * cfg.fk * (cfg.augTile + pad) * eb);
+  if (cfg.widening) {
+    cfg.stagingOffset = take(2 * buffers * cfg.chunk * (cfg.dk + pad) * eb);
+    if (cfg.map == FeatureMap::hedgehog)
+      cfg.weightsOffset = take(2 * cfg.dk * (cfg.features / 2) * 4);
+  }
   if (cfg.warpgroup) {
     cfg.pOffset = take(cfg.chunk * cfg.chunk * eb);
     if (cfg.decay)
@@ -436,6 +482,11 @@ private:
   }
   /// Applies phi to the rows of a landed Q or K tile.
   void applyMap(Value tile, Value stage, Value validRows);
+  /// Writes phi of the landed staging tiles of Q (`q`) and K (`kv`) in
+  /// buffer `stage` to the Q and K tiles (maps that widen a row).
+  void applyWideningMap(Value stage, bool q, bool kv, Value validRows);
+  /// Hedgehog: W of the CTA's query head and kv head to shared memory, f32.
+  void loadMapWeights(Value kvHead);
   /// Per-channel gate: scans the chunk's gates in buffer `stage` (one thread
   /// per channel), rewrites Q (`q`) into Q^ and K (`kv`) into K~ and fills
   /// the factor table; returns the chunk's total log-decay of the thread's
@@ -520,18 +571,24 @@ private:
   /// Q S products.
   void writeSharedState(ArrayRef<Value> state, Value sStage);
   /// Reads / writes the CTA's tile of a dense row-major f32 state
-  /// [F, rowLength] at element `base` of `mem`: the warp's rows, `tiles` n
-  /// tiles from column `col0` (the other fragments read as zero).
+  /// [rows, rowLength] at element `base` of `mem`: the warp's rows, `tiles`
+  /// n tiles from column `col0` (the other fragments, and the state rows
+  /// past `rows`, read as zero).
   SmallVector<Value> loadStateTile(Value mem, Value base, int64_t rowLength,
-                                   Value col0, int64_t tiles);
+                                   Value col0, int64_t tiles,
+                                   std::optional<int64_t> rows = {});
   void storeStateTile(ArrayRef<Value> state, Value mem, Value base,
-                      int64_t rowLength, Value col0, int64_t tiles);
-  /// The CTA's state tile of the user's initial / final state.
+                      int64_t rowLength, Value col0, int64_t tiles,
+                      std::optional<int64_t> rows = {});
+  /// The CTA's state tile of the user's initial / final state (F rows;
+  /// the padding rows past them read as zero and are not written).
   SmallVector<Value> loadUserState(Value mem) {
-    return loadStateTile(mem, userStateBase(), cfg.dv, valueCol0, valueTiles);
+    return loadStateTile(mem, userStateBase(), cfg.dv, valueCol0, valueTiles,
+                         cfg.features);
   }
   void storeUserState(ArrayRef<Value> state, Value mem) {
-    storeStateTile(state, mem, userStateBase(), cfg.dv, valueCol0, valueTiles);
+    storeStateTile(state, mem, userStateBase(), cfg.dv, valueCol0, valueTiles,
+                   cfg.features);
   }
   /// The CTA's tile of workspace state `slot` (all augmented columns).
   SmallVector<Value> loadWorkspaceState(Value slot) {
@@ -545,23 +602,24 @@ private:
   /// Element offsets: the (batch, head) state of the user's tensors; state
   /// `slot` and the log-decay of segment `segment` in the workspace.
   Value userStateBase() {
-    return mul(add(mul(batchIdx, dimsHeads), headIdx), c(cfg.dk * cfg.dv));
+    return mul(add(mul(batchIdx, dimsHeads), headIdx),
+               c(cfg.features * cfg.dv));
   }
   Value workspaceStateBase(Value slot) {
     Value slots = add(numSegments, c(1));
     return mul(add(mul(add(mul(batchIdx, dimsHeads), headIdx), slots), slot),
-               c(cfg.dk * cfg.workspaceColumns));
+               c(cfg.fk * cfg.workspaceColumns));
   }
   /// The log-decay of state row `row` over segment `segment`.
   Value workspaceDecayIndex(Value segment, Value row) {
     Value states = mul(mul(mul(dimsBatch, dimsHeads), add(numSegments, c(1))),
-                       c(cfg.dk * cfg.workspaceColumns));
+                       c(cfg.fk * cfg.workspaceColumns));
     Value seg =
         add(mul(add(mul(batchIdx, dimsHeads), headIdx), numSegments), segment);
-    return add(states, add(mul(seg, c(cfg.dk)), row));
+    return add(states, add(mul(seg, c(cfg.fk)), row));
   }
   /// Scales the rows of the state fragments by `factorOf(row)` (row in
-  /// [0, Dk), f32).
+  /// [0, F padded), f32).
   void scaleStateRows(MutableArrayRef<Value> state,
                       function_ref<Value(Value row)> factorOf) {
     for (int64_t mt = 0; mt < stateMTiles; ++mt) {
@@ -572,6 +630,11 @@ private:
       for (int64_t nt = 0; nt < augTiles; ++nt)
         state[stateAt(mt, nt)] = mulf(state[stateAt(mt, nt)], factor);
     }
+  }
+  /// The first row of buffer `stage` of the Q and K tiles the matrix ops
+  /// read (one buffer for a widening map's phi).
+  Value phiRow0(Value stage) {
+    return cfg.phiBuffers == 1 ? c(0) : mul(stage, c(cfg.chunk));
   }
   Value stageOf(Value ch) {
     return arith::RemUIOp::create(b, loc, ch, c(cfg.buffers)).getResult();
@@ -609,8 +672,13 @@ private:
   Value qMem, kMem, vMem, oMem;
   Value qBase, kBase, vBase, oBase, qStride, kStride, vStride, oStride;
   /// Q and K as copied (element type) and as the matrix ops read them
-  /// (operand type; the same buffers).
+  /// (operand type; the same buffers, but for the staging tiles of a map
+  /// that widens a row).
   Value qSmemIn, kSmemIn, qSmem, kSmem, vSmem, sSmem, gSmem;
+  /// Widening maps: the staging tiles of q and k as one [2 B chunk][Dk +
+  /// pad] tile, Q and K as one tile of 16-byte pieces, hedgehog's W (f32:
+  /// [2 Dk][F / 2], possibly in 4-element vectors, and flat).
+  Value stagingSmem, phiSmem, weightsSmem, weightsFlat;
   /// Per-channel gate: raw gates [2 chunk][Dk], factor table, and the gate
   /// rows of the CTA's (batch, head).
   Value gateSmem, tableSmem, gateMem, gateBase, gateStride;
@@ -691,10 +759,14 @@ ChunkedEmitter::beginChunk(Value ch, bool q, bool kv,
     step.nextGates = loadGates(add(step.t0, c(gatesAhead * cfg.chunk)));
   if (cfg.map != FeatureMap::identity) {
     Value valid = validRowsOf(step.t0);
-    if (q)
-      applyMap(qSmemIn, step.stage, valid);
-    if (kv)
-      applyMap(kSmemIn, step.stage, valid);
+    if (cfg.widening) {
+      applyWideningMap(step.stage, q, kv, valid);
+    } else {
+      if (q)
+        applyMap(qSmemIn, step.stage, valid);
+      if (kv)
+        applyMap(kSmemIn, step.stage, valid);
+    }
     target.barrier(b, loc);
   }
   if (cfg.channelGate) {
@@ -777,6 +849,51 @@ void ChunkedEmitter::applyMap(Value tile, Value stage, Value validRows) {
                           validRows, threadId, cfg.threads);
 }
 
+void ChunkedEmitter::applyWideningMap(Value stage, bool q, bool kv,
+                                      Value validRows) {
+  // K's rows follow Q's buffers in both the staging and the phi tiles, and
+  // K's W follows Q's.
+  Value row0 = mul(stage, c(cfg.chunk));
+  Value kRow0 = add(row0, c(cfg.buffers * cfg.chunk));
+  SmallVector<WideningJob> jobs;
+  if (q)
+    jobs.push_back({row0, phiRow0(stage), c(0)});
+  if (kv)
+    jobs.push_back(
+        {kRow0, add(phiRow0(stage), c(cfg.phiBuffers * cfg.chunk)), c(cfg.dk)});
+  applyWideningFeatureMap(b, loc, target, cfg.map, stagingSmem, phiSmem,
+                          weightsSmem, jobs, cfg.chunk, cfg.dk, cfg.features,
+                          cfg.fk, validRows, threadId, cfg.threads);
+}
+
+void ChunkedEmitter::loadMapWeights(Value kvHead) {
+  // Rows [0, Dk) of the tile: W[h] of the query head; [Dk, 2 Dk): W[h_kv]
+  // of the key head ([H, Dk, F'] row-major in memory).
+  auto [wq, wk] = epi.getFeatureWeights();
+  int64_t perHead = cfg.dk * (cfg.features / 2);
+  auto loadFrom = [&](const SideInput *w, Value head, Value idx) {
+    Value x = memref::LoadOp::create(
+        b, loc, w->memref, ValueRange{add(mul(head, c(perHead)), idx)});
+    return x.getType().isF32()
+               ? x
+               : arith::ExtFOp::create(b, loc, b.getF32Type(), x).getResult();
+  };
+  forEachThreadItem(2 * perHead, [&](Value idx) {
+    Value isKey = cmpi(arith::CmpIPredicate::uge, idx, c(perHead));
+    Value local = arith::RemUIOp::create(b, loc, idx, c(perHead));
+    auto ifOp = scf::IfOp::create(
+        b, loc, isKey,
+        [&](OpBuilder &, Location) {
+          scf::YieldOp::create(b, loc, loadFrom(wk, kvHead, local));
+        },
+        [&](OpBuilder &, Location) {
+          scf::YieldOp::create(b, loc, loadFrom(wq, headIdx, local));
+        });
+    memref::StoreOp::create(b, loc, ifOp.getResult(0), weightsFlat,
+                            ValueRange{idx});
+  });
+}
+
 SmallVector<Value> ChunkedEmitter::loadGates(Value t0) {
   SmallVector<Value> gates;
   int64_t perLane = cfg.chunk / target.getWarpSize();
@@ -835,19 +952,19 @@ ChunkedEmitter::queryProducts(Value stage, Value sStage,
     // Q K^T and Q S, both issued before either is waited for.
     int64_t eb = cfg.elementType.getIntOrFloatBitWidth() / 8;
     TargetInfo::OperandTile q{
-        stageAddress(qAddr, stage, tileBytes(cfg.chunk, cfg.dk)), cfg.chunk};
+        stageAddress(qAddr, stage, tileBytes(cfg.chunk, cfg.fk)), cfg.chunk};
     SmallVector<Value> rowBlock{c(0)};
     SmallVector<Value> scoreProducts;
     if (scores)
       scoreProducts = target.issueWarpgroupMatmul(
           b, loc, cfg.elementType, q, rowBlock,
-          {stageAddress(kAddr, stage, tileBytes(cfg.chunk, cfg.dk)), cfg.chunk},
-          cfg.chunk, cfg.dk, {});
+          {stageAddress(kAddr, stage, tileBytes(cfg.chunk, cfg.fk)), cfg.chunk},
+          cfg.chunk, cfg.fk, {});
     SmallVector<Value> stateTermProducts = target.issueWarpgroupMatmul(
         b, loc, cfg.elementType, q, rowBlock,
-        {add(sAddr, mul(sStage, c(cfg.dk * cfg.augTile * eb))), cfg.dk,
+        {add(sAddr, mul(sStage, c(cfg.fk * cfg.augTile * eb))), cfg.fk,
          /*kMajor=*/false},
-        cfg.augTile, cfg.dk, {});
+        cfg.augTile, cfg.fk, {});
     target.warpgroupWait(b, loc, whileInFlight ? whileInFlight() : 0);
     if (scores)
       *scores = std::move(
@@ -859,9 +976,9 @@ ChunkedEmitter::queryProducts(Value stage, Value sStage,
   SmallVector<Value> acc(augTiles, zeroFragment());
   if (scores)
     scores->assign(keyTiles, zeroFragment());
-  Value qRow = add(mul(stage, c(cfg.chunk)), warpRow0);
-  Value kRow0 = mul(stage, c(cfg.chunk));
-  for (int64_t kk = 0; kk < cfg.dk / shape.k; ++kk) {
+  Value qRow = add(phiRow0(stage), warpRow0);
+  Value kRow0 = phiRow0(stage);
+  for (int64_t kk = 0; kk < cfg.fk / shape.k; ++kk) {
     Value a =
         target.loadAFragment(b, loc, qSmem, qRow, c(kk * shape.k), laneId);
     // Per-channel gate: Q^ times T[w-1][J] against key block J, times
@@ -891,7 +1008,7 @@ ChunkedEmitter::queryProducts(Value stage, Value sStage,
     Value aState = scaled(-1, cfg.elementType);
     for (int64_t nd = 0; nd < augTiles; nd += 2) {
       auto [b0, b1] = target.loadBFragmentsFromColumns(
-          b, loc, sSmem, add(mul(sStage, c(cfg.dk)), c(kk * shape.k)),
+          b, loc, sSmem, add(mul(sStage, c(cfg.fk)), c(kk * shape.k)),
           c(nd * shape.n), laneId);
       acc[nd] = target.mma(b, loc, aState, b0, acc[nd]);
       acc[nd + 1] = target.mma(b, loc, aState, b1, acc[nd + 1]);
@@ -1101,7 +1218,7 @@ SmallVector<Value> ChunkedEmitter::issueStateUpdate(ArrayRef<Value> state,
   }
   return target.issueWarpgroupMatmul(
       b, loc, cfg.elementType,
-      {stageAddress(kAddr, stage, tileBytes(cfg.chunk, cfg.dk)), cfg.chunk,
+      {stageAddress(kAddr, stage, tileBytes(cfg.chunk, cfg.fk)), cfg.chunk,
        /*kMajor=*/false},
       rowBlocks, {values, cfg.chunk, /*kMajor=*/false}, cfg.augTile, cfg.chunk,
       acc);
@@ -1120,7 +1237,7 @@ Value ChunkedEmitter::updateState(SmallVectorImpl<Value> &state, Value stage) {
     return gLast;
   }
   Value lastBlock = c(cfg.blocks - 1);
-  Value keys = kSmem, keyRow0 = mul(stage, c(cfg.chunk));
+  Value keys = kSmem, keyRow0 = phiRow0(stage);
   Value vRow0 = mul(stage, c(cfg.chunk));
   for (int64_t kk = 0; kk < cfg.chunk / shape.k; ++kk) {
     SmallVector<Value> a;
@@ -1163,13 +1280,13 @@ Value ChunkedEmitter::updateState(SmallVectorImpl<Value> &state, Value stage) {
 void ChunkedEmitter::writeSharedState(ArrayRef<Value> state, Value sStage) {
   if (cfg.warpgroup) {
     // S [Dk][aug] as an operand tile (Dk is k of Q S), pairs as words.
-    Value base = mul(sStage, c(cfg.dk * cfg.augTile));
+    Value base = mul(sStage, c(cfg.fk * cfg.augTile));
     for (int64_t mt = 0; mt < stateMTiles; ++mt)
       for (int64_t nt = 0; nt < augTiles; ++nt)
         for (int64_t h = 0; h < 2; ++h) {
           Value row = add(stateTileRow(mt), rowOf[2 * h]);
           Value at = add(target.getOperandTileOffset(
-                             b, loc, row, c(nt * shape.n), cfg.dk, cfg.augTile),
+                             b, loc, row, c(nt * shape.n), cfg.fk, cfg.augTile),
                          colOf[2 * h]);
           memref::StoreOp::create(
               b, loc,
@@ -1187,7 +1304,7 @@ void ChunkedEmitter::writeSharedState(ArrayRef<Value> state, Value sStage) {
         Value pair = vector::ExtractOp::create(b, loc, state[stateAt(mt, nt)],
                                                ArrayRef<int64_t>{h});
         Value row =
-            add(mul(sStage, c(cfg.dk)), add(stateTileRow(mt), rowOf[2 * h]));
+            add(mul(sStage, c(cfg.fk)), add(stateTileRow(mt), rowOf[2 * h]));
         Value col = add(c(nt * shape.n), colOf[2 * h]);
         memref::StoreOp::create(
             b, loc, arith::TruncFOp::create(b, loc, pairType, pair), sVec2,
@@ -1197,9 +1314,11 @@ void ChunkedEmitter::writeSharedState(ArrayRef<Value> state, Value sStage) {
 
 SmallVector<Value> ChunkedEmitter::loadStateTile(Value mem, Value base,
                                                  int64_t rowLength, Value col0,
-                                                 int64_t tiles) {
+                                                 int64_t tiles,
+                                                 std::optional<int64_t> rows) {
   SmallVector<Value> state(stateMTiles * augTiles, zeroFragment());
   auto pairType = VectorType::get({2}, b.getF32Type());
+  bool guard = rows && *rows < cfg.fk;
   for (int64_t mt = 0; mt < stateMTiles; ++mt)
     for (int64_t nt = 0; nt < tiles; ++nt) {
       Value frag = state[stateAt(mt, nt)];
@@ -1207,8 +1326,29 @@ SmallVector<Value> ChunkedEmitter::loadStateTile(Value mem, Value base,
         Value row = add(stateTileRow(mt), rowOf[2 * h]);
         Value col = add(col0, add(c(nt * shape.n), colOf[2 * h]));
         Value at = add(base, add(mul(row, c(rowLength)), col));
-        Value pair =
-            vector::LoadOp::create(b, loc, pairType, mem, ValueRange{at});
+        auto load = [&] {
+          return vector::LoadOp::create(b, loc, pairType, mem, ValueRange{at})
+              .getResult();
+        };
+        Value pair;
+        if (guard) {
+          auto ifOp = scf::IfOp::create(
+              b, loc, cmpi(arith::CmpIPredicate::ult, row, c(*rows)),
+              [&](OpBuilder &, Location) {
+                scf::YieldOp::create(b, loc, load());
+              },
+              [&](OpBuilder &, Location) {
+                scf::YieldOp::create(b, loc,
+                                     arith::ConstantOp::create(
+                                         b, loc,
+                                         DenseElementsAttr::get(
+                                             pairType, b.getF32FloatAttr(0.0)))
+                                         .getResult());
+              });
+          pair = ifOp.getResult(0);
+        } else {
+          pair = load();
+        }
         frag =
             vector::InsertOp::create(b, loc, pair, frag, ArrayRef<int64_t>{h});
       }
@@ -1219,7 +1359,9 @@ SmallVector<Value> ChunkedEmitter::loadStateTile(Value mem, Value base,
 
 void ChunkedEmitter::storeStateTile(ArrayRef<Value> state, Value mem,
                                     Value base, int64_t rowLength, Value col0,
-                                    int64_t tiles) {
+                                    int64_t tiles,
+                                    std::optional<int64_t> rows) {
+  bool guard = rows && *rows < cfg.fk;
   for (int64_t mt = 0; mt < stateMTiles; ++mt)
     for (int64_t nt = 0; nt < tiles; ++nt)
       for (int64_t h = 0; h < 2; ++h) {
@@ -1227,9 +1369,21 @@ void ChunkedEmitter::storeStateTile(ArrayRef<Value> state, Value mem,
                                                ArrayRef<int64_t>{h});
         Value row = add(stateTileRow(mt), rowOf[2 * h]);
         Value col = add(col0, add(c(nt * shape.n), colOf[2 * h]));
-        vector::StoreOp::create(
-            b, loc, pair, mem,
-            ValueRange{add(base, add(mul(row, c(rowLength)), col))});
+        auto store = [&] {
+          vector::StoreOp::create(
+              b, loc, pair, mem,
+              ValueRange{add(base, add(mul(row, c(rowLength)), col))});
+        };
+        if (!guard) {
+          store();
+          continue;
+        }
+        scf::IfOp::create(b, loc,
+                          cmpi(arith::CmpIPredicate::ult, row, c(*rows)),
+                          [&](OpBuilder &, Location) {
+                            store();
+                            scf::YieldOp::create(b, loc);
+                          });
       }
 }
 
@@ -1255,9 +1409,9 @@ KernelInfo ChunkedEmitter::emit() {
   info.sharedBytes = cfg.sharedBytes;
   info.hasInitialState = cfg.hasInitialState;
   info.hasFinalState = cfg.hasFinalState;
-  info.featureDim = cfg.hasInitialState || cfg.hasFinalState ? cfg.dk : 0;
+  info.featureDim = cfg.hasInitialState || cfg.hasFinalState ? cfg.features : 0;
   info.causal = cfg.causal;
-  info.workspaceRows = cfg.dk;
+  info.workspaceRows = cfg.fk;
   info.workspaceColumns = cfg.workspaceColumns;
   // The gate's rows are copied in whole async-copy pieces.
   if (const SideInput *gate = epi.getChannelGate())
@@ -1377,17 +1531,17 @@ void ChunkedEmitter::emitKernel(StringRef name, Role role) {
                                   ValueRange{});
   };
   Type et = cfg.elementType;
-  int64_t sRows = cfg.buffers * cfg.dk;
+  int64_t sRows = cfg.buffers * cfg.fk;
   Type ot = cfg.operandType;
   if (cfg.warpgroup) {
     assert(!cfg.sum && ot == et && "usesWarpgroupChunks excludes these");
     Type i32 = b.getI32Type();
     // 16-byte pieces of V (decayedValues).
     int64_t per = target.getAsyncCopyBytes() / (et.getIntOrFloatBitWidth() / 8);
-    qSmemIn = qSmem = view(cfg.qOffset, {cfg.buffers * cfg.chunk * cfg.dk}, et);
-    kSmemIn = kSmem = view(cfg.kOffset, {cfg.buffers * cfg.chunk * cfg.dk}, et);
+    qSmemIn = qSmem = view(cfg.qOffset, {cfg.buffers * cfg.chunk * cfg.fk}, et);
+    kSmemIn = kSmem = view(cfg.kOffset, {cfg.buffers * cfg.chunk * cfg.fk}, et);
     vSmem = view(cfg.vOffset, {cfg.buffers * cfg.chunk * cfg.augTile}, et);
-    sWords = view(cfg.sOffset, {cfg.buffers * cfg.dk * cfg.augTile / 2}, i32);
+    sWords = view(cfg.sOffset, {cfg.buffers * cfg.fk * cfg.augTile / 2}, i32);
     pWords = view(cfg.pOffset, {cfg.chunk * cfg.chunk / 2}, i32);
     qAddr = add(tileAddress, c(cfg.qOffset));
     kAddr = add(tileAddress, c(cfg.kOffset));
@@ -1406,16 +1560,43 @@ void ChunkedEmitter::emitKernel(StringRef name, Role role) {
     if (cfg.decay)
       gSmem = view(cfg.gOffset, {cfg.buffers * cfg.chunk}, b.getF32Type());
   } else {
-    qSmemIn =
-        view(cfg.qOffset, {cfg.buffers * cfg.chunk, cfg.dk + kRowPad}, et);
-    kSmemIn =
-        view(cfg.kOffset, {cfg.buffers * cfg.chunk, cfg.dk + kRowPad}, et);
-    qSmem = ot == et ? qSmemIn
-                     : view(cfg.qOffset,
-                            {cfg.buffers * cfg.chunk, cfg.dk + kRowPad}, ot);
-    kSmem = ot == et ? kSmemIn
-                     : view(cfg.kOffset,
-                            {cfg.buffers * cfg.chunk, cfg.dk + kRowPad}, ot);
+    int64_t tileRows = cfg.buffers * cfg.chunk;
+    int64_t eb = et.getIntOrFloatBitWidth() / 8;
+    if (cfg.widening) {
+      // q and k land in the staging tiles; phi goes to Q and K, 16 bytes
+      // at a time.
+      int64_t stagingBytes = tileRows * (cfg.dk + kRowPad) * eb;
+      qSmemIn = view(cfg.stagingOffset, {tileRows, cfg.dk + kRowPad}, et);
+      kSmemIn = view(cfg.stagingOffset + stagingBytes,
+                     {tileRows, cfg.dk + kRowPad}, et);
+      stagingSmem =
+          view(cfg.stagingOffset, {2 * tileRows, cfg.dk + kRowPad}, et);
+      int64_t per = target.getAsyncCopyBytes() / eb;
+      phiSmem = view(cfg.qOffset,
+                     {2 * cfg.phiBuffers * cfg.chunk, (cfg.fk + kRowPad) / per},
+                     VectorType::get({per}, et));
+      if (cfg.map == FeatureMap::hedgehog) {
+        int64_t half = cfg.features / 2;
+        weightsFlat =
+            view(cfg.weightsOffset, {2 * cfg.dk * half}, b.getF32Type());
+        weightsSmem =
+            half % 4 == 0
+                ? view(cfg.weightsOffset, {2 * cfg.dk, half / 4},
+                       VectorType::get({4}, b.getF32Type()))
+                : view(cfg.weightsOffset, {2 * cfg.dk, half}, b.getF32Type());
+        loadMapWeights(kvHead);
+      }
+    } else {
+      qSmemIn = view(cfg.qOffset, {tileRows, cfg.dk + kRowPad}, et);
+      kSmemIn = view(cfg.kOffset, {tileRows, cfg.dk + kRowPad}, et);
+    }
+    int64_t phiRows = cfg.phiBuffers * cfg.chunk;
+    qSmem = ot == et && !cfg.widening
+                ? qSmemIn
+                : view(cfg.qOffset, {phiRows, cfg.fk + kRowPad}, ot);
+    kSmem = ot == et && !cfg.widening
+                ? kSmemIn
+                : view(cfg.kOffset, {phiRows, cfg.fk + kRowPad}, ot);
     vSmem =
         view(cfg.vOffset, {cfg.buffers * cfg.chunk, cfg.augTile + kRowPad}, et);
     sSmem = view(cfg.sOffset, {sRows, cfg.augTile + kRowPad}, et);
@@ -1510,15 +1691,26 @@ void ChunkedEmitter::emitSegmentStates() {
         walkStates(SmallVector<Value>(stateMTiles * augTiles, zeroFragment()));
     storeWorkspaceState(state, add(segmentIdx, c(1)));
     if (cfg.decay || cfg.channelGate) {
-      // The segment's log-decay per state row: thread c writes row c (its
-      // channel's, with a per-channel gate; the one scalar value else).
-      Value writer = arith::AndIOp::create(
-          b, loc, cmpi(arith::CmpIPredicate::eq, valueTileIdx, c(0)),
-          cmpi(arith::CmpIPredicate::ult, threadId, c(cfg.dk)));
-      scf::IfOp::create(b, loc, writer, [&](OpBuilder &, Location) {
-        memref::StoreOp::create(
-            b, loc, logDecay, wsMem,
-            ValueRange{workspaceDecayIndex(segmentIdx, threadId)});
+      // The segment's log-decay per state row: with a per-channel gate,
+      // thread c writes row c, its channel's; else every row has the one
+      // scalar value, dealt over the threads.
+      Value first = cmpi(arith::CmpIPredicate::eq, valueTileIdx, c(0));
+      scf::IfOp::create(b, loc, first, [&](OpBuilder &, Location) {
+        auto write = [&](Value row) {
+          memref::StoreOp::create(
+              b, loc, logDecay, wsMem,
+              ValueRange{workspaceDecayIndex(segmentIdx, row)});
+        };
+        if (cfg.channelGate) {
+          scf::IfOp::create(
+              b, loc, cmpi(arith::CmpIPredicate::ult, threadId, c(cfg.dk)),
+              [&](OpBuilder &, Location) {
+                write(threadId);
+                scf::YieldOp::create(b, loc);
+              });
+        } else {
+          forEachThreadItem(cfg.fk, write);
+        }
         scf::YieldOp::create(b, loc);
       });
     }

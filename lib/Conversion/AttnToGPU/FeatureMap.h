@@ -1,14 +1,17 @@
-//===- FeatureMap.h - Feature maps applied to shared-memory tiles -*- C++ -*-===//
+//===- FeatureMap.h - Feature maps applied to shared-memory tiles -*- C++
+//-*-===//
 //
 // Part of the attn project.
 //
 //===----------------------------------------------------------------------===//
 //
-// The feature maps phi of attn.score (docs/semantics.md §2) applied in place
-// to a q or k tile once it has landed in shared memory, so that every later
-// matrix op reads phi(x) instead of x. Shared by the quadratic and the
-// chunked kernels. Target independent: all threads of the block take part,
-// and the caller places the barriers around the call.
+// The feature maps phi of attn.score (docs/semantics.md §2) applied to a q
+// or k tile once it has landed in shared memory, so that every later matrix
+// op reads phi(x) instead of x: in place for the maps that keep the width
+// of a row (shared by the quadratic and the chunked kernels), into a wider
+// tile for taylor2 and hedgehog (the chunked kernel). Target independent:
+// all threads of the block take part, and the caller places the barriers
+// around the call.
 //
 //===----------------------------------------------------------------------===//
 
@@ -36,6 +39,30 @@ void applyFeatureMapInShared(OpBuilder &b, Location loc,
                              Value tile, Value row0, int64_t rows,
                              int64_t cols, Value validRows, Value threadId,
                              int64_t threads);
+
+/// One tile of rows mapped by `applyWideningFeatureMap`: its first row in
+/// the input and in the output tile, and (hedgehog) the first row of its
+/// projection W in the weights tile.
+struct WideningJob {
+  Value inRow0, outRow0, weightRow0;
+};
+
+/// Writes phi of rows [inRow0, inRow0 + rows) x columns [0, dk) of the 2-D
+/// shared tile `in` to rows [outRow0, outRow0 + rows) x [0, outCols) of
+/// `out`, for each job: the maps that change the width of a row, F =
+/// `features` <= outCols (taylor2: [1, x / d^1/4, vec(x x^T) / (sqrt 2
+/// sqrt d)]; hedgehog: [softmax(x W), softmax(-x W)] with W the rows
+/// [weightRow0, weightRow0 + dk) of the f32 tile `weights` [*, F / 2]).
+/// Columns [F, outCols) and rows >= `validRows` become zero. `out` may be
+/// viewed with vector elements (a row of outCols / w vectors of w
+/// elements). One thread maps one row, the rows of every job dealt over
+/// `threads` threads, all of which must call this.
+void applyWideningFeatureMap(OpBuilder &b, Location loc,
+                             const TargetInfo &target, FeatureMap map, Value in,
+                             Value out, Value weights,
+                             ArrayRef<WideningJob> jobs, int64_t rows,
+                             int64_t dk, int64_t features, int64_t outCols,
+                             Value validRows, Value threadId, int64_t threads);
 
 } // namespace mlir::attn
 

@@ -179,7 +179,9 @@ LogicalResult mlir::attn::checkSupported(SpecChain &chain,
            << "feature map " << stringifyFeatureMap(map)
            << " changes the feature width ("
            << (map == FeatureMap::taylor2 ? "F = 1 + Dk + Dk^2" : "F = 2F'")
-           << "); not supported by the GPU kernels yet";
+           << "), which the quadratic kernel does not compute; the chunked "
+              "kernel does, for a causal or no mask with normalize none or "
+              "sum";
   if (chain.score.getGate())
     return agg.emitOpError()
            << "the per-channel gate is not supported by the quadratic kernel "

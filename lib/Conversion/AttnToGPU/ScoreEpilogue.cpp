@@ -137,6 +137,14 @@ LogicalResult ScoreEpilogue::collectSideInputs() {
                   ? SmallVector<std::string>{"B", "Nk", "Hq", channels}
                   : SmallVector<std::string>{"B", "Hq", "Nk", channels});
   }
+  // Hedgehog's projections [Hq, Dk, F'] and [Hkv, Dk, F'].
+  if (Value wq = chain.score.getQueryWeights()) {
+    auto type = cast<RankedTensorType>(wq.getType());
+    std::string dk = std::to_string(type.getDimSize(1));
+    std::string features = std::to_string(type.getDimSize(2));
+    add(wq, {"Hq", dk, features});
+    add(chain.score.getKeyWeights(), {"Hkv", dk, features});
+  }
   for (Operation *op : chain.scoreOps) {
     if (auto modify = dyn_cast<ModifyOp>(op)) {
       if (failed(addRegionInputs(op, modify.getInputs(), modify.getBody(),

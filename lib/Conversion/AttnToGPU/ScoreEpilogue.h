@@ -63,6 +63,15 @@ public:
     return gate ? lookup(gate) : nullptr;
   }
 
+  /// Hedgehog's projections W of the query and the key heads (their
+  /// kernel memrefs once bound), or nulls.
+  std::pair<const SideInput *, const SideInput *> getFeatureWeights() const {
+    Value wq = chain.score.getQueryWeights();
+    if (!wq)
+      return {nullptr, nullptr};
+    return {lookup(wq), lookup(chain.score.getKeyWeights())};
+  }
+
   bool hasModifiers() const;
   bool hasDecay() const;
   bool hasMask() const { return !maskOps.empty(); }

@@ -38,13 +38,15 @@ func.func @head_dim_not_multiple(%q: tensor<?x?x?x40xbf16>, %k: tensor<?x?x?x40x
 
 // -----
 
-// Feature maps that change the width of a row are refused by both kernels.
+// Feature maps that change the width of a row: the quadratic kernel does
+// not compute them (here the window mask keeps the spec off the chunked
+// form).
 func.func @taylor2(%q: tensor<?x?x?x16xbf16>, %k: tensor<?x?x?x16xbf16>,
                    %v: tensor<?x?x?x64xbf16>) -> tensor<?x?x?x64xbf16> {
   %s = attn.score %q, %k scale 1.0 feature_map taylor2 : tensor<?x?x?x16xbf16>, tensor<?x?x?x16xbf16>
   %m = attn.mask %s, #attn.window<63, 0>
   %w = attn.normalize %m sum
-  // expected-error @+1 {{feature map taylor2 changes the feature width (F = 1 + Dk + Dk^2); not supported by the GPU kernels yet}}
+  // expected-error @+1 {{feature map taylor2 changes the feature width (F = 1 + Dk + Dk^2), which the quadratic kernel does not compute; the chunked kernel does, for a causal or no mask with normalize none or sum}}
   %o = attn.aggregate %w, %v : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
   return %o : tensor<?x?x?x64xbf16>
 }
@@ -58,7 +60,22 @@ func.func @hedgehog(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16>,
       weights(%wq, %wk : tensor<?x64x32xf32>, tensor<?x64x32xf32>)
       : tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>
   %w = attn.normalize %s softmax
-  // expected-error @+1 {{feature map hedgehog changes the feature width (F = 2F'); not supported by the GPU kernels yet}}
+  // expected-error @+1 {{feature map hedgehog changes the feature width (F = 2F'), which the quadratic kernel does not compute; the chunked kernel does, for a causal or no mask with normalize none or sum}}
+  %o = attn.aggregate %w, %v : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
+  return %o : tensor<?x?x?x64xbf16>
+}
+
+// -----
+
+// The chunked kernel: a per-channel gate acts on phi's features, which
+// taylor2 makes wider than q and k.
+func.func @taylor2_gate(%q: tensor<?x?x?x16xbf16>, %k: tensor<?x?x?x16xbf16>,
+                        %v: tensor<?x?x?x64xbf16>,
+                        %gk: tensor<?x?x?x273xf32>) -> tensor<?x?x?x64xbf16> {
+  %s = attn.score %q, %k feature_map taylor2 gate(%gk : tensor<?x?x?x273xf32>) : tensor<?x?x?x16xbf16>, tensor<?x?x?x16xbf16>
+  %m = attn.mask %s, #attn.causal
+  %w = attn.normalize %m none
+  // expected-error @+1 {{a per-channel gate with feature map taylor2 is not supported by the chunked kernel: the gate's channels are phi's features, which this map makes wider than q and k; use a map that keeps the width (identity, elu_plus_one, relu, exp, l2norm)}}
   %o = attn.aggregate %w, %v : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
   return %o : tensor<?x?x?x64xbf16>
 }

@@ -531,6 +531,100 @@ func.func @recorded_plan(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16>,
 
 // -----
 
+// A feature map that widens a row (Taylor-2 of Dk = 16: F = 273, padded to
+// 320 state rows, 80 per warp): q and k land in staging tiles [2 x 64][16 +
+// 8] each, and after the chunk's barrier one thread per row (64 q rows and
+// 64 k rows) writes phi to Q and K [64][320 + 8] (one buffer each, as 16-byte
+// pieces: 40 per row), behind a second barrier. The state has F rows: the
+// initial state's padding rows read as zero; the workspace has all 320. The
+// value tile shrinks to 16 columns so that the state stays at 40 registers
+// per thread. sm_90a keeps the warp-level matrix ops for it.
+
+// CHECK-LABEL: func.func @taylor2_states
+// CHECK:       gpu.module @attn_kernels attributes {attn.kernel_info =
+// CHECK-SAME:    \22block_n\22:16,
+// CHECK-SAME:    \22feature_dim\22:273,
+// CHECK-SAME:    \22workspace_rows\22:320
+// CHECK:         gpu.func @attn_fwd(
+// CHECK:           memref.view {{.*}} to memref<128x24xbf16, #gpu.address_space<workgroup>>
+// CHECK:           memref.view {{.*}} to memref<128x24xbf16, #gpu.address_space<workgroup>>
+// CHECK:           %[[STAGING:.*]] = memref.view {{.*}} to memref<256x24xbf16, #gpu.address_space<workgroup>>
+// CHECK:           %[[PHI:.*]] = memref.view {{.*}} to memref<128x41xvector<8xbf16>, #gpu.address_space<workgroup>>
+// CHECK:           memref.view {{.*}} to memref<64x328xbf16, #gpu.address_space<workgroup>>
+// CHECK:           memref.view {{.*}} to memref<64x328xbf16, #gpu.address_space<workgroup>>
+// CHECK:           scf.if %{{.*}} -> (vector<2xf32>) {
+// CHECK:             vector.load
+// CHECK:           } else {
+// CHECK:           scf.for
+// CHECK:             nvgpu.device_async_wait
+// CHECK-NEXT:        gpu.barrier
+// CHECK-COUNT-16:    memref.load %[[STAGING]]
+// CHECK-COUNT-40:    memref.store {{.*}}, %[[PHI]]
+// CHECK-NOT:         memref.store {{.*}}, %[[PHI]]
+// CHECK:             gpu.barrier
+// CHECK-NOT:         gpu.barrier
+// CHECK:             nvvm.mma.sync
+// CHECK:             scf.yield
+// WG-LABEL:    func.func @taylor2_states
+// WG:            gpu.func @attn_fwd(
+// WG-NOT:          nvvm.wgmma
+// WG:              nvvm.mma.sync
+// WG-NOT:          nvvm.wgmma
+// WG:            gpu.return
+func.func @taylor2_states(%q: tensor<?x?x?x16xbf16>, %k: tensor<?x?x?x16xbf16>,
+                          %v: tensor<?x?x?x64xbf16>,
+                          %s0: tensor<?x?x273x64xf32>)
+    -> (tensor<?x?x?x64xbf16>, tensor<?x?x273x64xf32>) {
+  %s = attn.score %q, %k scale 1.0 feature_map taylor2 : tensor<?x?x?x16xbf16>, tensor<?x?x?x16xbf16>
+  %m = attn.mask %s, #attn.causal
+  %w = attn.normalize %m none
+  %o, %sn = attn.aggregate %w, %v initial_state(%s0 : tensor<?x?x273x64xf32>)
+      : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>, state tensor<?x?x273x64xf32>
+  return %o, %sn : tensor<?x?x?x64xbf16>, tensor<?x?x273x64xf32>
+}
+
+// -----
+
+// Hedgehog (F = 2 x 32): the projections are side inputs [Hq, Dk, F'] and
+// [Hkv, Dk, F'], copied to shared memory as f32 once per CTA; per row, y =
+// x W by a loop over Dk whose F' sums read W as 4-element vectors (the same
+// address in every lane), then softmax(y) and softmax(-y).
+
+// WG-LABEL:    func.func @hedgehog
+// WG:          gpu.module @attn_kernels attributes {attn.kernel_info =
+// WG-SAME:       \22feature_dim\22:0,
+// WG-SAME:       \22side_inputs\22:[{\22alignment\22:0,\22arg\22:3,\22dtype\22:\22f32\22,\22name\22:\22query_weights\22,\22shape\22:[\22Hq\22,\2264\22,\2232\22]},{\22alignment\22:0,\22arg\22:4,\22dtype\22:\22f32\22,\22name\22:\22key_weights\22,\22shape\22:[\22Hkv\22,\2264\22,\2232\22]}]
+// WG:            gpu.func @attn_fwd(%{{.*}}: memref<?xbf16>, %{{.*}}: memref<?xbf16>, %{{.*}}: memref<?xbf16>, %{{.*}}: memref<?xbf16>, %[[WQ:[a-z0-9]+]]: memref<?xf32>, %[[WK:[a-z0-9]+]]: memref<?xf32>,
+// WG:              %[[WFLAT:.*]] = memref.view {{.*}} to memref<4096xf32, #gpu.address_space<workgroup>>
+// WG:              %[[W:.*]] = memref.view {{.*}} to memref<128x8xvector<4xf32>, #gpu.address_space<workgroup>>
+// WG:              memref.load %[[WK]]
+// WG:              memref.load %[[WQ]]
+// WG:              memref.store {{.*}}, %[[WFLAT]]
+// WG:              scf.for
+// WG:                gpu.barrier
+// WG:                scf.for {{.*}} -> (f32, f32,
+// WG-COUNT-8:          memref.load %[[W]]
+// WG:                  arith.mulf
+// WG-NEXT:             arith.addf
+// WG:                arith.maximumf
+// WG:                arith.minimumf
+// WG:                nvvm.ex2.approx
+// WG:                gpu.barrier
+// WG:                nvvm.mma.sync
+func.func @hedgehog(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16>,
+                    %v: tensor<?x?x?x64xbf16>, %wq: tensor<?x64x32xf32>,
+                    %wk: tensor<?x64x32xf32>) -> tensor<?x?x?x64xbf16> {
+  %s = attn.score %q, %k feature_map hedgehog
+      weights(%wq, %wk : tensor<?x64x32xf32>, tensor<?x64x32xf32>)
+      : tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>
+  %m = attn.mask %s, #attn.causal
+  %w = attn.normalize %m sum
+  %o = attn.aggregate %w, %v : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
+  return %o : tensor<?x?x?x64xbf16>
+}
+
+// -----
+
 // Document ids on the pipelined loop: a key tile's class carries the class of
 // the document leaf, and the ids are read per element only where that leaf is
 // partial on the tile (a causal diagonal tile inside one document evaluates

@@ -102,7 +102,8 @@ ChunkedPlan chooseChunkedPlan(SpecChain &chain, StringRef chip);
 /// target has them for Dk and the value tile, normalize is not `sum` (its
 /// extra value columns would not fill an operand-tile column block), and
 /// the operands are plain tiles (no feature map or per-channel gate
-/// rewrites them in the row-major layout).
+/// rewrites them in the row-major layout), and the state takes at most 64
+/// registers per thread (Dk x value tile <= 64 x 128).
 bool usesWarpgroupChunks(SpecChain &chain, const ChunkedPlan &plan,
                          const TargetInfo &target);
 
