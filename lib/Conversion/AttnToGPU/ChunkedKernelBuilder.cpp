@@ -60,6 +60,17 @@
 // shared S in the input type (f16 keeps its precision there). Scalar
 // decays are folded into G.
 //
+// Feature maps that widen a row (F != Dk: taylor2, hedgehog): q and k land
+// in staging tiles, and after the chunk's barrier phi is written to Q and K
+// tiles of F padded to whole state tiles (one buffer: they are rewritten
+// only after the next chunk's barrier), behind a second barrier; the state
+// has F padded rows. Taylor-2's phi comes from FeatureMap.cpp (one thread
+// per row); its intra-chunk scores take the closed form 1 + t + t^2 / 2 of
+// t = q.k / sqrt(Dk) from the staging tiles. Hedgehog's phi = [softmax(x
+// W), softmax(-x W)] is projected by each warp for its own rows with the
+// warp-level matrix ops (W copied to shared memory once per CTA), the
+// softmaxes over the quads.
+//
 // Segments (KernelInfo.h): grid.x also splits the sequence into S segments
 // of whole chunks, so that small B Hq still fills the GPU. A second kernel,
 // `<name>_segment_states`, launched first, walks each segment from a zero
@@ -177,7 +188,8 @@ struct ChunkedConfig {
   /// The feature map widens a row (F != Dk): q and k land in staging tiles
   /// (stagingOffset, [B chunk][Dk + pad] each, q then k) and phi is written
   /// from them to the Q and K tiles; hedgehog's projections W of the
-  /// CTA's query and kv head are f32 [2 Dk][F / 2] at weightsOffset.
+  /// CTA's query and kv head are [2 Dk][F / 2 + pad] in the element type
+  /// at weightsOffset.
   bool widening = false;
   int64_t stagingOffset = 0, weightsOffset = 0;
   /// Buffers of the Q and K tiles the matrix ops read: `buffers`, but one
@@ -391,7 +403,7 @@ configure(SpecChain &chain, const ChunkedPlan &plan, const TargetInfo &target) {
   if (cfg.widening) {
     cfg.stagingOffset = take(2 * buffers * cfg.chunk * (cfg.dk + pad) * eb);
     if (cfg.map == FeatureMap::hedgehog)
-      cfg.weightsOffset = take(2 * cfg.dk * (cfg.features / 2) * 4);
+      cfg.weightsOffset = take(2 * cfg.dk * (cfg.features / 2 + kRowPad) * eb);
   }
   if (cfg.warpgroup) {
     cfg.pOffset = take(cfg.chunk * cfg.chunk * eb);
@@ -485,7 +497,14 @@ private:
   /// Writes phi of the landed staging tiles of Q (`q`) and K (`kv`) in
   /// buffer `stage` to the Q and K tiles (maps that widen a row).
   void applyWideningMap(Value stage, bool q, bool kv, Value validRows);
-  /// Hedgehog: W of the CTA's query head and kv head to shared memory, f32.
+  /// Hedgehog: phi = [softmax(x W), softmax(-x W)] of the landed staging
+  /// rows of Q (`q`) and K (`kv`) in buffer `stage` into the Q and K tiles,
+  /// each warp its own 16 rows: x W by the warp-level matrix ops, the
+  /// softmaxes over the quads.
+  void projectHedgehog(Value stage, bool q, bool kv, Value validRows);
+  /// Hedgehog: W of the CTA's query head and kv head to shared memory, in
+  /// the element type, and the Q and K tiles zeroed (their columns past F
+  /// are never written).
   void loadMapWeights(Value kvHead);
   /// Per-channel gate: scans the chunk's gates in buffer `stage` (one thread
   /// per channel), rewrites Q (`q`) into Q^ and K (`kv`) into K~ and fills
@@ -676,9 +695,9 @@ private:
   /// that widens a row).
   Value qSmemIn, kSmemIn, qSmem, kSmem, vSmem, sSmem, gSmem;
   /// Widening maps: the staging tiles of q and k as one [2 B chunk][Dk +
-  /// pad] tile, Q and K as one tile of 16-byte pieces, hedgehog's W (f32:
-  /// [2 Dk][F / 2], possibly in 4-element vectors, and flat).
-  Value stagingSmem, phiSmem, weightsSmem, weightsFlat;
+  /// pad] tile, Q and K as one tile of 16-byte pieces (and, hedgehog, of
+  /// element pairs: 2-D and flat), hedgehog's W [2 Dk][F / 2 + pad].
+  Value stagingSmem, phiSmem, phiWords, phiWordsFlat, weightsSmem;
   /// Per-channel gate: raw gates [2 chunk][Dk], factor table, and the gate
   /// rows of the CTA's (batch, head).
   Value gateSmem, tableSmem, gateMem, gateBase, gateStride;
@@ -759,7 +778,9 @@ ChunkedEmitter::beginChunk(Value ch, bool q, bool kv,
     step.nextGates = loadGates(add(step.t0, c(gatesAhead * cfg.chunk)));
   if (cfg.map != FeatureMap::identity) {
     Value valid = validRowsOf(step.t0);
-    if (cfg.widening) {
+    if (cfg.map == FeatureMap::hedgehog) {
+      projectHedgehog(step.stage, q, kv, valid);
+    } else if (cfg.widening) {
       applyWideningMap(step.stage, q, kv, valid);
     } else {
       if (q)
@@ -857,26 +878,118 @@ void ChunkedEmitter::applyWideningMap(Value stage, bool q, bool kv,
   Value kRow0 = add(row0, c(cfg.buffers * cfg.chunk));
   SmallVector<WideningJob> jobs;
   if (q)
-    jobs.push_back({row0, phiRow0(stage), c(0)});
+    jobs.push_back({row0, phiRow0(stage)});
   if (kv)
-    jobs.push_back(
-        {kRow0, add(phiRow0(stage), c(cfg.phiBuffers * cfg.chunk)), c(cfg.dk)});
-  applyWideningFeatureMap(b, loc, target, cfg.map, stagingSmem, phiSmem,
-                          weightsSmem, jobs, cfg.chunk, cfg.dk, cfg.features,
-                          cfg.fk, validRows, threadId, cfg.threads);
+    jobs.push_back({kRow0, add(phiRow0(stage), c(cfg.phiBuffers * cfg.chunk))});
+  applyWideningFeatureMap(b, loc, target, cfg.map, stagingSmem, phiSmem, jobs,
+                          cfg.chunk, cfg.dk, cfg.features, cfg.fk, validRows,
+                          threadId, cfg.threads);
+}
+
+void ChunkedEmitter::projectHedgehog(Value stage, bool q, bool kv,
+                                     Value validRows) {
+  int64_t half = cfg.features / 2;
+  int64_t nTiles = half / shape.n;
+  int64_t n = target.getCFragmentSize();
+  Value inRow = add(mul(stage, c(cfg.chunk)), warpRow0);
+  Value outRow0 = add(phiRow0(stage), warpRow0);
+  SmallVector<Value> valid;
+  for (int64_t h = 0; h < 2; ++h)
+    valid.push_back(cmpi(arith::CmpIPredicate::slt, add(warpRow0, rowOf[2 * h]),
+                         validRows));
+  auto project = [&](Value in, Value outRow, Value wRow0) {
+    // y = x W for the warp's 16 rows.
+    SmallVector<Value> y(nTiles, zeroFragment());
+    for (int64_t kk = 0; kk < cfg.dk / shape.k; ++kk) {
+      Value a =
+          target.loadAFragment(b, loc, in, inRow, c(kk * shape.k), laneId);
+      for (int64_t nd = 0; nd < nTiles; nd += 2) {
+        auto [b0, b1] = target.loadBFragmentsFromColumns(
+            b, loc, weightsSmem, add(wRow0, c(kk * shape.k)), c(nd * shape.n),
+            laneId);
+        y[nd] = target.mma(b, loc, a, b0, y[nd]);
+        y[nd + 1] = target.mma(b, loc, a, b1, y[nd + 1]);
+      }
+    }
+    // Per row (half h of a fragment: rows g and g + 8), softmax(y) and
+    // softmax(-y), each from its own maximum over the quad.
+    SmallVector<Value> hi(2), negLo(2);
+    for (Value frag : y)
+      for (int64_t e = 0; e < n; ++e) {
+        int64_t h = target.getCPosition(e)[0];
+        Value v = elem(frag, e);
+        Value neg = arith::NegFOp::create(b, loc, v);
+        hi[h] = hi[h] ? maxf(hi[h], v) : v;
+        negLo[h] = negLo[h] ? maxf(negLo[h], neg) : neg;
+      }
+    for (int64_t h = 0; h < 2; ++h) {
+      hi[h] = quadReduce(hi[h], /*isMax=*/true);
+      negLo[h] = quadReduce(negLo[h], /*isMax=*/true);
+    }
+    // One softmax at a time (fewer live registers): exp(y - max y), then
+    // exp(-y - max(-y)), both <= 1, so each row's sum is >= 1. Rows past the
+    // end become 0. Pairs of adjacent columns are stored as one word:
+    // phi[:F'] then phi[F':].
+    for (bool negative : {false, true}) {
+      SmallVector<Value> vals;
+      SmallVector<Value> sums(2, f(0.0));
+      for (Value frag : y) {
+        SmallVector<Value> ex;
+        for (int64_t e = 0; e < n; ++e) {
+          int64_t h = target.getCPosition(e)[0];
+          Value v = elem(frag, e);
+          Value arg = negative ? mulf(addf(v, negLo[h]), f(-kLog2E))
+                               : mulf(subf(v, hi[h]), f(kLog2E));
+          ex.push_back(exp2(arg));
+          sums[h] = addf(sums[h], ex.back());
+        }
+        vals.push_back(fromElems(ex));
+      }
+      SmallVector<Value> inverse(2);
+      for (int64_t h = 0; h < 2; ++h)
+        inverse[h] =
+            select(valid[h],
+                   arith::DivFOp::create(b, loc, f(1.0),
+                                         quadReduce(sums[h], /*isMax=*/false)),
+                   f(0.0));
+      Value scale = rowBroadcast(inverse);
+      int64_t col0 = negative ? half : 0;
+      for (int64_t nd = 0; nd < nTiles; ++nd) {
+        Value scaled = mulf(vals[nd], scale);
+        for (int64_t h = 0; h < 2; ++h) {
+          Value col = add(c(col0 + nd * shape.n), colOf[2 * h]);
+          memref::StoreOp::create(
+              b, loc,
+              packPair(vector::ExtractOp::create(b, loc, scaled,
+                                                 ArrayRef<int64_t>{h})),
+              phiWords,
+              ValueRange{add(outRow, rowOf[2 * h]),
+                         arith::DivUIOp::create(b, loc, col, c(2))});
+        }
+      }
+    }
+  };
+  if (q)
+    project(qSmemIn, outRow0, c(0));
+  if (kv)
+    project(kSmemIn, add(outRow0, c(cfg.phiBuffers * cfg.chunk)), c(cfg.dk));
 }
 
 void ChunkedEmitter::loadMapWeights(Value kvHead) {
   // Rows [0, Dk) of the tile: W[h] of the query head; [Dk, 2 Dk): W[h_kv]
-  // of the key head ([H, Dk, F'] row-major in memory).
+  // of the key head ([H, Dk, F'] row-major in memory), narrowed to the
+  // element type, the product's operand type.
   auto [wq, wk] = epi.getFeatureWeights();
-  int64_t perHead = cfg.dk * (cfg.features / 2);
-  auto loadFrom = [&](const SideInput *w, Value head, Value idx) {
+  int64_t half = cfg.features / 2;
+  int64_t perHead = cfg.dk * half;
+  auto loadFrom = [&](const SideInput *w, Value head, Value idx) -> Value {
     Value x = memref::LoadOp::create(
         b, loc, w->memref, ValueRange{add(mul(head, c(perHead)), idx)});
-    return x.getType().isF32()
-               ? x
-               : arith::ExtFOp::create(b, loc, b.getF32Type(), x).getResult();
+    if (x.getType() == cfg.elementType)
+      return x;
+    if (!x.getType().isF32())
+      x = arith::ExtFOp::create(b, loc, b.getF32Type(), x);
+    return arith::TruncFOp::create(b, loc, cfg.elementType, x);
   };
   forEachThreadItem(2 * perHead, [&](Value idx) {
     Value isKey = cmpi(arith::CmpIPredicate::uge, idx, c(perHead));
@@ -889,8 +1002,16 @@ void ChunkedEmitter::loadMapWeights(Value kvHead) {
         [&](OpBuilder &, Location) {
           scf::YieldOp::create(b, loc, loadFrom(wq, headIdx, local));
         });
-    memref::StoreOp::create(b, loc, ifOp.getResult(0), weightsFlat,
-                            ValueRange{idx});
+    Value row = arith::DivUIOp::create(b, loc, idx, c(half));
+    Value col = arith::RemUIOp::create(b, loc, idx, c(half));
+    memref::StoreOp::create(b, loc, ifOp.getResult(0), weightsSmem,
+                            ValueRange{row, col});
+  });
+  // The Q and K tiles' columns [F, F padded) are never written: zeros.
+  int64_t words = cfg.phiBuffers * cfg.chunk * (cfg.fk + kRowPad);
+  Value zero = arith::ConstantIntOp::create(b, loc, 0, 32);
+  forEachThreadItem(words, [&](Value idx) {
+    memref::StoreOp::create(b, loc, zero, phiWordsFlat, ValueRange{idx});
   });
 }
 
@@ -976,6 +1097,34 @@ ChunkedEmitter::queryProducts(Value stage, Value sStage,
   SmallVector<Value> acc(augTiles, zeroFragment());
   if (scores)
     scores->assign(keyTiles, zeroFragment());
+  // Taylor-2's inner product has a closed form, <phi(q), phi(k)> = 1 + t +
+  // t^2 / 2 with t = q.k / sqrt(Dk): the scores from the staging tiles over
+  // Dk (1 k step at Dk = 16 instead of 20 over F padded). Rows past the end
+  // were copied as zeros, so their scores are finite (and masked).
+  bool closedForm = scores && cfg.map == FeatureMap::taylor2;
+  if (closedForm) {
+    Value qRowIn = add(mul(stage, c(cfg.chunk)), warpRow0);
+    Value kRowIn = mul(stage, c(cfg.chunk));
+    for (int64_t kk = 0; kk < cfg.dk / shape.k; ++kk) {
+      Value a = target.loadAFragment(b, loc, qSmemIn, qRowIn, c(kk * shape.k),
+                                     laneId);
+      for (int64_t nb = 0; nb < keyTiles; nb += 2) {
+        auto [b0, b1] = target.loadBFragmentsFromRows(
+            b, loc, kSmemIn, add(kRowIn, c(nb * shape.n)), c(kk * shape.k),
+            laneId);
+        (*scores)[nb] = target.mma(b, loc, a, b0, (*scores)[nb]);
+        (*scores)[nb + 1] = target.mma(b, loc, a, b1, (*scores)[nb + 1]);
+      }
+    }
+    Value invSqrt = vector::BroadcastOp::create(
+        b, loc, cType, f(1.0 / std::sqrt(static_cast<double>(cfg.dk))));
+    Value half = vector::BroadcastOp::create(b, loc, cType, f(0.5));
+    Value one = vector::BroadcastOp::create(b, loc, cType, f(1.0));
+    for (Value &sc : *scores) {
+      Value t = mulf(sc, invSqrt);
+      sc = addf(one, mulf(t, addf(one, mulf(half, t))));
+    }
+  }
   Value qRow = add(phiRow0(stage), warpRow0);
   Value kRow0 = phiRow0(stage);
   for (int64_t kk = 0; kk < cfg.fk / shape.k; ++kk) {
@@ -994,7 +1143,7 @@ ChunkedEmitter::queryProducts(Value stage, Value sStage,
           },
           resultType);
     };
-    if (scores) {
+    if (scores && !closedForm) {
       for (int64_t nb = 0; nb < keyTiles; nb += 2) {
         auto [b0, b1] = target.loadBFragmentsFromRows(
             b, loc, kSmem, add(kRow0, c(nb * shape.n)), c(kk * shape.k),
@@ -1576,14 +1725,14 @@ void ChunkedEmitter::emitKernel(StringRef name, Role role) {
                      {2 * cfg.phiBuffers * cfg.chunk, (cfg.fk + kRowPad) / per},
                      VectorType::get({per}, et));
       if (cfg.map == FeatureMap::hedgehog) {
-        int64_t half = cfg.features / 2;
-        weightsFlat =
-            view(cfg.weightsOffset, {2 * cfg.dk * half}, b.getF32Type());
-        weightsSmem =
-            half % 4 == 0
-                ? view(cfg.weightsOffset, {2 * cfg.dk, half / 4},
-                       VectorType::get({4}, b.getF32Type()))
-                : view(cfg.weightsOffset, {2 * cfg.dk, half}, b.getF32Type());
+        int64_t words = cfg.phiBuffers * cfg.chunk * (cfg.fk + kRowPad) / 2;
+        phiWords =
+            view(cfg.qOffset,
+                 {2 * cfg.phiBuffers * cfg.chunk, (cfg.fk + kRowPad) / 2},
+                 b.getI32Type());
+        phiWordsFlat = view(cfg.qOffset, {2 * words}, b.getI32Type());
+        weightsSmem = view(cfg.weightsOffset,
+                           {2 * cfg.dk, cfg.features / 2 + kRowPad}, et);
         loadMapWeights(kvHead);
       }
     } else {

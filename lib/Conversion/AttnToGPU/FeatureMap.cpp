@@ -17,13 +17,11 @@
 //   scales its own vectors. All lanes of a warp take part in every shuffle
 //   (rows past the tile are loaded from its last row and not stored).
 //
-// The maps that widen a row write phi into another tile, one thread per row
-// (a chunk's q and k rows together are about one per thread):
-//   taylor2: the row's Dk values in registers, then every feature (a
-//   constant, a value or a product of two) unrolled, F = 1 + Dk + Dk^2;
-//   hedgehog: y = x W by a loop over Dk with the F' sums in registers, W
-//   read from shared memory at the same address in every lane (a
-//   broadcast), then both softmaxes over the row's own F' values.
+// Taylor-2 widens a row: phi goes to another tile, one thread per row (a
+// chunk's q and k rows together are one per thread), the row's Dk values in
+// registers, then every feature (a constant, a value or a product of two)
+// unrolled, F = 1 + Dk + Dk^2. (Hedgehog's projection is a matrix product:
+// ChunkedKernelBuilder.cpp computes it with the matrix ops.)
 //
 //===----------------------------------------------------------------------===//
 
@@ -280,10 +278,11 @@ void mlir::attn::applyFeatureMapInShared(OpBuilder &b, Location loc,
 
 void mlir::attn::applyWideningFeatureMap(
     OpBuilder &b, Location loc, const TargetInfo &target, FeatureMap map,
-    Value in, Value out, Value weights, ArrayRef<WideningJob> jobs,
-    int64_t rows, int64_t dk, int64_t features, int64_t outCols,
-    Value validRows, Value threadId, int64_t threads) {
-  assert(!isInPlaceFeatureMap(map) && "the map keeps the width of a row");
+    Value in, Value out, ArrayRef<WideningJob> jobs, int64_t rows, int64_t dk,
+    int64_t features, int64_t outCols, Value validRows, Value threadId,
+    int64_t threads) {
+  assert(map == FeatureMap::taylor2 && "hedgehog is a matrix product");
+  (void)target;
   assert(features <= outCols && !jobs.empty());
   auto c = [&](int64_t v) -> Value {
     return arith::ConstantIndexOp::create(b, loc, v);
@@ -294,14 +293,8 @@ void mlir::attn::applyWideningFeatureMap(
   auto addi = [&](Value x, Value y) -> Value {
     return arith::AddIOp::create(b, loc, x, y);
   };
-  auto addf = [&](Value x, Value y) -> Value {
-    return arith::AddFOp::create(b, loc, x, y);
-  };
   auto mulf = [&](Value x, Value y) -> Value {
     return arith::MulFOp::create(b, loc, x, y);
-  };
-  auto subf = [&](Value x, Value y) -> Value {
-    return arith::SubFOp::create(b, loc, x, y);
   };
   Type f32 = b.getF32Type();
   Type outElement = cast<MemRefType>(out.getType()).getElementType();
@@ -340,71 +333,6 @@ void mlir::attn::applyWideningFeatureMap(
     }
     return phi;
   };
-  auto hedgehog = [&](Value inRow, Value wRow0, Value valid) {
-    auto wType = cast<MemRefType>(weights.getType());
-    int64_t wWidth = 1;
-    if (auto vec = dyn_cast<VectorType>(wType.getElementType()))
-      wWidth = vec.getNumElements();
-    int64_t half = features / 2;
-    assert(wType.getDimSize(1) * wWidth == half && "W is [Dk][F / 2]");
-    // y = x W: F' running sums over the Dk inputs.
-    SmallVector<Value> init(half, f(0.0));
-    auto loop = scf::ForOp::create(
-        b, loc, c(0), c(dk), c(1), init,
-        [&](OpBuilder &, Location, Value d, ValueRange iter) {
-          Value xd = loadIn(inRow, d);
-          Value wRow = addi(wRow0, d);
-          SmallVector<Value> y(iter);
-          for (int64_t v = 0; v < half / wWidth; ++v) {
-            Value w =
-                memref::LoadOp::create(b, loc, weights, ValueRange{wRow, c(v)});
-            for (int64_t e = 0; e < wWidth; ++e) {
-              Value we = wWidth == 1
-                             ? w
-                             : vector::ExtractOp::create(b, loc, w, int64_t{e})
-                                   .getResult();
-              Value &acc = y[v * wWidth + e];
-              // One FFMA: a contractable mul + add (math.fma would become
-              // a libdevice call).
-              auto contract = arith::FastMathFlagsAttr::get(
-                  b.getContext(), arith::FastMathFlags::contract);
-              acc = arith::AddFOp::create(
-                  b, loc, acc, arith::MulFOp::create(b, loc, xd, we, contract),
-                  contract);
-            }
-          }
-          scf::YieldOp::create(b, loc, y);
-        });
-    SmallVector<Value> y(loop.getResults());
-    // softmax(y) and softmax(-y), each from its own maximum.
-    Value hi = y[0], lo = y[0];
-    for (Value v : ArrayRef<Value>(y).drop_front()) {
-      hi = arith::MaximumFOp::create(b, loc, hi, v);
-      lo = arith::MinimumFOp::create(b, loc, lo, v);
-    }
-    Value log2e = f(1.4426950408889634);
-    SmallVector<Value> pos, neg;
-    Value sumPos = f(0.0), sumNeg = f(0.0);
-    for (Value v : y) {
-      pos.push_back(target.exp2(b, loc, mulf(subf(v, hi), log2e)));
-      neg.push_back(target.exp2(b, loc, mulf(subf(lo, v), log2e)));
-      sumPos = addf(sumPos, pos.back());
-      sumNeg = addf(sumNeg, neg.back());
-    }
-    // Each sum is >= 1 (its largest term is exp(0)).
-    Value zero = f(0.0);
-    Value invPos = arith::SelectOp::create(
-        b, loc, valid, arith::DivFOp::create(b, loc, f(1.0), sumPos), zero);
-    Value invNeg = arith::SelectOp::create(
-        b, loc, valid, arith::DivFOp::create(b, loc, f(1.0), sumNeg), zero);
-    SmallVector<Value> phi;
-    for (Value v : pos)
-      phi.push_back(mulf(v, invPos));
-    for (Value v : neg)
-      phi.push_back(mulf(v, invNeg));
-    return phi;
-  };
-
   auto body = [&](Value item) {
     Value jobIdx = arith::DivUIOp::create(b, loc, item, c(rows));
     Value row = arith::RemUIOp::create(b, loc, item, c(rows));
@@ -413,17 +341,14 @@ void mlir::attn::applyWideningFeatureMap(
       Value is = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, jobIdx,
                                        c(j + 1));
       auto pick = [&](Value x, Value y) -> Value {
-        return x ? arith::SelectOp::create(b, loc, is, y, x).getResult() : x;
+        return arith::SelectOp::create(b, loc, is, y, x);
       };
-      job = {pick(job.inRow0, other.inRow0), pick(job.outRow0, other.outRow0),
-             pick(job.weightRow0, other.weightRow0)};
+      job = {pick(job.inRow0, other.inRow0), pick(job.outRow0, other.outRow0)};
     }
     Value valid = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, row,
                                         validRows);
     Value inRow = addi(job.inRow0, row);
-    SmallVector<Value> phi = map == FeatureMap::taylor2
-                                 ? taylor2(inRow, valid)
-                                 : hedgehog(inRow, job.weightRow0, valid);
+    SmallVector<Value> phi = taylor2(inRow, valid);
     assert(static_cast<int64_t>(phi.size()) == features);
     Value outRow = addi(job.outRow0, row);
     Value zero =

@@ -9,7 +9,8 @@
 // or k tile once it has landed in shared memory, so that every later matrix
 // op reads phi(x) instead of x: in place for the maps that keep the width
 // of a row (shared by the quadratic and the chunked kernels), into a wider
-// tile for taylor2 and hedgehog (the chunked kernel). Target independent:
+// tile for taylor2 (the chunked kernel, which projects hedgehog's rows
+// with its matrix ops). Target independent:
 // all threads of the block take part, and the caller places the barriers
 // around the call.
 //
@@ -41,28 +42,26 @@ void applyFeatureMapInShared(OpBuilder &b, Location loc,
                              int64_t threads);
 
 /// One tile of rows mapped by `applyWideningFeatureMap`: its first row in
-/// the input and in the output tile, and (hedgehog) the first row of its
-/// projection W in the weights tile.
+/// the input and in the output tile.
 struct WideningJob {
-  Value inRow0, outRow0, weightRow0;
+  Value inRow0, outRow0;
 };
 
 /// Writes phi of rows [inRow0, inRow0 + rows) x columns [0, dk) of the 2-D
 /// shared tile `in` to rows [outRow0, outRow0 + rows) x [0, outCols) of
-/// `out`, for each job: the maps that change the width of a row, F =
-/// `features` <= outCols (taylor2: [1, x / d^1/4, vec(x x^T) / (sqrt 2
-/// sqrt d)]; hedgehog: [softmax(x W), softmax(-x W)] with W the rows
-/// [weightRow0, weightRow0 + dk) of the f32 tile `weights` [*, F / 2]).
-/// Columns [F, outCols) and rows >= `validRows` become zero. `out` may be
-/// viewed with vector elements (a row of outCols / w vectors of w
-/// elements). One thread maps one row, the rows of every job dealt over
-/// `threads` threads, all of which must call this.
+/// `out`, for each job: taylor2, [1, x / d^1/4, vec(x x^T) / (sqrt 2
+/// sqrt d)], F = `features` = 1 + Dk + Dk^2 <= outCols. Columns [F,
+/// outCols) and rows >= `validRows` become zero. `out` may be viewed with
+/// vector elements (a row of outCols / w vectors of w elements). One thread
+/// maps one row, the rows of every job dealt over `threads` threads, all of
+/// which must call this. (Hedgehog's projection x W is a matrix product:
+/// the chunked kernel computes it with its matrix ops.)
 void applyWideningFeatureMap(OpBuilder &b, Location loc,
                              const TargetInfo &target, FeatureMap map, Value in,
-                             Value out, Value weights,
-                             ArrayRef<WideningJob> jobs, int64_t rows,
-                             int64_t dk, int64_t features, int64_t outCols,
-                             Value validRows, Value threadId, int64_t threads);
+                             Value out, ArrayRef<WideningJob> jobs,
+                             int64_t rows, int64_t dk, int64_t features,
+                             int64_t outCols, Value validRows, Value threadId,
+                             int64_t threads);
 
 } // namespace mlir::attn
 

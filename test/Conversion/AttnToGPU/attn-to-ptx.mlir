@@ -42,17 +42,15 @@
 // CHUNK-SAME: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{{[^}]*}}}, %rd{{[0-9]+}}, %rd{{[0-9]+}}, p, 1,  1, 1,  1;
 // CHUNK-SAME: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{{[^}]*}}}, %rd{{[0-9]+}}, %rd{{[0-9]+}}, p, 1,  1, 0,  1;
 
-// A feature map that widens a row (hedgehog): y = x W by f32 fma with W
-// read from shared memory 16 bytes at a time, both softmaxes by ex2, phi
-// stored 16 bytes at a time.
+// A feature map that widens a row (hedgehog): y = x W by mma.sync, both
+// softmaxes by ex2 over quad shuffles, phi stored as element pairs.
 // RUN: attention-opt %examples/hedgehog.mlir --attn-lower-to-nvvm="chip=sm_90a features=+ptx80 format=isa" | FileCheck %s --check-prefix=WIDE
 // WIDE: gpu.binary @attn_kernels
 // WIDE-SAME: .visible .entry attn_fwd(
 // WIDE-SAME: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
-// WIDE-SAME: ld.shared.v4.b32
-// WIDE-SAME: fma.rn.f32
+// WIDE-SAME: shfl.sync.bfly.b32
 // WIDE-SAME: ex2.approx.ftz.f32
-// WIDE-SAME: st.shared.v4.b32
+// WIDE-SAME: st.shared.b32
 
 // CHECK: gpu.binary @attn_kernels
 // CHECK-SAME: .target sm_90a

@@ -586,29 +586,32 @@ func.func @taylor2_states(%q: tensor<?x?x?x16xbf16>, %k: tensor<?x?x?x16xbf16>,
 // -----
 
 // Hedgehog (F = 2 x 32): the projections are side inputs [Hq, Dk, F'] and
-// [Hkv, Dk, F'], copied to shared memory as f32 once per CTA; per row, y =
-// x W by a loop over Dk whose F' sums read W as 4-element vectors (the same
-// address in every lane), then softmax(y) and softmax(-y).
+// [Hkv, Dk, F'], copied to shared memory once per CTA in the element type
+// (rows [0, Dk): the query head's W; [Dk, 2 Dk): the kv head's), and the
+// phi tiles zeroed once. Per chunk, each warp projects its 16 q rows, then
+// its 16 k rows: y = x W by mma.sync from the staging tile and W, the two
+// softmaxes over the quads, phi stored as element pairs.
 
 // WG-LABEL:    func.func @hedgehog
 // WG:          gpu.module @attn_kernels attributes {attn.kernel_info =
-// WG-SAME:       \22feature_dim\22:0,
 // WG-SAME:       \22side_inputs\22:[{\22alignment\22:0,\22arg\22:3,\22dtype\22:\22f32\22,\22name\22:\22query_weights\22,\22shape\22:[\22Hq\22,\2264\22,\2232\22]},{\22alignment\22:0,\22arg\22:4,\22dtype\22:\22f32\22,\22name\22:\22key_weights\22,\22shape\22:[\22Hkv\22,\2264\22,\2232\22]}]
 // WG:            gpu.func @attn_fwd(%{{.*}}: memref<?xbf16>, %{{.*}}: memref<?xbf16>, %{{.*}}: memref<?xbf16>, %{{.*}}: memref<?xbf16>, %[[WQ:[a-z0-9]+]]: memref<?xf32>, %[[WK:[a-z0-9]+]]: memref<?xf32>,
-// WG:              %[[WFLAT:.*]] = memref.view {{.*}} to memref<4096xf32, #gpu.address_space<workgroup>>
-// WG:              %[[W:.*]] = memref.view {{.*}} to memref<128x8xvector<4xf32>, #gpu.address_space<workgroup>>
+// WG:              %[[STAGING:.*]] = memref.view {{.*}} to memref<128x72xbf16, #gpu.address_space<workgroup>>
+// WG:              %[[PHI:.*]] = memref.view {{.*}} to memref<128x36xi32, #gpu.address_space<workgroup>>
+// WG:              %[[PHIFLAT:.*]] = memref.view {{.*}} to memref<4608xi32, #gpu.address_space<workgroup>>
+// WG:              %[[W:.*]] = memref.view {{.*}} to memref<128x40xbf16, #gpu.address_space<workgroup>>
 // WG:              memref.load %[[WK]]
 // WG:              memref.load %[[WQ]]
-// WG:              memref.store {{.*}}, %[[WFLAT]]
+// WG:              memref.store {{.*}}, %[[W]]
+// WG:              memref.store {{.*}}, %[[PHIFLAT]]
 // WG:              scf.for
 // WG:                gpu.barrier
-// WG:                scf.for {{.*}} -> (f32, f32,
-// WG-COUNT-8:          memref.load %[[W]]
-// WG:                  arith.mulf
-// WG-NEXT:             arith.addf
-// WG:                arith.maximumf
-// WG:                arith.minimumf
-// WG:                nvvm.ex2.approx
+// WG:                nvgpu.ldmatrix %[[STAGING]]
+// WG:                nvgpu.ldmatrix %[[W]]{{.*}}transpose = true
+// WG:                nvvm.mma.sync
+// WG:                gpu.shuffle  xor
+// WG:                llvm.nvvm.ex2.approx.ftz.f
+// WG:                memref.store {{.*}}, %[[PHI]]
 // WG:                gpu.barrier
 // WG:                nvvm.mma.sync
 func.func @hedgehog(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16>,
