@@ -19,6 +19,8 @@ Cases, bf16, forward, B4 H16 D128, T = 4096 and 16384 (our spec <-> fla):
   gla         attn.score gate(gk)           <-> chunk_gla(g=gk)             gk [B,T,H,K]
   decode      simple_gla at T = 1 with the recurrent state in and out
                                             <-> fused_recurrent_simple_gla
+  based       feature_map taylor2, normalize sum, q/k of 16 features, v of 64
+                                            <-> fused_chunk_based(use_norm=True)
 Layout: fla's own, BSHD ([B, T, H, D]) on both sides by default (`layout
 bshd` in our specs; side inputs [B, T, H] and [B, T, H, K] as fla takes them).
 `--layout bhsd` gives our kernels contiguous [B, H, T, D] copies instead
@@ -60,13 +62,30 @@ def lightning_rates(H, layer_idx=LIGHTNING_LAYER, num_layers=LIGHTNING_LAYERS):
     return [math.exp(-slope * h) for h in range(H)]
 
 
-CASES = ("linear", "simple_gla", "retention", "lightning", "gla", "decode")
+CASES = ("linear", "simple_gla", "retention", "lightning", "gla", "decode", "based")
+
+# Based's linear half (Arora et al. 2024): q and k projected to 16 features,
+# v of 64 (fla's fused_chunk_based takes at most 16).
+BASED_DK, BASED_DV = 16, 64
 
 
 def spec_text(case, H=16, D=128, layout="bshd", algorithm=None, rates_form="attr"):
     """Our spec for `case`. `algorithm` forces attn.plan ("chunked" or
     "quadratic"); `rates_form` is "attr" (rates [...] on attn.decay, heads
     static in the types) or "input" (a `decay_rates` tensor<?xf32> input)."""
+    if case == "based":
+        # phi(q).phi(k) = 1 + t + t^2/2 with t = q.k / sqrt(16), as fla's
+        # 1 + s + s^2/2 with s = q.k * 16^-0.5; scale 1.0 (docs/semantics.md).
+        qk = f"tensor<?x?x?x{BASED_DK}xbf16>"
+        vo = f"tensor<?x?x?x{BASED_DV}xbf16>"
+        return f"""func.func @based(%q: {qk}, %k: {qk}, %v: {vo}) -> {vo} {{
+  %s = attn.score %q, %k scale 1.0 feature_map taylor2 layout {layout} : {qk}, {qk}
+  %m = attn.mask %s, #attn.causal
+  %w = attn.normalize %m sum
+  %o = attn.aggregate %w, %v : {vo} -> {vo}
+  return %o : {vo}
+}}
+"""
     scale = D ** -0.5  # fla's default scale, passed explicitly to both sides
     static_heads = case in ("retention", "lightning") and rates_form == "attr"
     if static_heads:
@@ -175,6 +194,7 @@ FLA_NAMES = {
     "lightning": f"chunk_lightning_attn(layer_idx={LIGHTNING_LAYER}, num_layers={LIGHTNING_LAYERS})",
     "gla": "chunk_gla(gk)",
     "decode": "fused_recurrent_simple_gla(g, h0), T=1",
+    "based": f"fused_chunk_based(use_norm=True), Dk {BASED_DK} Dv {BASED_DV}",
 }
 
 
@@ -363,6 +383,8 @@ def fla_call(fo, case, x):
     if case == "decode":
         return lambda: fo.fused_recurrent_simple_gla(q, k, v, g=x["g"], scale=SCALE,
                                                      initial_state=x["h0"], output_final_state=True)
+    if case == "based":
+        return lambda: (fo.fused_chunk_based(x["qb"], x["kb"], x["vb"], use_norm=True), None)
     raise ValueError(case)
 
 
@@ -381,10 +403,15 @@ def make_inputs(T, with_gk=True, decode=False):
         x["gk"] = F.logsigmoid(torch.randn(B, T, H, D, device=dev, dtype=torch.float32)) / 16
     if decode:
         x["h0"] = torch.randn(B, H, D, D, device=dev, dtype=torch.float32)
+    if "based" in SELECTED and not decode:
+        for n, d in (("qb", BASED_DK), ("kb", BASED_DK), ("vb", BASED_DV)):
+            x[n] = torch.randn(B, T, H, d, device=dev, dtype=torch.bfloat16)
     return x
 
 
 def io_bytes(case, T):
+    if case == "based":
+        return B * T * H * 2 * (2 * BASED_DK + 2 * BASED_DV)
     n = B * T * H * D * 2  # one bf16 tensor
     b = 4 * n  # q, k, v, o
     if case in ("simple_gla", "decode"):
@@ -407,7 +434,7 @@ def ref_kind(case, x):
         return "head", torch.tensor(lightning_rates(H), device=dev, dtype=torch.float64).log()
     if case == "gla":
         return "channel", x["gk"][0]
-    raise ValueError(case)
+    raise ValueError(f"no fp64 reference here for {case} (its errors are against fla)")
 
 
 # ---------------------------------------------------------------------------
@@ -428,7 +455,8 @@ def run_case(ours, fo, case, T, x, fla_first):
             kern, form = ours.compile(case)
             r["rates_form"] = form if case in ("retention", "lightning") else None
             r["algorithm"] = algorithm_of(kern)
-            oq = {n: to_ours(x[n]) for n in ("q", "k", "v")}
+            names = ("qb", "kb", "vb") if case == "based" else ("q", "k", "v")
+            oq = {n: to_ours(x[m]) for n, m in zip(("q", "k", "v"), names)}
             o = torch.empty_like(oq["v"])
             tensors = {"q": oq["q"], "k": oq["k"], "v": oq["v"], "o": o, **side_inputs(case, form, x)}
             states = None
