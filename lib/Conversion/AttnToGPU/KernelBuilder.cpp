@@ -732,33 +732,19 @@ SmallVector<Value> KernelEmitter::emitPipelinedLoop(
   target.asyncCommit(b, loc, tokens);
   storeWeights(
       SmallVector<Value>(words, arith::ConstantIntOp::create(b, loc, 0, 32)));
-  // The loop carries the class of tile t + 1 and classifies tile t + 2 for
-  // its copies. With a data-dependent mask (document ids, block layouts)
-  // it carries that of t + 2 as well and classifies t + 3 while its
-  // products run, so that the mask's global loads are not waited for
-  // between the barrier and the copies they decide.
-  bool lookAhead = epi.hasDataDependentMask();
   SmallVector<Value> loopInit(init.begin(), init.end());
   loopInit.append(class0.begin(), class0.end());
-  if (lookAhead) {
-    SmallVector<Value> class1 = classOf(add(first, c(1)));
-    loopInit.append(class1.begin(), class1.end());
-  }
   size_t infoSize = class0.size();
-  size_t carried = (lookAhead ? 2 : 1) * infoSize;
 
   auto loop = scf::ForOp::create(
       b, loc, sub(first, c(1)), sub(last, c(1)), c(1), loopInit,
       [&](OpBuilder &, Location, Value t, ValueRange args) {
-        SmallVector<Value> state(args.drop_back(carried));
-        SmallVector<Value> infoNext(
-            args.take_back(carried).take_front(infoSize));
+        SmallVector<Value> state(args.drop_back(infoSize));
+        SmallVector<Value> infoNext(args.take_back(infoSize));
         publish();
         Value t1 = add(t, c(1)), t2 = add(t, c(2));
         // (Issuing the products before these copies measured 3-7% slower.)
-        SmallVector<Value> info2 =
-            lookAhead ? SmallVector<Value>(args.take_back(infoSize))
-                      : classOf(t2);
+        SmallVector<Value> info2 = classOf(t2);
         SmallVector<Value> tokens;
         loadTile(tokens, /*isKey=*/true, t2, stageOf(t),
                  maskClass(info2.front()));
@@ -768,9 +754,6 @@ SmallVector<Value> KernelEmitter::emitPipelinedLoop(
         SmallVector<Value> sProducts = issueScores(t1);
         SmallVector<Value> oProducts =
             issueValues(t, ArrayRef<Value>(state).take_front(oCount));
-        SmallVector<Value> info3;
-        if (lookAhead)
-          info3 = classOf(add(t, c(3)));
         // S(t+1) is done; P V stays in flight.
         target.warpgroupWait(b, loc, 1);
         SmallVector<Value> w =
@@ -781,10 +764,9 @@ SmallVector<Value> KernelEmitter::emitPipelinedLoop(
             flatten(target.getWarpgroupFragments(b, loc, oProducts, dv)), w);
         storeWeights(ArrayRef<Value>(w).take_front(words));
         next.append(info2);
-        next.append(info3);
         scf::YieldOp::create(b, loc, next);
       });
-  SmallVector<Value> state(loop.getResults().drop_back(carried));
+  SmallVector<Value> state(loop.getResults().drop_back(infoSize));
 
   // Epilogue: P(last-1) V(last-1).
   auto tail = scf::IfOp::create(
