@@ -535,7 +535,8 @@ func.func @recorded_plan(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16>,
 // 320 state rows, 80 per warp): q and k land in staging tiles [2 x 64][16 +
 // 8] each, and after the chunk's barrier one thread per row (64 q rows and
 // 64 k rows) writes phi to Q and K [64][320 + 8] (one buffer each, as 16-byte
-// pieces: 40 per row), behind a second barrier. The state has F rows: the
+// pieces: 40 per row), behind a second barrier. The scores take Taylor-2's
+// closed form 1 + t + t^2 / 2 from the raw q and k. The state has F rows: the
 // initial state's padding rows read as zero; the workspace has all 320. The
 // value tile shrinks to 16 columns so that the state stays at 40 registers
 // per thread. sm_90a keeps the warp-level matrix ops for it.
@@ -546,11 +547,11 @@ func.func @recorded_plan(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16>,
 // CHECK-SAME:    \22feature_dim\22:273,
 // CHECK-SAME:    \22workspace_rows\22:320
 // CHECK:         gpu.func @attn_fwd(
-// CHECK:           memref.view {{.*}} to memref<128x24xbf16, #gpu.address_space<workgroup>>
-// CHECK:           memref.view {{.*}} to memref<128x24xbf16, #gpu.address_space<workgroup>>
+// CHECK:           %[[QIN:.*]] = memref.view {{.*}} to memref<128x24xbf16, #gpu.address_space<workgroup>>
+// CHECK:           %[[KIN:.*]] = memref.view {{.*}} to memref<128x24xbf16, #gpu.address_space<workgroup>>
 // CHECK:           %[[STAGING:.*]] = memref.view {{.*}} to memref<256x24xbf16, #gpu.address_space<workgroup>>
 // CHECK:           %[[PHI:.*]] = memref.view {{.*}} to memref<128x41xvector<8xbf16>, #gpu.address_space<workgroup>>
-// CHECK:           memref.view {{.*}} to memref<64x328xbf16, #gpu.address_space<workgroup>>
+// CHECK:           %[[QPHI:.*]] = memref.view {{.*}} to memref<64x328xbf16, #gpu.address_space<workgroup>>
 // CHECK:           memref.view {{.*}} to memref<64x328xbf16, #gpu.address_space<workgroup>>
 // CHECK:           scf.if %{{.*}} -> (vector<2xf32>) {
 // CHECK:             vector.load
@@ -563,6 +564,13 @@ func.func @recorded_plan(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16>,
 // CHECK-NOT:         memref.store {{.*}}, %[[PHI]]
 // CHECK:             gpu.barrier
 // CHECK-NOT:         gpu.barrier
+// The intra-chunk scores in closed form from the staging tiles (k = Dk =
+// 16: one A fragment of q, the keys' B fragments), then Q S from phi(q).
+// CHECK:             nvgpu.ldmatrix %[[QIN]]
+// CHECK-NOT:         nvgpu.ldmatrix %[[QPHI]]
+// CHECK:             nvgpu.ldmatrix %[[KIN]]
+// CHECK:             nvvm.mma.sync
+// CHECK:             nvgpu.ldmatrix %[[QPHI]]
 // CHECK:             nvvm.mma.sync
 // CHECK:             scf.yield
 // WG-LABEL:    func.func @taylor2_states
