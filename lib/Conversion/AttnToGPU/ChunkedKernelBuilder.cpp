@@ -419,12 +419,29 @@ configure(SpecChain &chain, const ChunkedPlan &plan, const TargetInfo &target) {
   }
   cfg.sharedBytes =
       offset + (cfg.warpgroup ? target.getOperandTileAlignment() : 0);
-  if (cfg.sharedBytes > target.getMaxSharedBytes())
-    return agg.emitOpError()
-           << "the chunked plan needs " << cfg.sharedBytes
-           << " bytes of shared memory, more than the "
-           << target.getMaxSharedBytes() << " bytes " << target.getChip()
-           << " allows; lower block_n or block_m";
+  if (cfg.sharedBytes > target.getMaxSharedBytes()) {
+    InFlightDiagnostic diag = agg.emitOpError()
+                              << "the chunked plan needs " << cfg.sharedBytes
+                              << " bytes of shared memory, more than the "
+                              << target.getMaxSharedBytes() << " bytes "
+                              << target.getChip()
+                              << " allows; lower block_n or block_m";
+    // Most of a widening map's bytes do not shrink with block_n.
+    if (cfg.widening) {
+      int64_t mapBytes = 2 * cfg.phiBuffers * cfg.chunk * (cfg.fk + pad) * eb +
+                         2 * buffers * cfg.chunk * (cfg.dk + pad) * eb +
+                         (cfg.map == FeatureMap::hedgehog
+                              ? 2 * cfg.dk * (cfg.features / 2 + kRowPad) * eb
+                              : 0);
+      diag << " (the feature map " << stringifyFeatureMap(cfg.map)
+           << " alone takes " << mapBytes
+           << " bytes: phi of F = " << cfg.features << " padded to " << cfg.fk
+           << ", the staging tiles of q and k"
+           << (cfg.map == FeatureMap::hedgehog ? ", the projections W" : "")
+           << "; fewer features or a smaller Dk need less)";
+    }
+    return diag;
+  }
   return cfg;
 }
 

@@ -227,3 +227,20 @@ func.func @chunked_one_stage(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16
       : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
   return %o : tensor<?x?x?x64xbf16>
 }
+
+// -----
+
+// A widening map's tiles that do not fit: the diagnostic says how much of
+// the shared memory the map's own tiles take (block_n does not shrink them).
+func.func @hedgehog_too_wide(%q: tensor<?x?x?x128xbf16>, %k: tensor<?x?x?x128xbf16>,
+                             %v: tensor<?x?x?x64xbf16>, %wq: tensor<?x128x128xf32>,
+                             %wk: tensor<?x128x128xf32>) -> tensor<?x?x?x64xbf16> {
+  %s = attn.score %q, %k feature_map hedgehog
+      weights(%wq, %wk : tensor<?x128x128xf32>, tensor<?x128x128xf32>)
+      : tensor<?x?x?x128xbf16>, tensor<?x?x?x128xbf16>
+  %m = attn.mask %s, #attn.causal
+  %w = attn.normalize %m sum
+  // expected-error @+1 {{the chunked plan needs 278528 bytes of shared memory, more than the 232448 bytes sm_90a allows; lower block_n or block_m (the feature map hedgehog alone takes 206848 bytes: phi of F = 256 padded to 256, the staging tiles of q and k, the projections W; fewer features or a smaller Dk need less)}}
+  %o = attn.aggregate %w, %v : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
+  return %o : tensor<?x?x?x64xbf16>
+}
