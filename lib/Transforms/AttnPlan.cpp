@@ -52,6 +52,12 @@ static Tiling chooseTiling(SpecChain &chain, Algorithm algorithm,
   if (algorithm == Algorithm::Chunked) {
     ChunkedPlan plan = chooseChunkedPlan(chain, chip);
     std::string reason = "default chunk and value tile " + where;
+    // A feature map that widens a row sizes the state: F x value tile.
+    int64_t features = chain.score.getFeatureDim();
+    if (features != chain.score.getHeadDim())
+      reason += ", the state having F = " + std::to_string(features) + " (" +
+                stringifyFeatureMap(chain.score.getFeatureMap()).str() +
+                ") rows";
     if (target && usesWarpgroupChunks(chain, plan, *target))
       reason += "; its products by warpgroup matrix ops";
     return {plan.chunk, plan.valueTile, plan.warps, plan.stages, reason};

@@ -313,3 +313,17 @@ func.func @forced_quadratic_states(%q: tensor<?x?x?x64xbf16>, %s0: tensor<?x?x64
       : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>, state tensor<?x?x64x64xf32>
   return %o, %st : tensor<?x?x?x64xbf16>, tensor<?x?x64x64xf32>
 }
+
+// -----
+
+// Taylor-2 widens a row to F = 1 + 16 + 256 = 273 features: the state has F
+// rows, so the value tile shrinks to 16 columns (F padded to 320 x 16 / 128
+// threads = 40 state registers per thread).
+func.func @taylor2(%q: tensor<?x?x?x16xbf16>, %v: tensor<?x?x?x64xbf16>) -> tensor<?x?x?x64xbf16> {
+  %s = attn.score %q, %q scale 1.0 feature_map taylor2 : tensor<?x?x?x16xbf16>, tensor<?x?x?x16xbf16>
+  %m = attn.mask %s, #attn.causal
+  %w = attn.normalize %m sum
+  // expected-remark @+1 {{plan: algorithm = chunked (the chunked linear-time form is legal: normalize none/sum, bilinear score, mask absent or causal; the sequence length is dynamic); block_m = 64, block_n = 16, warps = 4, stages = 2 (default chunk and value tile for head dim 64 on sm_90a, the state having F = 273 (taylor2) rows)}}
+  %o = attn.aggregate %w, %v : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
+  return %o : tensor<?x?x?x64xbf16>
+}
