@@ -898,7 +898,7 @@ void ChunkedEmitter::applyWideningMap(Value stage, bool q, bool kv,
     jobs.push_back({row0, phiRow0(stage)});
   if (kv)
     jobs.push_back({kRow0, add(phiRow0(stage), c(cfg.phiBuffers * cfg.chunk))});
-  applyWideningFeatureMap(b, loc, target, cfg.map, stagingSmem, phiSmem, jobs,
+  applyWideningFeatureMap(b, loc, cfg.map, stagingSmem, phiSmem, jobs,
                           cfg.chunk, cfg.dk, cfg.features, cfg.fk, validRows,
                           threadId, cfg.threads);
 }

@@ -277,12 +277,10 @@ void mlir::attn::applyFeatureMapInShared(OpBuilder &b, Location loc,
 }
 
 void mlir::attn::applyWideningFeatureMap(
-    OpBuilder &b, Location loc, const TargetInfo &target, FeatureMap map,
-    Value in, Value out, ArrayRef<WideningJob> jobs, int64_t rows, int64_t dk,
-    int64_t features, int64_t outCols, Value validRows, Value threadId,
-    int64_t threads) {
+    OpBuilder &b, Location loc, FeatureMap map, Value in, Value out,
+    ArrayRef<WideningJob> jobs, int64_t rows, int64_t dk, int64_t features,
+    int64_t outCols, Value validRows, Value threadId, int64_t threads) {
   assert(map == FeatureMap::taylor2 && "hedgehog is a matrix product");
-  (void)target;
   assert(features <= outCols && !jobs.empty());
   auto c = [&](int64_t v) -> Value {
     return arith::ConstantIndexOp::create(b, loc, v);

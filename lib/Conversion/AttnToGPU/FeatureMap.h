@@ -56,9 +56,8 @@ struct WideningJob {
 /// maps one row, the rows of every job dealt over `threads` threads, all of
 /// which must call this. (Hedgehog's projection x W is a matrix product:
 /// the chunked kernel computes it with its matrix ops.)
-void applyWideningFeatureMap(OpBuilder &b, Location loc,
-                             const TargetInfo &target, FeatureMap map, Value in,
-                             Value out, ArrayRef<WideningJob> jobs,
+void applyWideningFeatureMap(OpBuilder &b, Location loc, FeatureMap map,
+                             Value in, Value out, ArrayRef<WideningJob> jobs,
                              int64_t rows, int64_t dk, int64_t features,
                              int64_t outCols, Value validRows, Value threadId,
                              int64_t threads);
