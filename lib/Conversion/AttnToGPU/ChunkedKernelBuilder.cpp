@@ -327,6 +327,12 @@ configure(SpecChain &chain, const ChunkedPlan &plan, const TargetInfo &target) {
            << shape.m << " x warps (" << cfg.warps << ")";
   cfg.features = chain.score.getFeatureDim();
   cfg.fk = cfg.widening ? paddedFeatures(chain, cfg.warps) : cfg.dk;
+  // Hedgehog's x W takes pairs of 8-column n tiles of W.
+  if (cfg.map == FeatureMap::hedgehog && (cfg.features / 2) % 16 != 0)
+    return agg.emitOpError()
+           << "the hedgehog weights have F' = " << cfg.features / 2
+           << " features; the chunked kernel projects x W with 16-column "
+              "matrix-op tiles, so F' must be a multiple of 16";
   if (cfg.chunk % target.getWarpSize() != 0)
     return agg.emitOpError() << "chunked plan: the chunk (" << cfg.chunk
                              << ") must be a multiple of the warp size";

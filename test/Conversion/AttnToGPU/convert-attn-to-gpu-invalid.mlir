@@ -244,3 +244,18 @@ func.func @hedgehog_too_wide(%q: tensor<?x?x?x128xbf16>, %k: tensor<?x?x?x128xbf
   %o = attn.aggregate %w, %v : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
   return %o : tensor<?x?x?x64xbf16>
 }
+
+// -----
+
+func.func @hedgehog_odd_features(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16>,
+                                 %v: tensor<?x?x?x64xbf16>, %wq: tensor<?x64x24xf32>,
+                                 %wk: tensor<?x64x24xf32>) -> tensor<?x?x?x64xbf16> {
+  %s = attn.score %q, %k feature_map hedgehog
+      weights(%wq, %wk : tensor<?x64x24xf32>, tensor<?x64x24xf32>)
+      : tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>
+  %m = attn.mask %s, #attn.causal
+  %w = attn.normalize %m sum
+  // expected-error @+1 {{the hedgehog weights have F' = 24 features; the chunked kernel projects x W with 16-column matrix-op tiles, so F' must be a multiple of 16}}
+  %o = attn.aggregate %w, %v : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
+  return %o : tensor<?x?x?x64xbf16>
+}
