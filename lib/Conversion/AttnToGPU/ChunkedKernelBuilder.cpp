@@ -364,17 +364,27 @@ configure(SpecChain &chain, const ChunkedPlan &plan, const TargetInfo &target) {
            << "the output norm needs the whole row of o (Dv = " << cfg.dv
            << ") in one CTA, but the value tile is " << cfg.valueTile;
   int64_t stateRegs = cfg.fk * cfg.valueTile / cfg.threads;
-  if (stateRegs > 128)
-    return agg.emitOpError()
-           << "the state tile "
-           << (cfg.widening ? "F (padded) x value tile = "
-                            : "Dk x value tile = ")
-           << cfg.fk << " x " << cfg.valueTile << " needs " << stateRegs
-           << " registers per thread; at most 128 fit (lower block_n"
+  if (stateRegs > 128) {
+    InFlightDiagnostic diag = agg.emitOpError()
+                              << "the state tile "
+                              << (cfg.widening ? "F (padded) x value tile = "
+                                               : "Dk x value tile = ")
+                              << cfg.fk << " x " << cfg.valueTile << " needs "
+                              << stateRegs
+                              << " registers per thread; at most 128 fit (";
+    // The value tile is at least one 16-column k step of the matrix ops.
+    if (cfg.valueTile > 16)
+      diag << "lower block_n"
            << (cfg.norm ? ", or drop the output norm, which needs all Dv "
                           "columns in one CTA"
-                        : "")
-           << ")";
+                        : "");
+    else
+      diag << "even 16 value columns are too many: use a feature map of at "
+              "most "
+           << 128 * cfg.threads / 16 << " features";
+    diag << ")";
+    return diag;
+  }
   cfg.augTile = cfg.valueTile + (cfg.sum ? kSumColumns : 0);
   cfg.stateRowsPerWarp = cfg.fk / cfg.warps;
   cfg.scale = chain.score.getEffectiveScale();

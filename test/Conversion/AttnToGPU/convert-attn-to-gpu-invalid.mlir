@@ -259,3 +259,16 @@ func.func @hedgehog_odd_features(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64x
   %o = attn.aggregate %w, %v : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
   return %o : tensor<?x?x?x64xbf16>
 }
+
+// -----
+
+// Taylor-2 of Dk = 32 has 1057 features: even 16 value columns give a state
+// of 1088 x 16, more registers than fit.
+func.func @taylor2_too_wide(%q: tensor<?x?x?x32xbf16>, %v: tensor<?x?x?x64xbf16>) -> tensor<?x?x?x64xbf16> {
+  %s = attn.score %q, %q scale 1.0 feature_map taylor2 : tensor<?x?x?x32xbf16>, tensor<?x?x?x32xbf16>
+  %m = attn.mask %s, #attn.causal
+  %w = attn.normalize %m sum
+  // expected-error @+1 {{the state tile F (padded) x value tile = 1088 x 16 needs 136 registers per thread; at most 128 fit (even 16 value columns are too many: use a feature map of at most 1024 features)}}
+  %o = attn.aggregate %w, %v : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
+  return %o : tensor<?x?x?x64xbf16>
+}
