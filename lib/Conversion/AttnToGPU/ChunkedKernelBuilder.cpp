@@ -113,6 +113,18 @@ static bool hasCausalMask(SpecChain &chain) {
                       [](Operation *op) { return isa<MaskOp>(op); });
 }
 
+/// The default plan and the warpgroup path keep the f32 state at this many
+/// registers per thread; the kernel refuses more than kMaxStateRegisters.
+static constexpr int64_t kStateRegisters = 64;
+static constexpr int64_t kMaxStateRegisters = 128;
+
+/// Registers per thread of an f32 state of `rows` x `valueTile` held by
+/// `threads` threads.
+static int64_t stateRegisters(int64_t rows, int64_t valueTile,
+                              int64_t threads) {
+  return rows * valueTile / std::max<int64_t>(threads, 1);
+}
+
 /// F rounded up to whole 16-row state tiles of every warp: the rows of the
 /// state and the k of the products that read phi.
 static int64_t paddedFeatures(SpecChain &chain, int64_t warps) {
@@ -130,7 +142,8 @@ ChunkedPlan mlir::attn::chooseChunkedPlan(SpecChain &chain, StringRef chip) {
   // Taylor-2's 273 features of Dk = 16, padded to 320).
   plan.valueTile = 64;
   while (plan.valueTile > 16 &&
-         features * plan.valueTile > 64 * 32 * plan.warps)
+         stateRegisters(features, plan.valueTile, 32 * plan.warps) >
+             kStateRegisters)
     plan.valueTile /= 2;
   // An output norm needs the whole row of o in one CTA.
   if (chain.aggregate.getNorm())
@@ -166,9 +179,10 @@ bool mlir::attn::usesWarpgroupChunks(SpecChain &chain, const ChunkedPlan &plan,
   if (!plan.warpgroup || plan.warps != TargetInfo::kWarpgroupWarps ||
       target.getWarpSize() != 32)
     return false;
-  int64_t stateRegs = dk * plan.valueTile / (plan.warps * 32);
-  return stateRegs <= 64 && plan.chunk == 16 * TargetInfo::kWarpgroupWarps &&
-         !sum && !chain.score.getGate() &&
+  return stateRegisters(dk, plan.valueTile, 32 * plan.warps) <=
+             kStateRegisters &&
+         plan.chunk == 16 * TargetInfo::kWarpgroupWarps && !sum &&
+         !chain.score.getGate() &&
          chain.score.getFeatureMap() == FeatureMap::identity &&
          target.supportsWarpgroupMatrixOps(dk) && dk <= 256 &&
          target.supportsWarpgroupMatrixOps(plan.valueTile) &&
@@ -343,9 +357,9 @@ configure(SpecChain &chain, const ChunkedPlan &plan, const TargetInfo &target) {
            << ") must be a multiple of 16 dividing Dv = " << cfg.dv;
   if (cfg.fk % (cfg.warps * shape.m) != 0)
     return agg.emitOpError()
-           << "chunked plan: Dk = " << cfg.fk << " must split into "
-           << cfg.warps << " warps of multiples of " << shape.m
-           << " state rows";
+           << "chunked plan: the " << cfg.fk << " state rows (Dk) must split "
+           << "into " << cfg.warps << " warps of multiples of " << shape.m
+           << " rows";
   cfg.blocks = cfg.chunk / shape.m;
   if (plan.stages < 2)
     return agg.emitOpError()
@@ -363,15 +377,15 @@ configure(SpecChain &chain, const ChunkedPlan &plan, const TargetInfo &target) {
     return agg.emitOpError()
            << "the output norm needs the whole row of o (Dv = " << cfg.dv
            << ") in one CTA, but the value tile is " << cfg.valueTile;
-  int64_t stateRegs = cfg.fk * cfg.valueTile / cfg.threads;
-  if (stateRegs > 128) {
+  int64_t stateRegs = stateRegisters(cfg.fk, cfg.valueTile, cfg.threads);
+  if (stateRegs > kMaxStateRegisters) {
     InFlightDiagnostic diag = agg.emitOpError()
                               << "the state tile "
                               << (cfg.widening ? "F (padded) x value tile = "
                                                : "Dk x value tile = ")
                               << cfg.fk << " x " << cfg.valueTile << " needs "
-                              << stateRegs
-                              << " registers per thread; at most 128 fit (";
+                              << stateRegs << " registers per thread; at most "
+                              << kMaxStateRegisters << " fit (";
     // The value tile is at least one 16-column k step of the matrix ops.
     if (cfg.valueTile > 16)
       diag << "lower block_n"
@@ -381,7 +395,7 @@ configure(SpecChain &chain, const ChunkedPlan &plan, const TargetInfo &target) {
     else
       diag << "even 16 value columns are too many: use a feature map of at "
               "most "
-           << 128 * cfg.threads / 16 << " features";
+           << kMaxStateRegisters * cfg.threads / 16 << " features";
     diag << ")";
     return diag;
   }
@@ -412,14 +426,22 @@ configure(SpecChain &chain, const ChunkedPlan &plan, const TargetInfo &target) {
   };
   // Q and K are adjacent (the widening map writes both through one view).
   cfg.phiBuffers = cfg.widening ? 1 : buffers;
-  cfg.qOffset = take(2 * cfg.phiBuffers * cfg.chunk * (cfg.fk + pad) * eb);
-  cfg.kOffset = cfg.qOffset + cfg.phiBuffers * cfg.chunk * (cfg.fk + pad) * eb;
+  int64_t phiBytes = cfg.phiBuffers * cfg.chunk * (cfg.fk + pad) * eb;
+  cfg.qOffset = take(2 * phiBytes);
+  cfg.kOffset = cfg.qOffset + phiBytes;
   cfg.vOffset = take(buffers * cfg.chunk * (cfg.augTile + pad) * eb);
   cfg.sOffset = take(buffers * cfg.fk * (cfg.augTile + pad) * eb);
+  // The bytes of a widening map's own tiles (phi, staging, W).
+  int64_t mapBytes = 0;
   if (cfg.widening) {
-    cfg.stagingOffset = take(2 * buffers * cfg.chunk * (cfg.dk + pad) * eb);
-    if (cfg.map == FeatureMap::hedgehog)
-      cfg.weightsOffset = take(2 * cfg.dk * (cfg.features / 2 + kRowPad) * eb);
+    int64_t stagingBytes = 2 * buffers * cfg.chunk * (cfg.dk + pad) * eb;
+    cfg.stagingOffset = take(stagingBytes);
+    mapBytes = 2 * phiBytes + stagingBytes;
+    if (cfg.map == FeatureMap::hedgehog) {
+      int64_t weightsBytes = 2 * cfg.dk * (cfg.features / 2 + kRowPad) * eb;
+      cfg.weightsOffset = take(weightsBytes);
+      mapBytes += weightsBytes;
+    }
   }
   if (cfg.warpgroup) {
     cfg.pOffset = take(cfg.chunk * cfg.chunk * eb);
@@ -443,19 +465,13 @@ configure(SpecChain &chain, const ChunkedPlan &plan, const TargetInfo &target) {
                               << target.getChip()
                               << " allows; lower block_n or block_m";
     // Most of a widening map's bytes do not shrink with block_n.
-    if (cfg.widening) {
-      int64_t mapBytes = 2 * cfg.phiBuffers * cfg.chunk * (cfg.fk + pad) * eb +
-                         2 * buffers * cfg.chunk * (cfg.dk + pad) * eb +
-                         (cfg.map == FeatureMap::hedgehog
-                              ? 2 * cfg.dk * (cfg.features / 2 + kRowPad) * eb
-                              : 0);
+    if (cfg.widening)
       diag << " (the feature map " << stringifyFeatureMap(cfg.map)
            << " alone takes " << mapBytes
            << " bytes: phi of F = " << cfg.features << " padded to " << cfg.fk
            << ", the staging tiles of q and k"
            << (cfg.map == FeatureMap::hedgehog ? ", the projections W" : "")
            << "; fewer features or a smaller Dk need less)";
-    }
     return diag;
   }
   return cfg;
@@ -528,7 +544,8 @@ private:
   /// Applies phi to the rows of a landed Q or K tile.
   void applyMap(Value tile, Value stage, Value validRows);
   /// Writes phi of the landed staging tiles of Q (`q`) and K (`kv`) in
-  /// buffer `stage` to the Q and K tiles (maps that widen a row).
+  /// buffer `stage` to the Q and K tiles (maps that widen a row): Taylor-2
+  /// by applyWideningFeatureMap, Hedgehog by projectHedgehog.
   void applyWideningMap(Value stage, bool q, bool kv, Value validRows);
   /// Hedgehog: phi = [softmax(x W), softmax(-x W)] of the landed staging
   /// rows of Q (`q`) and K (`kv`) in buffer `stage` into the Q and K tiles,
@@ -811,9 +828,7 @@ ChunkedEmitter::beginChunk(Value ch, bool q, bool kv,
     step.nextGates = loadGates(add(step.t0, c(gatesAhead * cfg.chunk)));
   if (cfg.map != FeatureMap::identity) {
     Value valid = validRowsOf(step.t0);
-    if (cfg.map == FeatureMap::hedgehog) {
-      projectHedgehog(step.stage, q, kv, valid);
-    } else if (cfg.widening) {
+    if (cfg.widening) {
       applyWideningMap(step.stage, q, kv, valid);
     } else {
       if (q)
@@ -905,8 +920,9 @@ void ChunkedEmitter::applyMap(Value tile, Value stage, Value validRows) {
 
 void ChunkedEmitter::applyWideningMap(Value stage, bool q, bool kv,
                                       Value validRows) {
-  // K's rows follow Q's buffers in both the staging and the phi tiles, and
-  // K's W follows Q's.
+  if (cfg.map == FeatureMap::hedgehog)
+    return projectHedgehog(stage, q, kv, validRows);
+  // K's rows follow Q's buffers in both the staging and the phi tiles.
   Value row0 = mul(stage, c(cfg.chunk));
   Value kRow0 = add(row0, c(cfg.buffers * cfg.chunk));
   SmallVector<WideningJob> jobs;
