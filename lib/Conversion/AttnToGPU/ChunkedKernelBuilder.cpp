@@ -545,7 +545,7 @@ private:
   void applyMap(Value tile, Value stage, Value validRows);
   /// Writes phi of the landed staging tiles of Q (`q`) and K (`kv`) in
   /// buffer `stage` to the Q and K tiles (maps that widen a row): Taylor-2
-  /// by applyWideningFeatureMap, Hedgehog by projectHedgehog.
+  /// by applyTaylor2FeatureMap, Hedgehog by projectHedgehog.
   void applyWideningMap(Value stage, bool q, bool kv, Value validRows);
   /// Hedgehog: phi = [softmax(x W), softmax(-x W)] of the landed staging
   /// rows of Q (`q`) and K (`kv`) in buffer `stage` into the Q and K tiles,
@@ -925,14 +925,13 @@ void ChunkedEmitter::applyWideningMap(Value stage, bool q, bool kv,
   // K's rows follow Q's buffers in both the staging and the phi tiles.
   Value row0 = mul(stage, c(cfg.chunk));
   Value kRow0 = add(row0, c(cfg.buffers * cfg.chunk));
-  SmallVector<WideningJob> jobs;
+  SmallVector<Taylor2Job> jobs;
   if (q)
     jobs.push_back({row0, phiRow0(stage)});
   if (kv)
     jobs.push_back({kRow0, add(phiRow0(stage), c(cfg.phiBuffers * cfg.chunk))});
-  applyWideningFeatureMap(b, loc, cfg.map, stagingSmem, phiSmem, jobs,
-                          cfg.chunk, cfg.dk, cfg.features, cfg.fk, validRows,
-                          threadId, cfg.threads);
+  applyTaylor2FeatureMap(b, loc, stagingSmem, phiSmem, jobs, cfg.chunk, cfg.dk,
+                         cfg.fk, validRows, threadId, cfg.threads);
 }
 
 void ChunkedEmitter::projectHedgehog(Value stage, bool q, bool kv,

@@ -276,11 +276,13 @@ void mlir::attn::applyFeatureMapInShared(OpBuilder &b, Location loc,
     emitter.emitElementwise();
 }
 
-void mlir::attn::applyWideningFeatureMap(
-    OpBuilder &b, Location loc, FeatureMap map, Value in, Value out,
-    ArrayRef<WideningJob> jobs, int64_t rows, int64_t dk, int64_t features,
-    int64_t outCols, Value validRows, Value threadId, int64_t threads) {
-  assert(map == FeatureMap::taylor2 && "hedgehog is a matrix product");
+void mlir::attn::applyTaylor2FeatureMap(OpBuilder &b, Location loc, Value in,
+                                        Value out, ArrayRef<Taylor2Job> jobs,
+                                        int64_t rows, int64_t dk,
+                                        int64_t outCols, Value validRows,
+                                        Value threadId, int64_t threads) {
+
+  int64_t features = 1 + dk + dk * dk;
   assert(features <= outCols && !jobs.empty());
   auto c = [&](int64_t v) -> Value {
     return arith::ConstantIndexOp::create(b, loc, v);
@@ -334,7 +336,7 @@ void mlir::attn::applyWideningFeatureMap(
   auto body = [&](Value item) {
     Value jobIdx = arith::DivUIOp::create(b, loc, item, c(rows));
     Value row = arith::RemUIOp::create(b, loc, item, c(rows));
-    WideningJob job = jobs.front();
+    Taylor2Job job = jobs.front();
     for (auto [j, other] : llvm::enumerate(jobs.drop_front())) {
       Value is = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, jobIdx,
                                        c(j + 1));

@@ -41,26 +41,25 @@ void applyFeatureMapInShared(OpBuilder &b, Location loc,
                              int64_t cols, Value validRows, Value threadId,
                              int64_t threads);
 
-/// One tile of rows mapped by `applyWideningFeatureMap`: its first row in
+/// One tile of rows mapped by `applyTaylor2FeatureMap`: its first row in
 /// the input and in the output tile.
-struct WideningJob {
+struct Taylor2Job {
   Value inRow0, outRow0;
 };
 
 /// Writes phi of rows [inRow0, inRow0 + rows) x columns [0, dk) of the 2-D
 /// shared tile `in` to rows [outRow0, outRow0 + rows) x [0, outCols) of
 /// `out`, for each job: taylor2, [1, x / d^1/4, vec(x x^T) / (sqrt 2
-/// sqrt d)], F = `features` = 1 + Dk + Dk^2 <= outCols. Columns [F,
+/// sqrt d)], F = 1 + Dk + Dk^2 <= outCols. Columns [F,
 /// outCols) and rows >= `validRows` become zero. `out` may be viewed with
 /// vector elements (a row of outCols / w vectors of w elements). One thread
 /// maps one row, the rows of every job dealt over `threads` threads, all of
 /// which must call this. (Hedgehog's projection x W is a matrix product:
 /// the chunked kernel computes it with its matrix ops.)
-void applyWideningFeatureMap(OpBuilder &b, Location loc, FeatureMap map,
-                             Value in, Value out, ArrayRef<WideningJob> jobs,
-                             int64_t rows, int64_t dk, int64_t features,
-                             int64_t outCols, Value validRows, Value threadId,
-                             int64_t threads);
+void applyTaylor2FeatureMap(OpBuilder &b, Location loc, Value in, Value out,
+                            ArrayRef<Taylor2Job> jobs, int64_t rows, int64_t dk,
+                            int64_t outCols, Value validRows, Value threadId,
+                            int64_t threads);
 
 } // namespace mlir::attn
 
