@@ -15,6 +15,7 @@ compile times (ours cold / cached, Flex first call); writes $OUT/softmax.json.
 ATTN_PLANS="{warps = 4 : i64, matrix_ops = \"warp\"};{block_n = 128 : i64}"
 also times our kernel under each of these `attn.plan` overrides and prints
 them in a second table, next to the default plan's time.
+ATTN_CASES="causal,document4_causal" times only the cases named.
 """
 import ctypes, json, math, os, sys, time
 
@@ -55,6 +56,7 @@ func.func @bench(%q: {t}, %k: {t}, %v: {t}{extra_args}) -> {t} {{
 }}"""
 
 
+CASES = [c.strip() for c in os.environ.get("ATTN_CASES", "").split(",") if c.strip()]
 PLANS = [p.strip() for p in os.environ.get("ATTN_PLANS", "").split(";") if p.strip()]
 
 
@@ -89,6 +91,12 @@ def main():
         ("document4_causal",
          spec("%m = attn.mask %s, #attn.and<[#attn.causal, #attn.document<input = 0>]>(%ids : tensor<?x?xi32>)",
               extra_args=", %ids: tensor<?x?xi32>"), {"ids": doc_ids}, "doc", None, None),
+        # The same mask with the document length known when compiling: the
+        # tile classes are static, so this row shows what the device-side
+        # classification of document ids costs.
+        ("blockdiag4_causal",
+         spec(f"%m = attn.mask %s, #attn.and<[#attn.causal, #attn.block_diagonal<{S // 4}>]>"),
+         {}, "doc", None, None),
         ("alibi_causal",
          spec("%m = attn.mask %c, #attn.causal",
               modifier="""%c = attn.modify %s (%slopes : tensor<?xf32>) {
@@ -113,6 +121,8 @@ def main():
   }"""), {}, "causal", "softcap", None),
     ]
     preds = {"causal": causal, "swa": swa, "doc": docm}
+    if CASES:
+        cases = [c for c in cases if c[0] in CASES]
 
     # Peers first need their imports; Flex compiles per case.
     try:

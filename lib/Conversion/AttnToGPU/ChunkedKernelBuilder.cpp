@@ -1340,8 +1340,11 @@ void ChunkedEmitter::storeOutput(ArrayRef<Value> accIn, Value t0) {
         Value narrow = arith::TruncFOp::create(
             b, loc, VectorType::get({2}, cfg.elementType), pair);
         Value col = add(c(nd * shape.n), colOf[e0]);
+        // An even column of a 16-byte aligned row (checked by the
+        // runtime): one 32-bit store.
         vector::StoreOp::create(b, loc, narrow, oMem,
-                                ValueRange{add(rowBase, col)});
+                                ValueRange{add(rowBase, col)},
+                                /*nontemporal=*/false, llvm::Align(4));
       }
       scf::YieldOp::create(b, loc);
     });

@@ -7,6 +7,7 @@
 #include "EmitterBase.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/UB/IR/UBOps.h"
 
@@ -51,6 +52,72 @@ Value EmitterBase::packPair(Value pair) {
   Value word = vector::BitCastOp::create(
       b, loc, VectorType::get({1}, b.getI32Type()), narrow);
   return vector::ExtractOp::create(b, loc, word, ArrayRef<int64_t>{0});
+}
+
+/// 32-bit words of a staging row of `cols` elements of `elementBytes` bytes.
+static int64_t stagingPitchWords(int64_t cols, int64_t elementBytes) {
+  return (cols * elementBytes + 16) / 4;
+}
+
+int64_t EmitterBase::getStagingBytes(int64_t rows, int64_t cols) const {
+  return rows * 4 *
+         stagingPitchWords(cols, elementType.getIntOrFloatBitWidth() / 8);
+}
+
+EmitterBase::StagingTile EmitterBase::createStagingTile(Value smem,
+                                                        Value byteOffset,
+                                                        int64_t rows,
+                                                        int64_t cols) {
+  int64_t words = getStagingBytes(rows, cols) / 4;
+  Attribute space = cast<MemRefType>(smem.getType()).getMemorySpace();
+  auto view = [&](Type element, int64_t size) {
+    return memref::ViewOp::create(
+        b, loc,
+        MemRefType::get({size}, element, MemRefLayoutAttrInterface(), space),
+        smem, byteOffset, ValueRange{});
+  };
+  // Pieces as a memref of vectors: memref.load of a vector lowers with the
+  // memory space conversions of the GPU lowering (vector.load's pattern runs
+  // earlier, without them).
+  return {view(b.getI32Type(), words),
+          view(VectorType::get({4}, b.getI32Type()), words / 4), rows, cols};
+}
+
+void EmitterBase::stagePair(const StagingTile &tile, Value row, Value col,
+                            Value pair) {
+  int64_t pitch =
+      stagingPitchWords(tile.cols, elementType.getIntOrFloatBitWidth() / 8);
+  Value word =
+      add(mul(row, c(pitch)), arith::DivUIOp::create(b, loc, col, c(2)));
+  memref::StoreOp::create(b, loc, packPair(pair), tile.words, ValueRange{word});
+}
+
+void EmitterBase::copyStagedRows(const StagingTile &tile, Value dst, Value base,
+                                 Value rowStride, Value row0, Value limit) {
+  int64_t eb = elementType.getIntOrFloatBitWidth() / 8;
+  int64_t piecePitch = stagingPitchWords(tile.cols, eb) / 4;
+  int64_t pieceElements = 16 / eb;
+  assert(tile.cols % pieceElements == 0 && "rows must be whole pieces");
+  int64_t piecesPerRow = tile.cols / pieceElements;
+  forEachThreadItem(tile.rows * piecesPerRow, [&](Value item) {
+    Value row = arith::DivUIOp::create(b, loc, item, c(piecesPerRow));
+    Value piece = arith::RemUIOp::create(b, loc, item, c(piecesPerRow));
+    Value global = add(row0, row);
+    scf::IfOp::create(
+        b, loc, cmpi(arith::CmpIPredicate::slt, global, limit),
+        [&](OpBuilder &, Location) {
+          Value words = memref::LoadOp::create(
+              b, loc, tile.pieces,
+              ValueRange{add(mul(row, c(piecePitch)), piece)});
+          Value elements = vector::BitCastOp::create(
+              b, loc, VectorType::get({pieceElements}, elementType), words);
+          Value at = add(add(base, mul(global, rowStride)),
+                         mul(piece, c(pieceElements)));
+          vector::StoreOp::create(b, loc, elements, dst, ValueRange{at},
+                                  /*nontemporal=*/false, llvm::Align(16));
+          scf::YieldOp::create(b, loc);
+        });
+  });
 }
 
 Value EmitterBase::operandTileStart(Value smem) {

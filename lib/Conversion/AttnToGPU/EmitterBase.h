@@ -115,6 +115,32 @@ protected:
                       Value rowStride, Value row0, Value limit, Value dst,
                       Value dstRow0, int64_t rows, int64_t dim);
 
+  /// Output tiles leave through shared memory: each thread writes its pairs
+  /// of adjacent columns (`stagePair`) into a staging tile, then, after a
+  /// barrier, every thread copies whole 16-byte pieces of rows to global
+  /// memory (`copyStagedRows`): an eighth of the stores of writing the pairs
+  /// directly, each of a full sector. A staging row of `cols` elements is
+  /// padded by 16 bytes, so that the pairs one warp writes (eight rows, four
+  /// lanes each) hit distinct banks.
+  struct StagingTile {
+    /// The tile as 32-bit words (pairs) and as 16-byte pieces.
+    Value words, pieces;
+    int64_t rows = 0, cols = 0;
+  };
+  /// Bytes of a staging tile.
+  int64_t getStagingBytes(int64_t rows, int64_t cols) const;
+  /// The staging tile at `byteOffset` (16-byte aligned) of `smem`.
+  StagingTile createStagingTile(Value smem, Value byteOffset, int64_t rows,
+                                int64_t cols);
+  /// Writes `pair` (vector<2xf32>, narrowed to the element type) at (row,
+  /// col) of `tile`; col is even.
+  void stagePair(const StagingTile &tile, Value row, Value col, Value pair);
+  /// Copies each row r of `tile` to row row0 + r of `dst` (flat, in the
+  /// element type; row i at base + i * rowStride, 16-byte aligned) if row0 +
+  /// r is below `limit`.
+  void copyStagedRows(const StagingTile &tile, Value dst, Value base,
+                      Value rowStride, Value row0, Value limit);
+
   /// Normalises each row of `o` (the accumulator fragments of one row tile,
   /// `dv` columns in all) by `norm`: rms `o / sqrt(mean(o^2) + eps)` or layer
   /// `(o - mean) / sqrt(var + eps)`.

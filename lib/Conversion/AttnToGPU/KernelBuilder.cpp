@@ -133,17 +133,19 @@ bool mlir::attn::usesWarpgroupValues(SpecChain &chain, const KernelPlan &plan,
 /// [blockM][blockN]. Rows are padded for ldmatrix, except in the operand
 /// tiles of the warpgroup matrix ops (Q and K with `operandScores`, V and P
 /// with `operandValues`), whose alignment `align` the kernel reaches at run
-/// time.
+/// time. The epilogue reuses the start as O's staging tile (EmitterBase),
+/// [blockM][dv] padded by 16 bytes a row.
 static int64_t sharedBytesOf(const KernelPlan &plan, int64_t dk, int64_t dv,
                              int64_t elementBytes, bool operandScores,
                              bool operandValues, int64_t align) {
   int64_t qkCols = operandScores ? dk : dk + kRowPad;
   int64_t vCols = operandValues ? dv : dv + kRowPad;
   int64_t pElements = operandValues ? plan.blockM * plan.blockN : 0;
-  return elementBytes *
-             (plan.blockM * qkCols + plan.stages * plan.blockN * qkCols +
-              plan.stages * plan.blockN * vCols + pElements) +
-         (operandScores ? align : 0);
+  int64_t tiles = elementBytes *
+                  (plan.blockM * qkCols + plan.stages * plan.blockN * qkCols +
+                   plan.stages * plan.blockN * vCols + pElements);
+  int64_t staging = plan.blockM * (dv * elementBytes + 16);
+  return std::max(tiles, staging) + (operandScores ? align : 0);
 }
 
 LogicalResult mlir::attn::checkSupported(SpecChain &chain,
@@ -1211,6 +1213,11 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
   Value sink = epi.sinkLogit(b, loc, headIdx);
   Value lane4 = arith::RemUIOp::create(b, loc, laneId, c(4));
   Value isLeader = cmpi(arith::CmpIPredicate::eq, lane4, c(0));
+  // O leaves through a staging tile at the start of shared memory, once
+  // every warp is done with the tiles there and no copy is in flight.
+  StagingTile staging = createStagingTile(smem, start, plan.blockM, dv);
+  target.asyncWait(b, loc, group0, 0);
+  target.barrier(b, loc);
   for (int64_t rt = 0; rt < rowTiles; ++rt) {
     SmallVector<Value> factor(2), lse(2);
     for (int64_t h = 0; h < 2; ++h) {
@@ -1264,35 +1271,28 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
     if (norm)
       applyOutputNorm(o, *norm, eps, dv);
 
-    // Stores: each lane writes pairs of adjacent columns of its two rows.
+    // Each lane stages pairs of adjacent columns of its two rows.
     for (int64_t h = 0; h < 2; ++h) {
       int64_t e0 = h * 2; // C elements (h, 0) and (h, 1).
       Value row = rowOf[rt][e0];
-      Value inRange = cmpi(arith::CmpIPredicate::slt, row, numQueries);
-      scf::IfOp::create(b, loc, inRange, [&](OpBuilder &, Location) {
-        Value rowBase = add(oBase, mul(row, oStride));
-        for (int64_t nd = 0; nd < oTiles; ++nd) {
-          Value pair = vector::ExtractOp::create(b, loc, o[nd],
-                                                 ArrayRef<int64_t>{h});
-          Value narrow = arith::TruncFOp::create(
-              b, loc, VectorType::get({2}, elementType), pair);
-          Value col = add(c(nd * shape.n), colOf[e0]);
-          vector::StoreOp::create(b, loc, narrow, oMem,
-                                  ValueRange{add(rowBase, col)});
-        }
-        if (hasLse) {
-          scf::IfOp::create(b, loc, isLeader, [&](OpBuilder &, Location) {
-            Value at = add(mul(add(mul(batchIdx, dims.heads), headIdx),
-                               numQueries),
-                           row);
-            memref::StoreOp::create(b, loc, lse[h], lseMem, ValueRange{at});
-            scf::YieldOp::create(b, loc);
-          });
-        }
+      for (int64_t nd = 0; nd < oTiles; ++nd)
+        stagePair(
+            staging, sub(row, i0), add(c(nd * shape.n), colOf[e0]),
+            vector::ExtractOp::create(b, loc, o[nd], ArrayRef<int64_t>{h}));
+      if (!hasLse)
+        continue;
+      Value stores = arith::AndIOp::create(
+          b, loc, cmpi(arith::CmpIPredicate::slt, row, numQueries), isLeader);
+      scf::IfOp::create(b, loc, stores, [&](OpBuilder &, Location) {
+        Value at =
+            add(mul(add(mul(batchIdx, dims.heads), headIdx), numQueries), row);
+        memref::StoreOp::create(b, loc, lse[h], lseMem, ValueRange{at});
         scf::YieldOp::create(b, loc);
       });
     }
   }
+  target.barrier(b, loc);
+  copyStagedRows(staging, oMem, oBase, oStride, i0, numQueries);
   gpu::ReturnOp::create(b, loc);
 
   KernelInfo info;

@@ -61,8 +61,15 @@
 // O += P V with V fragments from transposed loads.
 // CHECK:               nvgpu.ldmatrix {{.*}} {numTiles = 4 : i32, transpose = true}
 // CHECK:               nvgpu.mma.sync
-// Epilogue: vectorised stores of O.
-// CHECK:           vector.store %{{.*}}, %{{.*}}[%{{.*}}] : memref<?xf16>, vector<2xf16>
+// Epilogue: O staged in shared memory as words of two elements (rows padded
+// by 16 bytes: 64 rows of 36 words), then copied out in 16-byte pieces of
+// rows.
+// CHECK:           nvgpu.device_async_wait %{{.*}} {numGroups = 0 : i32}
+// CHECK:           gpu.barrier
+// CHECK:           memref.store %{{.*}} : memref<2304xi32, #gpu.address_space<workgroup>>
+// CHECK:           gpu.barrier
+// CHECK:           memref.load %{{.*}} : memref<576xvector<4xi32>, #gpu.address_space<workgroup>>
+// CHECK:           vector.store %{{.*}}, %{{.*}}[%{{.*}}] {alignment = 16 : i64} : memref<?xf16>, vector<8xf16>
 // CHECK:           gpu.return
 func.func @causal_f16(%q: tensor<?x?x?x64xf16>, %k: tensor<?x?x?x64xf16>,
                       %v: tensor<?x?x?x64xf16>) -> tensor<?x?x?x64xf16> {
@@ -195,7 +202,7 @@ func.func @document(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16>,
 // CHECK:           gpu.shuffle  xor
 // CHECK:           arith.cmpf one
 // CHECK:           arith.divf
-// CHECK:           vector.store %{{.*}}, %{{.*}}[%{{.*}}] : memref<?xbf16>, vector<2xbf16>
+// CHECK:           vector.store %{{.*}}, %{{.*}}[%{{.*}}] {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
 func.func @linear_elu_sum_window(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16>,
                                  %v: tensor<?x?x?x64xbf16>) -> tensor<?x?x?x64xbf16> {
   %s = attn.score %q, %k feature_map elu_plus_one : tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>
