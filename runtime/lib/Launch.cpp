@@ -92,6 +92,13 @@ attn::runtime::getKernelSignature(const KernelInfo &info) {
        info.workspaceColumns <= 0))
     return makeError("kernel info: a chunked kernel needs its segment-state "
                      "kernel and workspace extents");
+  bool hasKeyRanges = info.keyRangeTables > 0;
+  if (info.keyRangeTables < 0 || (hasKeyRanges && info.isChunked()) ||
+      hasKeyRanges == info.keyRangesKernelName.empty())
+    return makeError("kernel info: key-range tables (" +
+                     llvm::Twine(info.keyRangeTables) +
+                     ") need a quadratic kernel and a key-range kernel, and "
+                     "the other way round");
   KernelSignature signature;
   signature.name = info.kernelName;
   Expected<DType> dtype = parseKernelDType(info.dtype, "q/k/v/o");
@@ -345,6 +352,21 @@ attn::runtime::packLaunch(const KernelInfo &info, const AttentionProblem &given,
     appendMemRef(values, *problem.finalState);
   for (const TensorRef *tensor : sideTensors)
     appendMemRef(values, *tensor);
+  if (info.keyRangeTables > 0) {
+    int64_t tiles = info.keyTiles(dims->keyLength);
+    launch.launchKeyRanges = tiles > 0;
+    launch.keyRangesGrid = {
+        static_cast<unsigned>((tiles + info.warps - 1) / info.warps), 1,
+        static_cast<unsigned>(dims->batch)};
+    int64_t elements = info.keyRangeElements(dims->batch, dims->keyLength);
+    launch.workspaceBytes = static_cast<size_t>(elements) * sizeof(int32_t);
+    launch.workspaceValue = values.size();
+    values.push_back(0); // allocated, set by the launcher
+    values.push_back(0); // aligned
+    values.push_back(0);
+    values.push_back(static_cast<uint64_t>(elements));
+    values.push_back(1);
+  }
   if (info.isChunked()) {
     launch.segments = problem.segments > 0 ? problem.segments
                       : capacity ? chooseSegments(info, *dims, *capacity)
@@ -443,8 +465,9 @@ Expected<KernelLauncher::Loaded *> KernelLauncher::load(CudaDriver &driver) {
   Loaded entry;
   for (auto [name, function] :
        {std::pair<const std::string &, cuda::CUfunction &>{info.kernelName,
-                                                          entry.function},
-        {info.stateKernelName, entry.stateFunction}}) {
+                                                           entry.function},
+        {info.stateKernelName, entry.stateFunction},
+        {info.keyRangesKernelName, entry.keyRangesFunction}}) {
     if (name.empty())
       continue;
     Expected<cuda::CUfunction> found = module->getFunction(name);
@@ -512,6 +535,11 @@ Error KernelLauncher::launch(const AttentionProblem &problem,
     packed->setWorkspace(*workspace);
   }
   std::vector<void *> params = packed->getParamPointers();
+  if (packed->launchKeyRanges)
+    if (Error err = driver->launch((*entry)->keyRangesFunction,
+                                   packed->keyRangesGrid, packed->block,
+                                   /*sharedBytes=*/0, stream, params.data()))
+      return err;
   if (packed->launchStateKernel)
     if (Error err = driver->launch((*entry)->stateFunction, packed->grid,
                                    packed->block, packed->sharedBytes, stream,

@@ -167,7 +167,7 @@ TEST(LaunchTest, SignatureFromKernelInfo) {
     ASSERT_FALSE(bool(rejected)) << "ABI version " << version;
     EXPECT_EQ(llvm::toString(rejected.takeError()),
               "kernel info: ABI version " + std::to_string(version) +
-                  " is not supported by this runtime (expected 4); rebuild "
+                  " is not supported by this runtime (expected 5); rebuild "
                   "the kernel with this version of attn");
   }
   KernelInfo bad = makeInfo();
@@ -455,14 +455,62 @@ TEST(LaunchTest, PacksSegmentsAndTheirWorkspace) {
 }
 
 //===----------------------------------------------------------------------===//
+// Key-tile id ranges of document masks (quadratic)
+//===----------------------------------------------------------------------===//
+
+TEST(LaunchTest, PacksKeyRangesAndTheirWorkspace) {
+  KernelInfo info = makeInfo();
+  info.blockN = 64;
+  info.keyRangesKernelName = "attn_fwd_key_ranges";
+  info.keyRangeTables = 2;
+  AttentionProblem problem = makeProblem(); // B = 2, Nk = 500.
+  auto packed = packLaunch(info, problem);
+  ASSERT_TRUE(bool(packed)) << llvm::toString(packed.takeError());
+  // The workspace follows the side input: [2 tables, B = 2, 8 tiles, 2].
+  ASSERT_EQ(packed->values.size(), 7u * 5 + 5 + 12);
+  EXPECT_TRUE(packed->launchKeyRanges);
+  EXPECT_FALSE(packed->launchStateKernel);
+  EXPECT_EQ(packed->workspaceBytes, size_t(2 * 2 * 8 * 2) * 4);
+  EXPECT_EQ(packed->values[33], uint64_t(2 * 2 * 8 * 2));
+  // A warp (of 4) per key tile, per batch; the main grid is unchanged.
+  EXPECT_EQ(packed->keyRangesGrid, (Dim3{2, 1, 2}));
+  EXPECT_EQ(packed->grid, (Dim3{3, 8, 2}));
+  EXPECT_EQ(packed->values[30 + 5], 2u); // B, after the workspace
+  packed->setWorkspace(0x900000);
+  EXPECT_EQ(packed->values[30], 0x900000u);
+  EXPECT_EQ(packed->values[31], 0x900000u);
+}
+
+TEST(LaunchTest, KeyRangesNeedTheirKernel) {
+  auto errorOf = [](const KernelInfo &info) {
+    auto signature = getKernelSignature(info);
+    return signature ? std::string() : llvm::toString(signature.takeError());
+  };
+  KernelInfo info = makeInfo();
+  info.keyRangeTables = 1;
+  const char *message =
+      "kernel info: key-range tables (1) need a quadratic kernel and a "
+      "key-range kernel, and the other way round";
+  EXPECT_EQ(errorOf(info), message);
+  info.keyRangesKernelName = "attn_fwd_key_ranges";
+  EXPECT_EQ(errorOf(info), "");
+  info.keyRangeTables = 0;
+  EXPECT_THAT(errorOf(info), HasSubstr("key-range tables (0)"));
+  KernelInfo chunked = makeChunkedInfo();
+  chunked.keyRangesKernelName = "attn_fwd_key_ranges";
+  chunked.keyRangeTables = 1;
+  EXPECT_EQ(errorOf(chunked), message);
+}
+
+//===----------------------------------------------------------------------===//
 // KernelInfo JSON
 //===----------------------------------------------------------------------===//
 
-TEST(KernelInfoTest, RoundTripsTheABIv4Fields) {
+TEST(KernelInfoTest, RoundTripsTheABIv5Fields) {
   KernelInfo info = makeChunkedInfo();
   info.staticHq = 4;
   std::string json = info.toJSONString();
-  EXPECT_THAT(json, HasSubstr("\"abi\":4"));
+  EXPECT_THAT(json, HasSubstr("\"abi\":5"));
   EXPECT_THAT(json, HasSubstr("\"state_kernel\":\"attn_fwd_segment_states\""));
   EXPECT_THAT(json, HasSubstr("\"workspace_columns\":128"));
   EXPECT_THAT(json, HasSubstr("\"algorithm\":\"chunked\""));
@@ -506,6 +554,19 @@ TEST(KernelInfoTest, RoundTripsTheABIv4Fields) {
   ASSERT_TRUE(bool(parsed)) << llvm::toString(parsed.takeError());
   EXPECT_FALSE(parsed->isChunked());
   EXPECT_EQ(parsed->gridX(300), 3);
+  EXPECT_EQ(parsed->keyRangeTables, 0);
+
+  KernelInfo documents = makeInfo();
+  documents.keyRangesKernelName = "attn_fwd_key_ranges";
+  documents.keyRangeTables = 1;
+  json = documents.toJSONString();
+  EXPECT_THAT(json, HasSubstr("\"key_range_tables\":1"));
+  EXPECT_THAT(json, HasSubstr("\"key_ranges_kernel\":\"attn_fwd_key_ranges\""));
+  parsed = KernelInfo::fromJSON(llvm::StringRef(json));
+  ASSERT_TRUE(bool(parsed)) << llvm::toString(parsed.takeError());
+  EXPECT_EQ(parsed->keyRangesKernelName, "attn_fwd_key_ranges");
+  EXPECT_EQ(parsed->keyRangeTables, 1);
+  EXPECT_EQ(parsed->keyRangeElements(4, 4097), 1 * 4 * 65 * 2);
 }
 
 TEST(KernelInfoTest, RejectsOtherVersionsAndMissingFields) {
@@ -523,8 +584,8 @@ TEST(KernelInfoTest, RejectsOtherVersionsAndMissingFields) {
       text.replace(at, from.size(), to.str());
     return text;
   };
-  EXPECT_EQ(errorOf(replaced("\"abi\":4", "\"abi\":3")),
-            "kernel info: missing or unsupported 'abi' (expected 4)");
+  EXPECT_EQ(errorOf(replaced("\"abi\":5", "\"abi\":3")),
+            "kernel info: missing or unsupported 'abi' (expected 5)");
   EXPECT_EQ(errorOf(replaced("\"causal\":true,", "")),
             "kernel info: missing 'causal'");
   EXPECT_EQ(errorOf(replaced("\"initial_state\":true,", "")),

@@ -66,6 +66,9 @@ public:
   /// lanes of the warp, in every lane (all lanes active).
   virtual Value warpReduceInt(OpBuilder &b, Location loc, Value value,
                               bool isMax) const = 0;
+  /// The bits of the lanes whose `pred` (i1) holds, lane l at bit l, as an
+  /// i32 in every lane (all lanes active).
+  virtual Value warpBallot(OpBuilder &b, Location loc, Value pred) const = 0;
   /// A block-wide barrier that also orders shared memory.
   virtual void barrier(OpBuilder &b, Location loc) const = 0;
 

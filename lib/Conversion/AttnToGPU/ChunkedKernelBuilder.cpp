@@ -1622,7 +1622,7 @@ KernelInfo ChunkedEmitter::emit() {
 
 void ChunkedEmitter::emitKernel(StringRef name, Role role) {
   MLIRContext *ctx = b.getContext();
-  // Signature (kernel ABI v4, KernelInfo.h); both kernels take the same
+  // Signature (kernel ABI v5, KernelInfo.h); both kernels take the same
   // parameters.
   auto flat = [&](Type t) {
     return MemRefType::get({ShapedType::kDynamic}, t);

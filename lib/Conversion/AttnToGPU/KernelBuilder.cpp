@@ -239,6 +239,11 @@ public:
       : EmitterBase(b, loc, target), chain(chain), plan(plan), epi(epilogue) {}
 
   FailureOr<KernelInfo> emit();
+  /// The key-range kernel (KernelInfo.h) of `funcType`, whose arguments are
+  /// the main kernel's: the workspace at `workspaceArg`, the scalars from
+  /// `firstScalar`.
+  void emitKeyRangesKernel(FunctionType funcType, size_t workspaceArg,
+                           size_t firstScalar);
 
 private:
   /// S = Q K^T for the warp's row tiles, from K buffer `stage`.
@@ -809,7 +814,7 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
               !epi.hasDecay() && scale > 0.0;
   bool hasLse = static_cast<bool>(agg.getLse());
 
-  // Signature (kernel ABI v4, KernelInfo.h).
+  // Signature (kernel ABI v5, KernelInfo.h).
   Type idx = b.getIndexType();
   auto flat = [&](Type t) {
     return MemRefType::get({ShapedType::kDynamic}, t);
@@ -819,9 +824,15 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
     params.push_back(flat(b.getF32Type()));
   for (const SideInput &side : epi.getSideInputs())
     params.push_back(flat(side.memoryElementType));
+  size_t workspaceArg = params.size();
+  bool keyRanges = !epi.getKeyRangeInputs().empty();
+  if (keyRanges)
+    params.push_back(flat(b.getI32Type()));
   size_t firstScalar = params.size();
   params.append(17, b.getI64Type());
   auto funcType = FunctionType::get(ctx, params, {});
+  if (keyRanges)
+    emitKeyRangesKernel(funcType, workspaceArg, firstScalar);
   auto func = gpu::GPUFuncOp::create(b, loc, "attn_fwd", funcType);
   func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
   func.setKnownBlockSizeAttr(
@@ -837,7 +848,7 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
   if (hasLse)
     lseMem = entry.getArgument(4);
   SmallVector<Value> sideMems;
-  for (size_t i = hasLse ? 5 : 4; i < firstScalar; ++i)
+  for (size_t i = hasLse ? 5 : 4; i < workspaceArg; ++i)
     sideMems.push_back(entry.getArgument(i));
   SmallVector<Value> scalars;
   for (size_t i = firstScalar; i < firstScalar + 17; ++i)
@@ -864,6 +875,11 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
   laneId = target.getLaneId(b, loc);
   warpId = arith::DivUIOp::create(b, loc, threadId, c(target.getWarpSize()));
   epi.bind(b, loc, sideMems, dims);
+  if (keyRanges)
+    epi.bindKeyRanges(
+        entry.getArgument(workspaceArg),
+        arith::CeilDivSIOp::create(b, loc, numKeys, c(plan.blockN)),
+        plan.blockN);
 
   Value group = arith::DivUIOp::create(b, loc, dims.heads, dims.kvHeads);
   Value kvHead = arith::DivUIOp::create(b, loc, headIdx, group);
@@ -946,7 +962,7 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
 
   if (epi.hasDataDependentMask())
     epi.prepareQueryTile(b, loc, target, laneId, batchIdx, p0.value, p1.value,
-                         plan.blockM, plan.blockN);
+                         plan.blockM);
 
   // The key tiles [first, last) of the hull of visible keys.
   Value first = c(0);
@@ -992,11 +1008,12 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
   if (epi.hasDataDependentMask()) {
     // Trim skipped key tiles off both ends of the range (a document's
     // earlier documents, empty layout rows): a scan of cheap classifications
-    // instead of loop trips with barriers. Each step classifies kScan tiles
-    // whose loads are independent, so that their latencies overlap (a
-    // classification is a chain of global loads and warp reductions).
-    constexpr int64_t kScan = 4;
+    // instead of loop trips with barriers. A classification reads the
+    // tile's document id range (two words) or layout blocks and involves no
+    // other lane, so each lane classifies a tile of its own: a step covers
+    // a warp's width of tiles, found by a ballot.
     Type idx = b.getIndexType();
+    int64_t width = target.getWarpSize();
     // Walks the tile edges from `start` towards `end` (dir +1: from the
     // front, edge e opening tile e; dir -1: from the back, edge e closing
     // tile e - 1) and returns the first edge whose tile is not skipped, or
@@ -1016,20 +1033,24 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
             scf::ConditionOp::create(b, loc, go, args);
           },
           [&](OpBuilder &, Location, ValueRange args) {
-            // The nearest edge (u = 0) is selected last and wins.
-            Value found = end;
-            for (int64_t u = kScan - 1; u >= 0; --u) {
-              Value edge = add(args[0], c(dir * u));
-              Value inRange = cmpi(before, edge, end);
-              Value tile =
-                  select(inRange, tileOf(edge), tileOf(sub(end, c(dir))));
-              Value kept =
-                  cmpi(arith::CmpIPredicate::ne, classify(tile).value, c(0));
-              found = select(arith::AndIOp::create(b, loc, inRange, kept), edge,
-                             found);
-            }
+            Value edge = dir > 0 ? add(args[0], laneId) : sub(args[0], laneId);
+            Value inRange = cmpi(before, edge, end);
+            Value tile =
+                select(inRange, tileOf(edge), tileOf(sub(end, c(dir))));
+            Value kept = arith::AndIOp::create(
+                b, loc, inRange,
+                cmpi(arith::CmpIPredicate::ne, classify(tile).value, c(0)));
+            Value lanes = target.warpBallot(b, loc, kept);
+            // The nearest kept edge: the lowest lane whose tile is kept.
+            Value nearest = arith::IndexCastUIOp::create(
+                b, loc, idx, math::CountTrailingZerosOp::create(b, loc, lanes));
+            Value at = dir > 0 ? add(args[0], nearest) : sub(args[0], nearest);
+            Value any = arith::CmpIOp::create(
+                b, loc, arith::CmpIPredicate::ne, lanes,
+                arith::ConstantIntOp::create(b, loc, 0, 32));
             scf::YieldOp::create(
-                b, loc, ValueRange{add(args[0], c(dir * kScan)), found});
+                b, loc,
+                ValueRange{add(args[0], c(dir * width)), select(any, at, end)});
           });
       return loop.getResult(1);
     };
@@ -1303,7 +1324,55 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
   info.stages = plan.stages;
   info.sharedBytes = sharedBytes;
   info.hasLse = hasLse;
+  if (keyRanges) {
+    info.keyRangesKernelName = "attn_fwd_key_ranges";
+    info.keyRangeTables = epi.getKeyRangeInputs().size();
+  }
   return info;
+}
+
+void KernelEmitter::emitKeyRangesKernel(FunctionType funcType,
+                                        size_t workspaceArg,
+                                        size_t firstScalar) {
+  OpBuilder::InsertionGuard guard(b);
+  auto func = gpu::GPUFuncOp::create(b, loc, "attn_fwd_key_ranges", funcType);
+  func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
+  func.setKnownBlockSizeAttr(
+      b.getDenseI32ArrayAttr({static_cast<int32_t>(threads), 1, 1}));
+  Block &entry = func.getBody().front();
+  b.setInsertionPointToStart(&entry);
+  SmallVector<Value> scalars;
+  for (size_t i = firstScalar; i < firstScalar + 5; ++i)
+    scalars.push_back(arith::IndexCastOp::create(b, loc, b.getIndexType(),
+                                                 entry.getArgument(i)));
+  ProblemDims problem = {scalars[0], scalars[1], scalars[2], scalars[3],
+                         scalars[4]};
+  size_t firstSide = chain.aggregate.getLse() ? 5 : 4;
+  SmallVector<Value> sideMems;
+  for (size_t i = firstSide; i < workspaceArg; ++i)
+    sideMems.push_back(entry.getArgument(i));
+  epi.bind(b, loc, sideMems, problem);
+  // A warp per key tile of batch blockIdx.z, striding over the grid.
+  Value lane = target.getLaneId(b, loc);
+  Value warp = arith::DivUIOp::create(
+      b, loc, gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x),
+      c(target.getWarpSize()));
+  Value tiles =
+      arith::CeilDivSIOp::create(b, loc, problem.keys, c(plan.blockN));
+  Value start =
+      add(mul(gpu::BlockIdOp::create(b, loc, gpu::Dimension::x), c(plan.warps)),
+          warp);
+  Value step =
+      mul(gpu::GridDimOp::create(b, loc, gpu::Dimension::x), c(plan.warps));
+  Value batch = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
+  scf::ForOp::create(b, loc, start, tiles, step, ValueRange{},
+                     [&](OpBuilder &, Location, Value tile, ValueRange) {
+                       epi.writeKeyRanges(b, loc, target, lane, batch, tile,
+                                          tiles, plan.blockN,
+                                          entry.getArgument(workspaceArg));
+                       scf::YieldOp::create(b, loc);
+                     });
+  gpu::ReturnOp::create(b, loc);
 }
 
 FailureOr<KernelInfo> mlir::attn::buildAttentionKernel(

@@ -610,10 +610,9 @@ std::pair<Value, Value> ScoreEpilogue::idRange(OpBuilder &b, Location loc,
 void ScoreEpilogue::prepareQueryTile(OpBuilder &b, Location loc,
                                      const TargetInfo &t, Value lane,
                                      Value batch, Value p0, Value p1,
-                                     int64_t maxQueries, int64_t keys) {
+                                     int64_t maxQueries) {
   target = &t;
   laneId = lane;
-  maxKeys = keys;
   Value zero = cIdx(b, loc, 0);
   queryPositionsValid =
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, p0, zero);
@@ -631,18 +630,93 @@ void ScoreEpilogue::prepareQueryTile(OpBuilder &b, Location loc,
     });
 }
 
+SmallVector<Value> ScoreEpilogue::getKeyRangeInputs() const {
+  SmallVector<Value> inputs;
+  for (MaskOp op : maskOps)
+    forEachLeaf(op.getMask(), op, [&](Attribute leaf, MaskOp maskOp) {
+      auto doc = dyn_cast<DocumentAttr>(leaf);
+      if (!doc)
+        return;
+      Value ids = maskOp.getInputs()[doc.getInput()];
+      if (getElementTypeOrSelf(ids.getType()).isInteger(32) &&
+          !llvm::is_contained(inputs, ids))
+        inputs.push_back(ids);
+    });
+  return inputs;
+}
+
+/// The index of the first word of key tile `tile`'s range in table `table`.
+static Value keyRangeWord(OpBuilder &b, Location loc, int64_t table,
+                          Value batches, Value batch, Value tiles, Value tile) {
+  auto mul = [&](Value x, Value y) {
+    return arith::MulIOp::create(b, loc, x, y).getResult();
+  };
+  auto add = [&](Value x, Value y) {
+    return arith::AddIOp::create(b, loc, x, y).getResult();
+  };
+  Value row = add(mul(cIdx(b, loc, table), batches), batch);
+  return mul(add(mul(row, tiles), tile), cIdx(b, loc, 2));
+}
+
+void ScoreEpilogue::writeKeyRanges(OpBuilder &b, Location loc,
+                                   const TargetInfo &t, Value lane, Value batch,
+                                   Value tile, Value keyTiles, int64_t blockN,
+                                   Value workspace) {
+  target = &t;
+  laneId = lane;
+  Value j0 = arith::MulIOp::create(b, loc, tile, cIdx(b, loc, blockN));
+  Value j1 = arith::SubIOp::create(
+      b, loc,
+      arith::MinSIOp::create(
+          b, loc, arith::AddIOp::create(b, loc, j0, cIdx(b, loc, blockN)),
+          dims.keys),
+      cIdx(b, loc, 1));
+  Value isLeader = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, lane,
+                                         cIdx(b, loc, 0));
+  for (auto [table, ids] : llvm::enumerate(getKeyRangeInputs())) {
+    auto [mn, mx] = idRange(b, loc, *lookup(ids), batch, j0, j1, blockN);
+    Value word = keyRangeWord(b, loc, table, dims.batch, batch, keyTiles, tile);
+    scf::IfOp::create(b, loc, isLeader, [&](OpBuilder &b, Location loc) {
+      memref::StoreOp::create(b, loc, mn, workspace, ValueRange{word});
+      memref::StoreOp::create(
+          b, loc, mx, workspace,
+          ValueRange{arith::AddIOp::create(b, loc, word, cIdx(b, loc, 1))});
+      scf::YieldOp::create(b, loc);
+    });
+  }
+}
+
+void ScoreEpilogue::bindKeyRanges(Value workspace, Value keyTiles,
+                                  int64_t blockN) {
+  keyRangeWorkspace = workspace;
+  keyRangeTiles = keyTiles;
+  keyRangeBlock = blockN;
+}
+
 IRInt ScoreEpilogue::classifyDataDependent(Attribute leaf, MaskOp maskOp,
                                            const TileBounds<IRInt> &t,
                                            Value batch, Value head) const {
   if (auto doc = dyn_cast<DocumentAttr>(leaf)) {
-    const SideInput *side = lookup(maskOp.getInputs()[doc.getInput()]);
+    Value ids = maskOp.getInputs()[doc.getInput()];
+    const SideInput *side = lookup(ids);
     auto it = queryIdRange.find(side->memref);
-    if (it == queryIdRange.end())
+    if (it == queryIdRange.end() || !keyRangeWorkspace)
       return t.p0.lift(static_cast<int64_t>(TileClass::Partial));
     OpBuilder &b = t.p0.ctx->builder;
     Location loc = t.p0.ctx->loc;
-    auto [kMin, kMax] =
-        idRange(b, loc, *side, batch, t.j0.value, t.j1.value, maxKeys);
+    // The tile's [min, max] from its table: two words the lanes of a warp
+    // share, not blockN ids reduced over the warp.
+    SmallVector<Value> tables = getKeyRangeInputs();
+    int64_t table = llvm::find(tables, ids) - tables.begin();
+    Value tile =
+        arith::DivUIOp::create(b, loc, t.j0.value, cIdx(b, loc, keyRangeBlock));
+    Value word =
+        keyRangeWord(b, loc, table, dims.batch, batch, keyRangeTiles, tile);
+    Value kMin =
+        memref::LoadOp::create(b, loc, keyRangeWorkspace, ValueRange{word});
+    Value kMax = memref::LoadOp::create(
+        b, loc, keyRangeWorkspace,
+        ValueRange{arith::AddIOp::create(b, loc, word, cIdx(b, loc, 1))});
     auto wrap = [&](Value v) { return IRInt{v, t.p0.ctx}; };
     return classifyDocumentTile(wrap(it->second.first),
                                 wrap(it->second.second), wrap(kMin),

@@ -81,11 +81,22 @@ public:
 
   /// Prepares the device classification of data-dependent leaves for the
   /// CTA's query positions [p0, p1] (at the kernel entry): the id range of
-  /// every document leaf, reduced over the warp's lanes. Key tiles span at
-  /// most `maxKeys` keys.
+  /// every document leaf, reduced over the warp's lanes.
   void prepareQueryTile(OpBuilder &b, Location loc, const TargetInfo &target,
                         Value lane, Value batch, Value p0, Value p1,
-                        int64_t maxQueries, int64_t maxKeys);
+                        int64_t maxQueries);
+  /// The document ids inputs whose key tiles get id-range tables (i32 ids;
+  /// others are classified partial), each once, in table order.
+  SmallVector<Value> getKeyRangeInputs() const;
+  /// The key-range kernel's body for key tile `tile` (of `keyTiles`) of
+  /// `batch`: the [min, max] of its ids (blockN keys, clipped to Nk) in
+  /// every table of `workspace` (KernelInfo.h), stored by lane 0.
+  void writeKeyRanges(OpBuilder &b, Location loc, const TargetInfo &target,
+                      Value lane, Value batch, Value tile, Value keyTiles,
+                      int64_t blockN, Value workspace);
+  /// Classifies document tiles from the tables in `workspace` (the key tiles
+  /// being the kernel's blockN-key tiles) instead of reading their ids.
+  void bindKeyRanges(Value workspace, Value keyTiles, int64_t blockN);
   /// The and of every attn.mask of the chain, or null.
   Attribute getCombinedMask() const;
 
@@ -132,8 +143,9 @@ private:
   Value maskValue(OpBuilder &b, Location loc, Attribute m, MaskOp maskOp,
                   Value batch, Value head, Value row, Value pos, Value key,
                   ArrayRef<Value> leafValues, unsigned &leaf) const;
-  /// Block-sparse layouts classified exactly from the layout input; document
-  /// ids and predicates as partial.
+  /// Block-sparse layouts classified exactly from the layout input, document
+  /// ids from their id ranges (i32 ids; others as partial). Lane-independent:
+  /// a lane may classify a tile of its own.
   IRInt classifyDataDependent(Attribute leaf, MaskOp maskOp,
                               const TileBounds<IRInt> &tile, Value batch,
                               Value head) const;
@@ -148,7 +160,9 @@ private:
   SmallVector<SideInput> sideInputs;
   const TargetInfo *target = nullptr;
   Value laneId;
-  int64_t maxKeys = 0;
+  /// The key-range tables, once bound.
+  Value keyRangeWorkspace, keyRangeTiles;
+  int64_t keyRangeBlock = 0;
   /// Per document ids input (its memref): the query tile's id range.
   DenseMap<Value, std::pair<Value, Value>> queryIdRange;
   /// Whether the query tile has no negative position (p0 >= 0).

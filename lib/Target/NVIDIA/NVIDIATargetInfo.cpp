@@ -94,6 +94,13 @@ Value NVIDIATargetInfo::warpReduceInt(OpBuilder &b, Location loc, Value value,
   return value;
 }
 
+Value NVIDIATargetInfo::warpBallot(OpBuilder &b, Location loc,
+                                   Value pred) const {
+  Value all = arith::ConstantIntOp::create(b, loc, -1, 32);
+  return NVVM::VoteSyncOp::create(b, loc, b.getI32Type(), all, pred,
+                                  NVVM::VoteSyncKind::ballot);
+}
+
 void NVIDIATargetInfo::barrier(OpBuilder &b, Location loc) const {
   gpu::BarrierOp::create(b, loc);
 }

@@ -31,6 +31,7 @@ public:
                    int64_t mask) const override;
   Value warpReduceInt(OpBuilder &b, Location loc, Value value,
                       bool isMax) const override;
+  Value warpBallot(OpBuilder &b, Location loc, Value pred) const override;
   void barrier(OpBuilder &b, Location loc) const override;
 
   Attribute getSharedMemorySpace(MLIRContext *ctx) const override;

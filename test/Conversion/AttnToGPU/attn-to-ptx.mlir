@@ -21,6 +21,15 @@
 // RUN: attention-opt %examples/softplus_length_scaled.mlir --attn-lower-to-nvvm="chip=sm_90a features=+ptx80 format=isa" | FileCheck %s
 // RUN: attention-opt %examples/transnormer_diag_attention.mlir --attn-lower-to-nvvm="chip=sm_90a features=+ptx80 format=isa" | FileCheck %s
 //
+// Document masks: a kernel writes each key tile's id range first; the main
+// kernel classifies tiles from them, a tile per lane in its scans.
+// RUN: attention-opt %examples/document_mask.mlir --attn-lower-to-nvvm="chip=sm_90a features=+ptx80 format=isa" | FileCheck %s --check-prefix=DOC
+// DOC: gpu.binary @attn_kernels
+// DOC-SAME: .entry attn_fwd_key_ranges(
+// DOC-SAME: redux.sync.min.s32
+// DOC-SAME: .entry attn_fwd(
+// DOC-SAME: vote.sync.ballot.b32
+//
 // A feature map (cosine attention's l2norm) is applied in place in shared
 // memory with 16-byte accesses.
 // RUN: attention-opt %examples/cosine_attention.mlir --attn-lower-to-nvvm="chip=sm_90a features=+ptx80 format=isa" | FileCheck %s --check-prefix=FMAP

@@ -11,9 +11,9 @@
 // CHECK-LABEL: module attributes {gpu.container_module}
 // CHECK:       func.func @causal_f16
 // CHECK:         attn.aggregate
-// Kernel ABI v4 (keys sorted): a quadratic kernel without states.
+// Kernel ABI v5 (keys sorted): a quadratic kernel without states.
 // CHECK:       gpu.module @attn_kernels attributes {attn.kernel_info =
-// CHECK-SAME:    {\22abi\22:4,\22algorithm\22:\22quadratic\22,
+// CHECK-SAME:    {\22abi\22:5,\22algorithm\22:\22quadratic\22,
 // CHECK-SAME:    \22block_m\22:64,\22block_n\22:32,
 // CHECK-SAME:    \22dtype\22:\22f16\22
 // CHECK-SAME:    \22feature_dim\22:0,\22final_state\22:false,
@@ -88,7 +88,7 @@ func.func @causal_f16(%q: tensor<?x?x?x64xf16>, %k: tensor<?x?x?x64xf16>,
 
 // CHECK-LABEL: func.func @sinks_bf16
 // CHECK:       gpu.module @attn_kernels
-// CHECK-SAME:    \22abi\22:4,\22algorithm\22:\22quadratic\22,
+// CHECK-SAME:    \22abi\22:5,\22algorithm\22:\22quadratic\22,
 // CHECK-SAME:    \22feature_dim\22:0,\22final_state\22:false,
 // CHECK-SAME:    \22initial_state\22:false,
 // CHECK-SAME:    \22lse\22:true
@@ -141,21 +141,40 @@ func.func @alibi(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16>,
 
 // -----
 
-// Document ids are classified on the device: the query tile's id range once
-// (a warp min/max reduction over i32 ids, redux.sync), each key tile's range per
-// classification, and the skipped key tiles trimmed off both ends of the loop.
+// Document ids are classified on the device from each key tile's id range,
+// which a first kernel (attn_fwd_key_ranges: a warp per key tile, a
+// min/max reduction over its i32 ids by redux.sync) writes into the
+// workspace, the parameter after the side inputs. The main kernel reduces the
+// query tile's ids once, then reads two words per key tile: the skipped tiles
+// are trimmed off both ends of the loop by scans in which each lane
+// classifies a tile of its own (a ballot of the kept ones), and the loop
+// classifies each tile from its words.
 
 // CHECK-LABEL: func.func @document
 // CHECK:       gpu.module @attn_kernels
+// CHECK-SAME:    \22key_range_tables\22:1,\22key_ranges_kernel\22:\22attn_fwd_key_ranges\22
 // CHECK-SAME:    \22side_inputs\22:[{\22alignment\22:0,\22arg\22:3,\22dtype\22:\22i32\22,\22name\22:\22ids\22,\22shape\22:[\22B\22,\22Nk\22]}]
-// CHECK:       gpu.func @attn_fwd
-// CHECK:         memref.load %{{.*}}[%{{.*}}] : memref<?xi32>
-// CHECK:         arith.minsi
+// CHECK:       gpu.func @attn_fwd_key_ranges(%{{.*}}: memref<?xbf16>, %{{.*}}: memref<?xbf16>, %{{.*}}: memref<?xbf16>, %{{.*}}: memref<?xbf16>, %[[IDS:.*]]: memref<?xi32>, %[[RANGES:.*]]: memref<?xi32>, %{{.*}}: i64,
+// CHECK:         scf.for
+// CHECK:           memref.load %[[IDS]]
+// CHECK:           nvvm.redux.sync  min
+// CHECK:           nvvm.redux.sync  max
+// CHECK:           memref.store %{{.*}}, %[[RANGES]]
+// CHECK:           memref.store %{{.*}}, %[[RANGES]]
+// CHECK:       gpu.func @attn_fwd(%{{.*}}: memref<?xbf16>, %{{.*}}: memref<?xbf16>, %{{.*}}: memref<?xbf16>, %{{.*}}: memref<?xbf16>, %[[IDS2:.*]]: memref<?xi32>, %[[RANGES2:.*]]: memref<?xi32>, %{{.*}}: i64,
+// CHECK:         memref.load %[[IDS2]]
 // CHECK:         nvvm.redux.sync  min
 // CHECK:         nvvm.redux.sync  max
 // CHECK:         scf.while
+// CHECK:           memref.load %[[RANGES2]]
+// CHECK:           memref.load %[[RANGES2]]
+// CHECK:           nvvm.vote.sync  ballot
+// CHECK:           math.cttz
 // CHECK:         scf.while
+// CHECK:           nvvm.vote.sync  ballot
+// CHECK-NOT:     nvvm.redux.sync
 // CHECK:         scf.for
+// CHECK:           memref.load %[[RANGES2]]
 func.func @document(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16>,
                     %v: tensor<?x?x?x64xbf16>, %ids: tensor<?x?xi32>)
     -> tensor<?x?x?x64xbf16> {

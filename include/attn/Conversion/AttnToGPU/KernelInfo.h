@@ -5,7 +5,7 @@
 //===----------------------------------------------------------------------===//
 //
 // What a launcher must know about a kernel made by `convert-attn-to-gpu`
-// (kernel ABI v4): its name and target, its algorithm, the element types and
+// (kernel ABI v5): its name and target, its algorithm, the element types and
 // layout of q/k/v/o, the tiling (grid and block shape, dynamic shared
 // memory), the recurrent states and the side inputs it reads, in parameter
 // order.
@@ -15,8 +15,9 @@
 // initial state (f32, dense [B, Hq, F, Dv]) if `hasInitialState`, then the
 // final state (same) if `hasFinalState`, then each side input (flat, dense
 // row-major; a side input with an `alignment` is copied in 16-byte pieces,
-// so its base pointer must be aligned to it), then (chunked) the segment
-// workspace (f32), then 17 `i64`
+// so its base pointer must be aligned to it), then the workspace (chunked:
+// the segment states, f32; quadratic with `keyRangeTables`: the key-tile id
+// ranges, i32), then 17 `i64`
 // scalars: B, Hq, Hkv, Nq, Nk and the (batch, head, seq) strides in elements
 // of q, k, v, o, then (chunked) an 18th, the segment count S. The head dim
 // stride is 1. cp.async copies 16 bytes, so base pointers must be 16-byte
@@ -37,6 +38,12 @@
 //   row of the state by its own factor; scalar decays repeat one value).
 // With S = 1 a causal spec launches `kernelName` alone; a non-causal one
 // (O = phi(Q) (phi(K)^T V)) always launches both.
+// Key-tile id ranges (quadratic, document masks): the launcher first launches
+// `keyRangesKernelName` (same parameters; grid (ceil(ceil(Nk / blockN) /
+// warps), 1, B), no dynamic shared memory), which writes the [min, max] of
+// every key tile's ids into the workspace, i32 [keyRangeTables, B, ceil(Nk /
+// blockN), 2] (a table per document ids input), so that `kernelName`
+// classifies a tile from two words instead of reading its blockN ids.
 //
 // Header-only and free of MLIR so that the runtime can use it.
 //
@@ -76,13 +83,17 @@ struct KernelSideInput {
 /// Everything a launcher needs to run one generated kernel.
 struct KernelInfo {
   /// ABI version; bumped on any change of the parameter list.
-  static constexpr int64_t kVersion = 4;
+  static constexpr int64_t kVersion = 5;
   int64_t abiVersion = kVersion;
   /// The `gpu.module` and `gpu.func` symbol names.
   std::string moduleName = "attn_kernels";
   std::string kernelName = "attn_fwd";
   /// Chunked: the kernel that computes the segments' states (see above).
   std::string stateKernelName;
+  /// Quadratic: the kernel that writes the key-tile id ranges (see above),
+  /// and the number of their tables (0: neither, and no workspace).
+  std::string keyRangesKernelName;
+  int64_t keyRangeTables = 0;
   /// Target architecture, e.g. "sm_90a".
   std::string arch = "sm_90a";
   /// Element type of q, k, v and o: "bf16" or "f16".
@@ -129,8 +140,14 @@ struct KernelInfo {
       return (headDimV + blockN - 1) / blockN * segments;
     return (nq + blockM - 1) / blockM;
   }
+  /// Quadratic: the key tiles of `nk` keys.
+  int64_t keyTiles(int64_t nk) const { return (nk + blockN - 1) / blockN; }
   /// Chunked: the chunks of `n` tokens.
   int64_t numChunks(int64_t n) const { return (n + blockM - 1) / blockM; }
+  /// Quadratic: i32 elements of the key-range workspace.
+  int64_t keyRangeElements(int64_t batch, int64_t nk) const {
+    return keyRangeTables * batch * keyTiles(nk) * 2;
+  }
   /// Chunked: f32 elements of the workspace for `segments` segments.
   int64_t workspaceElements(int64_t batch, int64_t heads,
                             int64_t segments) const {
@@ -151,23 +168,36 @@ struct KernelInfo {
                                           {"arg", s.argNumber},
                                           {"alignment", s.alignment}});
     }
-    return llvm::json::Object{
-        {"abi", abiVersion},        {"module", moduleName},
-        {"kernel", kernelName},     {"state_kernel", stateKernelName},
-        {"arch", arch},
-        {"dtype", dtype},           {"layout", layout},
-        {"algorithm", algorithm},   {"normalize", normalize},
-        {"dk", headDimQK},
-        {"dv", headDimV},           {"hq", staticHq},
-        {"hkv", staticHkv},         {"nq", staticNq},
-        {"nk", staticNk},           {"block_m", blockM},
-        {"block_n", blockN},        {"warps", warps},
-        {"stages", stages},         {"shared_bytes", sharedBytes},
-        {"lse", hasLse},            {"initial_state", hasInitialState},
-        {"final_state", hasFinalState}, {"feature_dim", featureDim},
-        {"causal", causal},                {"workspace_rows", workspaceRows},
-        {"workspace_columns", workspaceColumns},
-        {"side_inputs", std::move(inputs)}};
+    return llvm::json::Object{{"abi", abiVersion},
+                              {"module", moduleName},
+                              {"kernel", kernelName},
+                              {"state_kernel", stateKernelName},
+                              {"key_ranges_kernel", keyRangesKernelName},
+                              {"key_range_tables", keyRangeTables},
+                              {"arch", arch},
+                              {"dtype", dtype},
+                              {"layout", layout},
+                              {"algorithm", algorithm},
+                              {"normalize", normalize},
+                              {"dk", headDimQK},
+                              {"dv", headDimV},
+                              {"hq", staticHq},
+                              {"hkv", staticHkv},
+                              {"nq", staticNq},
+                              {"nk", staticNk},
+                              {"block_m", blockM},
+                              {"block_n", blockN},
+                              {"warps", warps},
+                              {"stages", stages},
+                              {"shared_bytes", sharedBytes},
+                              {"lse", hasLse},
+                              {"initial_state", hasInitialState},
+                              {"final_state", hasFinalState},
+                              {"feature_dim", featureDim},
+                              {"causal", causal},
+                              {"workspace_rows", workspaceRows},
+                              {"workspace_columns", workspaceColumns},
+                              {"side_inputs", std::move(inputs)}};
   }
 
   /// Serialises to a compact JSON string.
@@ -208,8 +238,9 @@ struct KernelInfo {
     if (!getStr("module", info.moduleName) ||
         !getStr("kernel", info.kernelName) ||
         !getStr("state_kernel", info.stateKernelName) ||
-        !getStr("arch", info.arch) ||
-        !getStr("dtype", info.dtype) || !getStr("layout", info.layout) ||
+        !getStr("key_ranges_kernel", info.keyRangesKernelName) ||
+        !getStr("arch", info.arch) || !getStr("dtype", info.dtype) ||
+        !getStr("layout", info.layout) ||
         !getStr("algorithm", info.algorithm) ||
         !getStr("normalize", info.normalize))
       return fail("missing a string field");
@@ -220,6 +251,7 @@ struct KernelInfo {
         !getInt("warps", info.warps) || !getInt("stages", info.stages) ||
         !getInt("shared_bytes", info.sharedBytes) ||
         !getInt("feature_dim", info.featureDim) ||
+        !getInt("key_range_tables", info.keyRangeTables) ||
         !getInt("workspace_rows", info.workspaceRows) ||
         !getInt("workspace_columns", info.workspaceColumns))
       return fail("missing an integer field");

@@ -4,7 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// The runtime side of kernel ABI v4 (KernelInfo.h): what a generated kernel
+// The runtime side of kernel ABI v5 (KernelInfo.h): what a generated kernel
 // expects (`getKernelSignature`), how a launch's tensors become its
 // parameters (`packLaunch`: validate first, then the 5-value memref
 // descriptors of q, k, v, o, lse, the states and the side inputs, then the
@@ -46,18 +46,23 @@ using KernelInfo = ::mlir::attn::KernelInfo;
 llvm::Expected<KernelSignature> getKernelSignature(const KernelInfo &info);
 
 /// Everything cuLaunchKernel takes, for one launch (of a chunked kernel:
-/// of the state kernel, if `launchStateKernel`, then of the kernel).
+/// of the state kernel, if `launchStateKernel`, then of the kernel; of a
+/// quadratic kernel with key-range tables: of the key-range kernel on
+/// `keyRangesGrid`, then of the kernel).
 struct PackedLaunch {
   Dim3 grid = {1, 1, 1};
   Dim3 block = {1, 1, 1};
   unsigned sharedBytes = 0;
   /// One 8-byte value per kernel parameter (pointers and i64 alike).
   std::vector<uint64_t> values;
-  /// Chunked: the sequence segments, whether the state kernel runs first,
-  /// the workspace it needs (bytes) and the index in `values` of the
-  /// workspace descriptor, whose two pointers the launcher fills in.
+  /// Chunked: the sequence segments, whether the state kernel runs first.
   int64_t segments = 1;
   bool launchStateKernel = false;
+  /// Quadratic: whether the key-range kernel runs first, and its grid.
+  bool launchKeyRanges = false;
+  Dim3 keyRangesGrid = {1, 1, 1};
+  /// The workspace the kernels need (bytes) and the index in `values` of
+  /// its descriptor, whose two pointers the launcher fills in.
   size_t workspaceBytes = 0;
   size_t workspaceValue = 0;
 
@@ -85,7 +90,7 @@ inline constexpr int64_t kMaxSegments = 16;
 
 /// Validates `problem` against `info` (runtime::validate plus the static
 /// extents and side-input expressions of KernelInfo) and packs its
-/// parameters per ABI v4; grid.x is `KernelInfo::gridX`. A chunked launch
+/// parameters per ABI v5; grid.x is `KernelInfo::gridX`. A chunked launch
 /// takes `problem.segments`, else `chooseSegments` for `capacity` (1 without
 /// one). Touches no memory.
 llvm::Expected<PackedLaunch>
@@ -118,6 +123,8 @@ private:
     cuda::CUfunction function = nullptr;
     /// Chunked: the segment-state kernel.
     cuda::CUfunction stateFunction = nullptr;
+    /// Quadratic: the key-range kernel.
+    cuda::CUfunction keyRangesFunction = nullptr;
     DeviceCapacity capacity;
   };
   /// The module loaded in the current context (device 0's primary one if
