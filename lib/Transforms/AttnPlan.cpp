@@ -60,6 +60,14 @@ static Tiling chooseTiling(SpecChain &chain, Algorithm algorithm,
                 ") rows";
     if (target && usesWarpgroupChunks(chain, plan, *target))
       reason += "; its products by warpgroup matrix ops";
+    if (std::optional<OutputNorm> norm = chain.aggregate.getNorm();
+        norm && plan.valueTile < dv)
+      reason += "; the " + stringifyOutputNorm(*norm).str() +
+                " norm over the " + std::to_string(dv) +
+                " columns of a row of o, which the CTAs of " +
+                std::to_string(plan.valueTile) +
+                " value columns do not hold whole, by a kernel of its own "
+                "after";
     return {plan.chunk, plan.valueTile, plan.warps, plan.stages, reason};
   }
   KernelPlan plan = choosePlan(chain, chip);

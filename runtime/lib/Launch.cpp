@@ -352,6 +352,13 @@ attn::runtime::packLaunch(const KernelInfo &info, const AttentionProblem &given,
     appendMemRef(values, *problem.finalState);
   for (const TensorRef *tensor : sideTensors)
     appendMemRef(values, *tensor);
+  if (!info.normKernelName.empty()) {
+    launch.launchNorm = true;
+    launch.normGrid = {static_cast<unsigned>(
+                           (dims->queryLength + info.warps - 1) / info.warps),
+                       static_cast<unsigned>(dims->queryHeads),
+                       static_cast<unsigned>(dims->batch)};
+  }
   if (info.keyRangeTables > 0) {
     int64_t tiles = info.keyTiles(dims->keyLength);
     launch.launchKeyRanges = tiles > 0;
@@ -467,7 +474,8 @@ Expected<KernelLauncher::Loaded *> KernelLauncher::load(CudaDriver &driver) {
        {std::pair<const std::string &, cuda::CUfunction &>{info.kernelName,
                                                            entry.function},
         {info.stateKernelName, entry.stateFunction},
-        {info.keyRangesKernelName, entry.keyRangesFunction}}) {
+        {info.keyRangesKernelName, entry.keyRangesFunction},
+        {info.normKernelName, entry.normFunction}}) {
     if (name.empty())
       continue;
     Expected<cuda::CUfunction> found = module->getFunction(name);
@@ -545,6 +553,13 @@ Error KernelLauncher::launch(const AttentionProblem &problem,
                                    packed->block, packed->sharedBytes, stream,
                                    params.data()))
       return err;
-  return driver->launch((*entry)->function, packed->grid, packed->block,
-                        packed->sharedBytes, stream, params.data());
+  if (Error err =
+          driver->launch((*entry)->function, packed->grid, packed->block,
+                         packed->sharedBytes, stream, params.data()))
+    return err;
+  if (packed->launchNorm)
+    return driver->launch((*entry)->normFunction, packed->normGrid,
+                          packed->block, /*sharedBytes=*/0, stream,
+                          params.data());
+  return Error::success();
 }

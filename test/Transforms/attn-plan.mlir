@@ -327,3 +327,21 @@ func.func @taylor2(%q: tensor<?x?x?x16xbf16>, %v: tensor<?x?x?x64xbf16>) -> tens
   %o = attn.aggregate %w, %v : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
   return %o : tensor<?x?x?x64xbf16>
 }
+
+// -----
+
+// An output norm over more value columns than a CTA's state holds whole
+// (Dk 128 x Dv 256 would take 256 registers a thread): the value columns are
+// split as without the norm, and a kernel of its own normalises the rows.
+// CHECK-LABEL: func.func @retnet_layer_norm(
+// CHECK:         attn.kernel({{.*}}) attributes {plan = {algorithm = "chunked", block_m = 64 : i64, block_n = 64 : i64, stages = 2 : i64, warps = 4 : i64}}
+func.func @retnet_layer_norm(%q: tensor<?x?x?x128xbf16>, %k: tensor<?x?x?x128xbf16>,
+                             %v: tensor<?x?x?x256xbf16>) -> tensor<?x?x?x256xbf16> {
+  %s = attn.score %q, %k : tensor<?x?x?x128xbf16>, tensor<?x?x?x128xbf16>
+  %m = attn.mask %s, #attn.causal
+  %d = attn.decay %m exponential rates [0.96875]
+  %w = attn.normalize %d none
+  // expected-remark @+1 {{plan: algorithm = chunked (the chunked linear-time form is legal: normalize none/sum, bilinear score, mask absent or causal; the sequence length is dynamic); block_m = 64, block_n = 64, warps = 4, stages = 2 (default chunk and value tile for head dim 256 on sm_90a; its products by warpgroup matrix ops; the layer norm over the 256 columns of a row of o, which the CTAs of 64 value columns do not hold whole, by a kernel of its own after)}}
+  %o = attn.aggregate %w, %v norm layer : tensor<?x?x?x256xbf16> -> tensor<?x?x?x256xbf16>
+  return %o : tensor<?x?x?x256xbf16>
+}

@@ -333,6 +333,42 @@ TEST(LinearNormGPUTest, RmsAndLayerNorm) {
   }
 }
 
+// Past 128 state registers per thread for a whole row (Dk 128 x Dv 256), the
+// value columns are split over CTAs and a kernel of its own normalises the
+// rows of o after.
+TEST(LinearNormGPUTest, RowNormKernelForWideRows) {
+  REQUIRE_GPU();
+  for (const char *norm : {"rms", "layer"}) {
+    LinearCase c;
+    c.dk = 128;
+    c.dv = 256;
+    c.norm = norm;
+    c.decay = Decay::Exponential;
+    check(c, {1, 2, 1, 1000, 1000});
+    c.decay = Decay::Gated;
+    c.type = "f16";
+    c.bshd = true;
+    c.finalState = true;
+    check(c, {2, 4, 2, 333, 333});
+    HostRunOptions options;
+    options.segments = 3;
+    check(c, {1, 2, 1, 1000, 1000}, options);
+  }
+}
+
+// RetNet (examples/retnet.mlir): 8 static heads, Dv 256, layer norm.
+TEST(LinearNormGPUTest, RetNetExample) {
+  REQUIRE_GPU();
+  std::optional<std::string> text = readExample("retnet");
+  ASSERT_TRUE(text) << "cannot read example retnet";
+  Compiled spec = parse(*text);
+  ASSERT_TRUE(spec.module);
+  for (int64_t n : {1, 17, 1000}) {
+    reference::ProblemSize size{2, 8, 8, n, n};
+    runAndCompare(*spec.module, size, {}, /*seed=*/n, "chunked");
+  }
+}
+
 TEST(LinearGQAGPUTest, Ratios1And4And8) {
   REQUIRE_GPU();
   LinearCase c;

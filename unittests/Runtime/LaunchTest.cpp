@@ -481,6 +481,23 @@ TEST(LaunchTest, PacksKeyRangesAndTheirWorkspace) {
   EXPECT_EQ(packed->values[31], 0x900000u);
 }
 
+TEST(LaunchTest, PacksTheRowNormKernel) {
+  KernelInfo info = makeChunkedInfo(); // 4 warps.
+  info.normKernelName = "attn_fwd_row_norm";
+  AttentionProblem problem = makeChunkedProblem();
+  problem.segments = 1;
+  auto packed = packLaunch(info, problem);
+  ASSERT_TRUE(bool(packed)) << llvm::toString(packed.takeError());
+  // A warp per row of o: (ceil(Nq / warps), Hq, B) for Nq = 256, Hq = 4,
+  // B = 2.
+  EXPECT_TRUE(packed->launchNorm);
+  EXPECT_EQ(packed->normGrid, (Dim3{64, 4, 2}));
+  info.normKernelName.clear();
+  packed = packLaunch(info, problem);
+  ASSERT_TRUE(bool(packed)) << llvm::toString(packed.takeError());
+  EXPECT_FALSE(packed->launchNorm);
+}
+
 TEST(LaunchTest, KeyRangesNeedTheirKernel) {
   auto errorOf = [](const KernelInfo &info) {
     auto signature = getKernelSignature(info);
@@ -567,6 +584,13 @@ TEST(KernelInfoTest, RoundTripsTheABIv5Fields) {
   EXPECT_EQ(parsed->keyRangesKernelName, "attn_fwd_key_ranges");
   EXPECT_EQ(parsed->keyRangeTables, 1);
   EXPECT_EQ(parsed->keyRangeElements(4, 4097), 1 * 4 * 65 * 2);
+  EXPECT_EQ(parsed->normKernelName, "");
+
+  KernelInfo rowNorm = makeChunkedInfo();
+  rowNorm.normKernelName = "attn_fwd_row_norm";
+  parsed = KernelInfo::fromJSON(llvm::StringRef(rowNorm.toJSONString()));
+  ASSERT_TRUE(bool(parsed)) << llvm::toString(parsed.takeError());
+  EXPECT_EQ(parsed->normKernelName, "attn_fwd_row_norm");
 }
 
 TEST(KernelInfoTest, RejectsOtherVersionsAndMissingFields) {

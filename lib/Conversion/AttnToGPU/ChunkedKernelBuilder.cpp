@@ -145,8 +145,11 @@ ChunkedPlan mlir::attn::chooseChunkedPlan(SpecChain &chain, StringRef chip) {
          stateRegisters(features, plan.valueTile, 32 * plan.warps) >
              kStateRegisters)
     plan.valueTile /= 2;
-  // An output norm needs the whole row of o in one CTA.
-  if (chain.aggregate.getNorm())
+  // An output norm is fused where a CTA can hold whole rows of o (Lightning's
+  // rms norm: a 128 x 128 state); past that, a kernel of its own normalises
+  // the rows after (RetNet's layer norm over Dv = 256).
+  if (chain.aggregate.getNorm() &&
+      stateRegisters(features, dv, 32 * plan.warps) <= kMaxStateRegisters)
     plan.valueTile = dv;
   plan.valueTile = std::min(plan.valueTile, dv);
   // Chunks of 64 tokens over 4 warps. Measured on the H200 at B4 H16
@@ -223,7 +226,9 @@ struct ChunkedConfig {
   FeatureMap map = FeatureMap::identity;
   double scale = 1.0;
   bool hasInitialState = false, hasFinalState = false;
-  std::optional<OutputNorm> norm;
+  /// The output norm, fused in the stores of O when a CTA holds whole rows
+  /// (`norm`), else applied by a kernel of its own after (`rowNorm`).
+  std::optional<OutputNorm> norm, rowNorm;
   double normEps = 1e-6;
   /// Columns of a state row in the segment workspace: every value tile's
   /// augmented columns.
@@ -371,12 +376,8 @@ configure(SpecChain &chain, const ChunkedPlan &plan, const TargetInfo &target) {
               "Dk = "
            << cfg.dk << " needs at most " << cfg.threads
            << " channels (the plan's warps x " << target.getWarpSize() << ")";
-  cfg.norm = agg.getNorm();
+  (cfg.valueTile == cfg.dv ? cfg.norm : cfg.rowNorm) = agg.getNorm();
   cfg.normEps = agg.getNormEps().convertToDouble();
-  if (cfg.norm && cfg.valueTile != cfg.dv)
-    return agg.emitOpError()
-           << "the output norm needs the whole row of o (Dv = " << cfg.dv
-           << ") in one CTA, but the value tile is " << cfg.valueTile;
   int64_t stateRegs = stateRegisters(cfg.fk, cfg.valueTile, cfg.threads);
   if (stateRegs > kMaxStateRegisters) {
     InFlightDiagnostic diag = agg.emitOpError()
@@ -388,10 +389,7 @@ configure(SpecChain &chain, const ChunkedPlan &plan, const TargetInfo &target) {
                               << kMaxStateRegisters << " fit (";
     // The value tile is at least one 16-column k step of the matrix ops.
     if (cfg.valueTile > 16)
-      diag << "lower block_n"
-           << (cfg.norm ? ", or drop the output norm, which needs all Dv "
-                          "columns in one CTA"
-                        : "");
+      diag << "lower block_n";
     else
       diag << "even 16 value columns are too many: use a feature map of at "
               "most "
@@ -492,6 +490,8 @@ public:
 private:
   /// What a kernel of the pair computes (KernelInfo.h, the segment split).
   enum class Role { SegmentStates, Outputs };
+  /// The kernels' common signature, and the index of its first i64.
+  std::pair<FunctionType, size_t> getKernelType();
   /// Builds kernel `name`: the common signature and prologue, then `role`.
   void emitKernel(StringRef name, Role role);
   /// The state each segment adds from zero, and its total log-decay, into
@@ -1602,6 +1602,12 @@ KernelInfo ChunkedEmitter::emit() {
   info.stateKernelName = info.kernelName + "_segment_states";
   emitKernel(info.stateKernelName, Role::SegmentStates);
   emitKernel(info.kernelName, Role::Outputs);
+  if (cfg.rowNorm) {
+    info.normKernelName = info.kernelName + "_row_norm";
+    auto [type, firstScalar] = getKernelType();
+    emitRowNormKernel(info.normKernelName, type, firstScalar, cfg.warps,
+                      *cfg.rowNorm, cfg.normEps, cfg.dv);
+  }
   info.blockM = cfg.chunk;
   info.blockN = cfg.valueTile;
   info.warps = cfg.warps;
@@ -1620,10 +1626,9 @@ KernelInfo ChunkedEmitter::emit() {
   return info;
 }
 
-void ChunkedEmitter::emitKernel(StringRef name, Role role) {
-  MLIRContext *ctx = b.getContext();
-  // Signature (kernel ABI v5, KernelInfo.h); both kernels take the same
-  // parameters.
+std::pair<FunctionType, size_t> ChunkedEmitter::getKernelType() {
+  // Signature (kernel ABI v5, KernelInfo.h); every kernel of the chain takes
+  // the same parameters.
   auto flat = [&](Type t) {
     return MemRefType::get({ShapedType::kDynamic}, t);
   };
@@ -1637,8 +1642,12 @@ void ChunkedEmitter::emitKernel(StringRef name, Role role) {
   params.push_back(flat(b.getF32Type())); // The segment workspace.
   size_t firstScalar = params.size();
   params.append(18, b.getI64Type());
-  auto func =
-      gpu::GPUFuncOp::create(b, loc, name, FunctionType::get(ctx, params, {}));
+  return {FunctionType::get(b.getContext(), params, {}), firstScalar};
+}
+
+void ChunkedEmitter::emitKernel(StringRef name, Role role) {
+  auto [type, firstScalar] = getKernelType();
+  auto func = gpu::GPUFuncOp::create(b, loc, name, type);
   func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
   func.setKnownBlockSizeAttr(
       b.getDenseI32ArrayAttr({static_cast<int32_t>(cfg.threads), 1, 1}));
@@ -1716,7 +1725,7 @@ void ChunkedEmitter::emitKernel(StringRef name, Role role) {
   }
 
   // Shared memory.
-  Attribute space = target.getSharedMemorySpace(ctx);
+  Attribute space = target.getSharedMemorySpace(b.getContext());
   Value smem = target.getDynamicSharedMemory(b, loc);
   // Warpgroup operand tiles start at the first aligned address.
   Value start = c(0);

@@ -6,6 +6,7 @@
 
 #include "EmitterBase.h"
 
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -234,6 +235,98 @@ void EmitterBase::applyOutputNorm(MutableArrayRef<Value> o, OutputNorm norm,
   Value rstdVec = rowBroadcast(rstd);
   for (Value &v : o)
     v = mulf(v, rstdVec);
+}
+
+void EmitterBase::emitRowNormKernel(StringRef name, FunctionType type,
+                                    size_t firstScalar, int64_t warps,
+                                    OutputNorm norm, double eps, int64_t dv) {
+  OpBuilder::InsertionGuard guard(b);
+  int64_t width = target.getWarpSize();
+  auto func = gpu::GPUFuncOp::create(b, loc, name, type);
+  func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
+  func.setKnownBlockSizeAttr(
+      b.getDenseI32ArrayAttr({static_cast<int32_t>(warps * width), 1, 1}));
+  Block &entry = func.getBody().front();
+  b.setInsertionPointToStart(&entry);
+  auto scalar = [&](size_t i) {
+    return arith::IndexCastOp::create(b, loc, b.getIndexType(),
+                                      entry.getArgument(firstScalar + i))
+        .getResult();
+  };
+  // B, Hq, Hkv, Nq, Nk, then the (batch, head, seq) strides of q, k, v, o.
+  Value rows = scalar(3);
+  Value base =
+      add(mul(gpu::BlockIdOp::create(b, loc, gpu::Dimension::z), scalar(14)),
+          mul(gpu::BlockIdOp::create(b, loc, gpu::Dimension::y), scalar(15)));
+  Value thread = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+  Value lane = target.getLaneId(b, loc);
+  Value row =
+      add(mul(gpu::BlockIdOp::create(b, loc, gpu::Dimension::x), c(warps)),
+          arith::DivUIOp::create(b, loc, thread, c(width)));
+  Value o = entry.getArgument(3);
+  int64_t pieceElements = 16 / (elementType.getIntOrFloatBitWidth() / 8);
+  assert(dv % pieceElements == 0 && "rows must be whole 16-byte pieces");
+  int64_t pieces = dv / pieceElements;
+  auto pieceType = VectorType::get({pieceElements}, elementType);
+  auto wideType = VectorType::get({pieceElements}, b.getF32Type());
+  scf::IfOp::create(
+      b, loc, cmpi(arith::CmpIPredicate::slt, row, rows),
+      [&](OpBuilder &, Location) {
+        Value rowBase = add(base, mul(row, scalar(16)));
+        // Lane l holds pieces l, l + width, ...; pieces past the row are
+        // zeros and are not stored.
+        SmallVector<Value> x, valid, at;
+        for (int64_t k = 0; k * width < pieces; ++k) {
+          Value piece = add(lane, c(k * width));
+          Value inRow = cmpi(arith::CmpIPredicate::slt, piece, c(pieces));
+          Value offset =
+              add(rowBase, mul(select(inRow, piece, c(0)), c(pieceElements)));
+          Value loaded =
+              vector::LoadOp::create(b, loc, pieceType, o, ValueRange{offset},
+                                     /*nontemporal=*/false, llvm::Align(16));
+          Value wide = arith::ExtFOp::create(b, loc, wideType, loaded);
+          Value zeros = arith::ConstantOp::create(
+              b, loc, DenseElementsAttr::get(wideType, b.getF32FloatAttr(0)));
+          x.push_back(select(inRow, wide, zeros));
+          valid.push_back(inRow);
+          at.push_back(offset);
+        }
+        auto rowSum = [&](bool square) {
+          Value sum = f(0.0);
+          for (Value v : x)
+            sum = addf(sum, vector::ReductionOp::create(
+                                b, loc, vector::CombiningKind::ADD,
+                                square ? mulf(v, v) : v));
+          for (int64_t mask = 1; mask < width; mask *= 2)
+            sum = addf(sum, target.shuffleXor(b, loc, sum, mask));
+          return sum;
+        };
+        Value invDv = f(1.0 / static_cast<double>(dv));
+        if (norm == OutputNorm::layer) {
+          Value mean = vector::BroadcastOp::create(b, loc, wideType,
+                                                   mulf(rowSum(false), invDv));
+          for (auto [v, ok] : llvm::zip(x, valid))
+            v = select(
+                ok, subf(v, mean),
+                arith::ConstantOp::create(
+                    b, loc,
+                    DenseElementsAttr::get(wideType, b.getF32FloatAttr(0))));
+        }
+        Value rstd = vector::BroadcastOp::create(
+            b, loc, wideType,
+            math::RsqrtOp::create(b, loc,
+                                  addf(mulf(rowSum(true), invDv), f(eps))));
+        for (auto [v, ok, offset] : llvm::zip(x, valid, at))
+          scf::IfOp::create(b, loc, ok, [&](OpBuilder &, Location) {
+            Value narrow =
+                arith::TruncFOp::create(b, loc, pieceType, mulf(v, rstd));
+            vector::StoreOp::create(b, loc, narrow, o, ValueRange{offset},
+                                    /*nontemporal=*/false, llvm::Align(16));
+            scf::YieldOp::create(b, loc);
+          });
+        scf::YieldOp::create(b, loc);
+      });
+  gpu::ReturnOp::create(b, loc);
 }
 
 void mlir::attn::describeKernel(KernelInfo &info, SpecChain &chain,

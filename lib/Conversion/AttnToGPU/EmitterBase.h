@@ -147,6 +147,16 @@ protected:
   void applyOutputNorm(MutableArrayRef<Value> o, OutputNorm norm, double eps,
                        int64_t dv);
 
+  /// A kernel `name` of `type` (the main kernel's parameters: o at 3, the
+  /// i64 sizes and strides from `firstScalar`) that applies `norm` to every
+  /// row of o in place: a warp per row (b = blockIdx.z, h = blockIdx.y, row
+  /// blockIdx.x * warps + warp), its `dv` elements in 16-byte pieces across
+  /// the lanes, the statistics in f32. For output norms over a row that one
+  /// CTA of the main kernel does not hold whole.
+  void emitRowNormKernel(StringRef name, FunctionType type, size_t firstScalar,
+                         int64_t warps, OutputNorm norm, double eps,
+                         int64_t dv);
+
   OpBuilder &b;
   Location loc;
   const TargetInfo &target;

@@ -51,6 +51,20 @@
 // CHUNK-SAME: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{{[^}]*}}}, %rd{{[0-9]+}}, %rd{{[0-9]+}}, p, 1,  1, 1,  1;
 // CHUNK-SAME: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {{{[^}]*}}}, %rd{{[0-9]+}}, %rd{{[0-9]+}}, p, 1,  1, 0,  1;
 
+// RetNet's layer norm over Dv = 256, more than a CTA's 64 value columns: the
+// chunked kernels write o unnormalised, then a row norm kernel (a warp per
+// row, 16-byte pieces, shuffle reductions) normalises it in place.
+// RUN: attention-opt %examples/retnet.mlir --attn-lower-to-nvvm="chip=sm_90a features=+ptx80 format=isa" | FileCheck %s --check-prefix=ROWNORM
+// ROWNORM: gpu.binary @attn_kernels
+// ROWNORM-SAME: .visible .entry attn_fwd_segment_states(
+// ROWNORM-SAME: .visible .entry attn_fwd(
+// ROWNORM-SAME: .visible .entry attn_fwd_row_norm(
+// ROWNORM-SAME: ld.global.v4.b32
+// ROWNORM-SAME: shfl.sync.bfly.b32
+// (math.rsqrt: libdevice's __nv_rsqrtf, inlined where libdevice is found)
+// ROWNORM-SAME: {{rsqrt.approx.f32|__nv_rsqrtf}}
+// ROWNORM-SAME: st.global.v4.b32
+
 // A feature map that widens a row (hedgehog): y = x W by mma.sync, both
 // softmaxes by ex2 over quad shuffles, phi stored as element pairs.
 // RUN: attention-opt %examples/hedgehog.mlir --attn-lower-to-nvvm="chip=sm_90a features=+ptx80 format=isa" | FileCheck %s --check-prefix=WIDE

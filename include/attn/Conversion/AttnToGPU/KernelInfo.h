@@ -44,6 +44,10 @@
 // every key tile's ids into the workspace, i32 [keyRangeTables, B, ceil(Nk /
 // blockN), 2] (a table per document ids input), so that `kernelName`
 // classifies a tile from two words instead of reading its blockN ids.
+// A row norm kernel (an output norm over rows that no CTA holds whole, e.g.
+// Dv split over value tiles): the launcher launches `normKernelName` after
+// `kernelName` (same parameters; grid (ceil(Nq / warps), Hq, B), no dynamic
+// shared memory), which normalises every row of o in place.
 //
 // Header-only and free of MLIR so that the runtime can use it.
 //
@@ -94,6 +98,8 @@ struct KernelInfo {
   /// and the number of their tables (0: neither, and no workspace).
   std::string keyRangesKernelName;
   int64_t keyRangeTables = 0;
+  /// The kernel that normalises the rows of o after (see above), or empty.
+  std::string normKernelName;
   /// Target architecture, e.g. "sm_90a".
   std::string arch = "sm_90a";
   /// Element type of q, k, v and o: "bf16" or "f16".
@@ -174,6 +180,7 @@ struct KernelInfo {
                               {"state_kernel", stateKernelName},
                               {"key_ranges_kernel", keyRangesKernelName},
                               {"key_range_tables", keyRangeTables},
+                              {"norm_kernel", normKernelName},
                               {"arch", arch},
                               {"dtype", dtype},
                               {"layout", layout},
@@ -239,6 +246,7 @@ struct KernelInfo {
         !getStr("kernel", info.kernelName) ||
         !getStr("state_kernel", info.stateKernelName) ||
         !getStr("key_ranges_kernel", info.keyRangesKernelName) ||
+        !getStr("norm_kernel", info.normKernelName) ||
         !getStr("arch", info.arch) || !getStr("dtype", info.dtype) ||
         !getStr("layout", info.layout) ||
         !getStr("algorithm", info.algorithm) ||

@@ -48,7 +48,8 @@ llvm::Expected<KernelSignature> getKernelSignature(const KernelInfo &info);
 /// Everything cuLaunchKernel takes, for one launch (of a chunked kernel:
 /// of the state kernel, if `launchStateKernel`, then of the kernel; of a
 /// quadratic kernel with key-range tables: of the key-range kernel on
-/// `keyRangesGrid`, then of the kernel).
+/// `keyRangesGrid`, then of the kernel; then, with a row norm kernel, of it
+/// on `normGrid`).
 struct PackedLaunch {
   Dim3 grid = {1, 1, 1};
   Dim3 block = {1, 1, 1};
@@ -61,6 +62,9 @@ struct PackedLaunch {
   /// Quadratic: whether the key-range kernel runs first, and its grid.
   bool launchKeyRanges = false;
   Dim3 keyRangesGrid = {1, 1, 1};
+  /// Whether the row norm kernel runs last, and its grid.
+  bool launchNorm = false;
+  Dim3 normGrid = {1, 1, 1};
   /// The workspace the kernels need (bytes) and the index in `values` of
   /// its descriptor, whose two pointers the launcher fills in.
   size_t workspaceBytes = 0;
@@ -125,6 +129,8 @@ private:
     cuda::CUfunction stateFunction = nullptr;
     /// Quadratic: the key-range kernel.
     cuda::CUfunction keyRangesFunction = nullptr;
+    /// The row norm kernel.
+    cuda::CUfunction normFunction = nullptr;
     DeviceCapacity capacity;
   };
   /// The module loaded in the current context (device 0's primary one if
