@@ -352,6 +352,17 @@ attn::runtime::packLaunch(const KernelInfo &info, const AttentionProblem &given,
     appendMemRef(values, *problem.finalState);
   for (const TensorRef *tensor : sideTensors)
     appendMemRef(values, *tensor);
+  // The workspace descriptor: `elements` of 4 bytes (f32 states or i32 id
+  // ranges); its pointers are filled in by the launcher.
+  auto appendWorkspace = [&](int64_t elements) {
+    launch.workspaceBytes = static_cast<size_t>(elements) * 4;
+    launch.workspaceValue = values.size();
+    values.push_back(0); // allocated
+    values.push_back(0); // aligned
+    values.push_back(0);
+    values.push_back(static_cast<uint64_t>(elements));
+    values.push_back(1);
+  };
   if (!info.normKernelName.empty()) {
     launch.launchNorm = true;
     launch.normGrid = {static_cast<unsigned>(
@@ -365,14 +376,7 @@ attn::runtime::packLaunch(const KernelInfo &info, const AttentionProblem &given,
     launch.keyRangesGrid = {
         static_cast<unsigned>((tiles + info.warps - 1) / info.warps), 1,
         static_cast<unsigned>(dims->batch)};
-    int64_t elements = info.keyRangeElements(dims->batch, dims->keyLength);
-    launch.workspaceBytes = static_cast<size_t>(elements) * sizeof(int32_t);
-    launch.workspaceValue = values.size();
-    values.push_back(0); // allocated, set by the launcher
-    values.push_back(0); // aligned
-    values.push_back(0);
-    values.push_back(static_cast<uint64_t>(elements));
-    values.push_back(1);
+    appendWorkspace(info.keyRangeElements(dims->batch, dims->keyLength));
   }
   if (info.isChunked()) {
     launch.segments = problem.segments > 0 ? problem.segments
@@ -382,18 +386,10 @@ attn::runtime::packLaunch(const KernelInfo &info, const AttentionProblem &given,
     // one only to start the segments after the first.
     bool causal = info.causal;
     launch.launchStateKernel = !causal || launch.segments > 1;
-    int64_t elements = launch.launchStateKernel
-                           ? info.workspaceElements(dims->batch,
-                                                    dims->queryHeads,
-                                                    launch.segments)
-                           : 0;
-    launch.workspaceBytes = static_cast<size_t>(elements) * sizeof(float);
-    launch.workspaceValue = values.size();
-    values.push_back(0); // allocated, set by the launcher
-    values.push_back(0); // aligned
-    values.push_back(0);
-    values.push_back(static_cast<uint64_t>(elements));
-    values.push_back(1);
+    appendWorkspace(launch.launchStateKernel
+                        ? info.workspaceElements(dims->batch, dims->queryHeads,
+                                                 launch.segments)
+                        : 0);
   }
 
   for (int64_t scalar : {dims->batch, dims->queryHeads, dims->kvHeads,
