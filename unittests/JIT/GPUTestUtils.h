@@ -76,15 +76,16 @@ struct RunResult {
   std::vector<HostTensor> gpu, reference;
 };
 
-/// Compiles `module`, runs it on random inputs of `size` on the GPU and on
-/// the reference, and checks every result against the tolerance of its
-/// element type (or `tolerance` when given). Returns the results for further
-/// checks.
-inline std::optional<RunResult>
-runAndCompare(mlir::ModuleOp module, const reference::ProblemSize &size,
-              const HostRunOptions &runOptions = {}, uint64_t seed = 1,
-              llvm::StringRef expectedAlgorithm = {},
-              std::optional<double> tolerance = std::nullopt) {
+/// Compiles `module`, runs it on random inputs of `size` (then given to
+/// `editInputs`, if set) on the GPU and on the reference, and checks every
+/// result against the tolerance of its element type (or `tolerance` when
+/// given). Returns the results for further checks.
+inline std::optional<RunResult> runAndCompare(
+    mlir::ModuleOp module, const reference::ProblemSize &size,
+    const HostRunOptions &runOptions = {}, uint64_t seed = 1,
+    llvm::StringRef expectedAlgorithm = {},
+    std::optional<double> tolerance = std::nullopt,
+    llvm::function_ref<void(std::vector<HostTensor> &)> editInputs = {}) {
   mlir::func::FuncOp spec = getSpec(module);
   EXPECT_TRUE(spec);
   if (!spec)
@@ -99,6 +100,8 @@ runAndCompare(mlir::ModuleOp module, const reference::ProblemSize &size,
     ADD_FAILURE() << "inputs: " << llvm::toString(inputs.takeError());
     return std::nullopt;
   }
+  if (editInputs)
+    editInputs(*inputs);
   auto gpu = runOnGPU(**kernel, spec, *inputs, runOptions);
   if (!gpu) {
     ADD_FAILURE() << "GPU run: " << llvm::toString(gpu.takeError());
