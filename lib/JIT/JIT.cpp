@@ -482,9 +482,13 @@ Expected<attn::runtime::KernelSignature> CompiledKernel::getSignature() const {
 Error CompiledKernel::launch(const attn::runtime::AttentionProblem &tensors,
                              attn::runtime::cuda::CUstream stream) {
   if (bundle->kernels.size() != 1)
-    return makeError("this spec compiled to " +
-                     llvm::Twine(bundle->kernels.size()) +
-                     " kernels; CompiledKernel::launch runs single-kernel "
-                     "specs");
+    return makeError(
+        "this spec compiled to " + llvm::Twine(bundle->kernels.size()) +
+        " kernels (one per attn.aggregate chain, the spec combining their "
+        "outputs), and CompiledKernel::launch runs single-kernel specs; "
+        "launch each of getKernels() with a runtime::KernelLauncher on its "
+        "chain's tensors and combine the outputs as the spec does, or "
+        "evaluate the spec on the fp64 reference (attention-run "
+        "--reference)");
   return launcher->launch(tensors, stream);
 }

@@ -892,4 +892,24 @@ TEST(SpecBuilderTest, BuildsACausalWindowSpec) {
   EXPECT_NE(text.find("lse tensor<?x?x?xf32>"), std::string::npos) << text;
 }
 
+// A spec of two chains (Based: Taylor-2 linear attention plus a window
+// softmax, summed) compiles to one kernel per chain; launch says what to do
+// instead, before it touches a device.
+TEST(JITLaunchTest, MultiKernelSpecsNameTheWayAround) {
+  std::optional<std::string> text = readExample("based");
+  ASSERT_TRUE(text) << "cannot read example based";
+  auto kernel = CompiledKernel::compile(*text, ptxOptions());
+  ASSERT_TRUE(bool(kernel)) << llvm::toString(kernel.takeError());
+  ASSERT_EQ((*kernel)->getKernels().size(), 2u);
+  EXPECT_EQ((*kernel)->getKernels()[0].info.algorithm, "chunked");
+  EXPECT_EQ((*kernel)->getKernels()[1].info.algorithm, "quadratic");
+  llvm::Error err = (*kernel)->launch(attn::runtime::AttentionProblem{});
+  ASSERT_TRUE(bool(err));
+  std::string message = llvm::toString(std::move(err));
+  EXPECT_NE(message.find("this spec compiled to 2 kernels"), std::string::npos)
+      << message;
+  EXPECT_NE(message.find("launch each of getKernels()"), std::string::npos)
+      << message;
+}
+
 } // namespace
