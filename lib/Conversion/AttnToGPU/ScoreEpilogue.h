@@ -8,7 +8,9 @@
 // does between `attn.score` and `attn.normalize`: modifier regions (cloned,
 // `tensor.extract` on a side input becoming a `memref.load` from the kernel's
 // flat memref), decays and the mask predicate; and the data-dependent tile
-// classification of block-sparse layouts. Target independent.
+// classification of document ids (from key-tile id ranges that a first
+// kernel writes, also emitted here) and block-sparse layouts. Target
+// independent.
 //
 //===----------------------------------------------------------------------===//
 
