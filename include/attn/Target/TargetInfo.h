@@ -69,6 +69,9 @@ public:
   /// The bits of the lanes whose `pred` (i1) holds, lane l at bit l, as an
   /// i32 in every lane (all lanes active).
   virtual Value warpBallot(OpBuilder &b, Location loc, Value pred) const = 0;
+  /// Waits for every lane of the warp and orders their shared memory
+  /// accesses.
+  virtual void warpSync(OpBuilder &b, Location loc) const = 0;
   /// A block-wide barrier that also orders shared memory.
   virtual void barrier(OpBuilder &b, Location loc) const = 0;
 

@@ -236,6 +236,9 @@ struct ChunkedConfig {
   // Shared memory, in bytes.
   int64_t qOffset = 0, kOffset = 0, vOffset = 0, sOffset = 0, gOffset = 0,
           gateOffset = 0, tableOffset = 0, sharedBytes = 0;
+  /// Each warp's staging tile of its 16 rows of O (EmitterBase's
+  /// StagingTile, `outputBytes` each), or -1: O's pairs stored directly.
+  int64_t outputOffset = -1, outputBytes = 0;
   /// 16-token blocks per chunk (a warp each).
   int64_t blocks = 0;
   /// The four products by warpgroup matrix ops (usesWarpgroupChunks): Q, K,
@@ -453,8 +456,15 @@ configure(SpecChain &chain, const ChunkedPlan &plan, const TargetInfo &target) {
     cfg.gateOffset = take(buffers * cfg.chunk * cfg.gatePitch());
     cfg.tableOffset = take((cfg.blocks + 1) * (cfg.blocks + 1) * cfg.dk * 4);
   }
-  cfg.sharedBytes =
-      offset + (cfg.warpgroup ? target.getOperandTileAlignment() : 0);
+  int64_t align = cfg.warpgroup ? target.getOperandTileAlignment() : 0;
+  // O leaves through a staging tile per warp where the bytes are there (16
+  // rows, padded by 16 bytes a row): whole 16-byte pieces of rows instead
+  // of a 32-bit store per pair.
+  cfg.outputBytes = 16 * (cfg.valueTile * eb + 16);
+  if (offset + cfg.warps * cfg.outputBytes + align <=
+      target.getMaxSharedBytes())
+    cfg.outputOffset = take(cfg.warps * cfg.outputBytes);
+  cfg.sharedBytes = offset + align;
   if (cfg.sharedBytes > target.getMaxSharedBytes()) {
     InFlightDiagnostic diag = agg.emitOpError()
                               << "the chunked plan needs " << cfg.sharedBytes
@@ -613,6 +623,8 @@ private:
   /// Stores the warp's rows of O (the `sum` division and the output norm
   /// applied) for the chunk starting at token `t0`.
   void storeOutput(ArrayRef<Value> acc, Value t0);
+  /// The warp's staging tile of O, if the plan has one (outputOffset).
+  std::optional<StagingTile> outputTile;
   /// S = decay * S + K^T V for the chunk in buffer `stage`; returns G_last,
   /// the chunk's total log-decay (null without decays).
   Value updateState(SmallVectorImpl<Value> &state, Value stage);
@@ -1328,6 +1340,19 @@ void ChunkedEmitter::storeOutput(ArrayRef<Value> accIn, Value t0) {
   }
   if (cfg.norm)
     applyOutputNorm(o, *cfg.norm, cfg.normEps, cfg.dv);
+  if (outputTile) {
+    // The warp's pairs to its staging tile, then its rows in 16-byte pieces.
+    for (int64_t h = 0; h < 2; ++h)
+      for (int64_t nd = 0; nd < valueTiles; ++nd)
+        stagePair(
+            *outputTile, rowOf[2 * h], add(c(nd * shape.n), colOf[2 * h]),
+            vector::ExtractOp::create(b, loc, o[nd], ArrayRef<int64_t>{h}));
+    target.warpSync(b, loc);
+    copyStagedRows(*outputTile, oMem, oBase, oStride, add(t0, warpRow0), seqLen,
+                   laneId, target.getWarpSize());
+    target.warpSync(b, loc);
+    return;
+  }
   for (int64_t h = 0; h < 2; ++h) {
     int64_t e0 = 2 * h;
     Value row = add(t0, add(warpRow0, rowOf[e0]));
@@ -1739,6 +1764,11 @@ void ChunkedEmitter::emitKernel(StringRef name, Role role) {
     return memref::ViewOp::create(b, loc, type, smem, add(start, c(byteOffset)),
                                   ValueRange{});
   };
+  if (cfg.outputOffset >= 0)
+    outputTile = createStagingTile(
+        smem,
+        add(start, add(c(cfg.outputOffset), mul(warpId, c(cfg.outputBytes)))),
+        16, cfg.valueTile);
   Type et = cfg.elementType;
   int64_t sRows = cfg.buffers * cfg.fk;
   Type ot = cfg.operandType;

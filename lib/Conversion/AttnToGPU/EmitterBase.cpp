@@ -94,31 +94,35 @@ void EmitterBase::stagePair(const StagingTile &tile, Value row, Value col,
 }
 
 void EmitterBase::copyStagedRows(const StagingTile &tile, Value dst, Value base,
-                                 Value rowStride, Value row0, Value limit) {
+                                 Value rowStride, Value row0, Value limit,
+                                 Value worker, int64_t workers) {
   int64_t eb = elementType.getIntOrFloatBitWidth() / 8;
   int64_t piecePitch = stagingPitchWords(tile.cols, eb) / 4;
   int64_t pieceElements = 16 / eb;
   assert(tile.cols % pieceElements == 0 && "rows must be whole pieces");
   int64_t piecesPerRow = tile.cols / pieceElements;
-  forEachThreadItem(tile.rows * piecesPerRow, [&](Value item) {
-    Value row = arith::DivUIOp::create(b, loc, item, c(piecesPerRow));
-    Value piece = arith::RemUIOp::create(b, loc, item, c(piecesPerRow));
-    Value global = add(row0, row);
-    scf::IfOp::create(
-        b, loc, cmpi(arith::CmpIPredicate::slt, global, limit),
-        [&](OpBuilder &, Location) {
-          Value words = memref::LoadOp::create(
-              b, loc, tile.pieces,
-              ValueRange{add(mul(row, c(piecePitch)), piece)});
-          Value elements = vector::BitCastOp::create(
-              b, loc, VectorType::get({pieceElements}, elementType), words);
-          Value at = add(add(base, mul(global, rowStride)),
-                         mul(piece, c(pieceElements)));
-          vector::StoreOp::create(b, loc, elements, dst, ValueRange{at},
-                                  /*nontemporal=*/false, llvm::Align(16));
-          scf::YieldOp::create(b, loc);
-        });
-  });
+  forEachThreadItem(
+      tile.rows * piecesPerRow,
+      [&](Value item) {
+        Value row = arith::DivUIOp::create(b, loc, item, c(piecesPerRow));
+        Value piece = arith::RemUIOp::create(b, loc, item, c(piecesPerRow));
+        Value global = add(row0, row);
+        scf::IfOp::create(
+            b, loc, cmpi(arith::CmpIPredicate::slt, global, limit),
+            [&](OpBuilder &, Location) {
+              Value words = memref::LoadOp::create(
+                  b, loc, tile.pieces,
+                  ValueRange{add(mul(row, c(piecePitch)), piece)});
+              Value elements = vector::BitCastOp::create(
+                  b, loc, VectorType::get({pieceElements}, elementType), words);
+              Value at = add(add(base, mul(global, rowStride)),
+                             mul(piece, c(pieceElements)));
+              vector::StoreOp::create(b, loc, elements, dst, ValueRange{at},
+                                      /*nontemporal=*/false, llvm::Align(16));
+              scf::YieldOp::create(b, loc);
+            });
+      },
+      worker, workers);
 }
 
 Value EmitterBase::operandTileStart(Value smem) {
@@ -130,10 +134,15 @@ Value EmitterBase::operandTileStart(Value smem) {
 }
 
 void EmitterBase::forEachThreadItem(int64_t count,
-                                    function_ref<void(Value)> body) {
-  for (int64_t it = 0; it * threads < count; ++it) {
-    Value idx = add(threadId, c(it * threads));
-    if ((it + 1) * threads <= count) {
+                                    function_ref<void(Value)> body,
+                                    Value worker, int64_t workers) {
+  if (!worker) {
+    worker = threadId;
+    workers = threads;
+  }
+  for (int64_t it = 0; it * workers < count; ++it) {
+    Value idx = add(worker, c(it * workers));
+    if ((it + 1) * workers <= count) {
       body(idx);
       continue;
     }

@@ -90,8 +90,11 @@ protected:
   /// address aligned for warpgroup operand tiles.
   Value operandTileStart(Value smem);
   /// Emits `body(i)` for the items i = threadId + k * threads below
-  /// `count`, k = 0, 1, ...; only a last, partial round is guarded.
-  void forEachThreadItem(int64_t count, function_ref<void(Value)> body);
+  /// `count`, k = 0, 1, ...; only a last, partial round is guarded. With
+  /// `worker`, the items i = worker + k * workers instead (e.g. a warp's
+  /// lanes).
+  void forEachThreadItem(int64_t count, function_ref<void(Value)> body,
+                         Value worker = {}, int64_t workers = 0);
 
   /// Elements of `dst` (a shared-memory tile) one async copy moves.
   int64_t elementsPerCopy(Value dst) const;
@@ -137,9 +140,11 @@ protected:
   void stagePair(const StagingTile &tile, Value row, Value col, Value pair);
   /// Copies each row r of `tile` to row row0 + r of `dst` (flat, in the
   /// element type; row i at base + i * rowStride, 16-byte aligned) if row0 +
-  /// r is below `limit`.
+  /// r is below `limit`; the CTA's threads share the pieces, or with
+  /// `worker`, the `workers` that staged the tile (a warp's lanes).
   void copyStagedRows(const StagingTile &tile, Value dst, Value base,
-                      Value rowStride, Value row0, Value limit);
+                      Value rowStride, Value row0, Value limit,
+                      Value worker = {}, int64_t workers = 0);
 
   /// Normalises each row of `o` (the accumulator fragments of one row tile,
   /// `dv` columns in all) by `norm`: rms `o / sqrt(mean(o^2) + eps)` or layer

@@ -101,6 +101,11 @@ Value NVIDIATargetInfo::warpBallot(OpBuilder &b, Location loc,
                                   NVVM::VoteSyncKind::ballot);
 }
 
+void NVIDIATargetInfo::warpSync(OpBuilder &b, Location loc) const {
+  NVVM::SyncWarpOp::create(b, loc,
+                           arith::ConstantIntOp::create(b, loc, -1, 32));
+}
+
 void NVIDIATargetInfo::barrier(OpBuilder &b, Location loc) const {
   gpu::BarrierOp::create(b, loc);
 }

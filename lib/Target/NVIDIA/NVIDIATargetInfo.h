@@ -32,6 +32,7 @@ public:
   Value warpReduceInt(OpBuilder &b, Location loc, Value value,
                       bool isMax) const override;
   Value warpBallot(OpBuilder &b, Location loc, Value pred) const override;
+  void warpSync(OpBuilder &b, Location loc) const override;
   void barrier(OpBuilder &b, Location loc) const override;
 
   Attribute getSharedMemorySpace(MLIRContext *ctx) const override;

@@ -380,7 +380,14 @@ func.func @cosine_attention(%q: tensor<?x?x?x32xf16>, %k: tensor<?x?x?x32xf16>,
 // WG-NEXT:        nvvm.wgmma.wait.group.sync.aligned 1
 // WG-COUNT-16:    memref.store {{.*}} : memref<4096xi32, #gpu.address_space<workgroup>>
 // WG:             nvvm.wgmma.wait.group.sync.aligned 0
-// WG:             vector.store
+// Each warp stages its 16 rows of o (pairs as words, rows padded by 16
+// bytes: 16 x 36 words) and writes them in 16-byte pieces, with no CTA
+// barrier.
+// WG-COUNT-16:    memref.store {{.*}} : memref<576xi32, #gpu.address_space<workgroup>>
+// WG:             nvvm.bar.warp.sync
+// WG:             memref.load {{.*}} : memref<144xvector<4xi32>, #gpu.address_space<workgroup>>
+// WG:             vector.store {{.*}} {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
+// WG:             nvvm.bar.warp.sync
 // WG-NOT:         gpu.barrier
 // WG:             scf.yield
 func.func @simple_gla_states(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16>,
