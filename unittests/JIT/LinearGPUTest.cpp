@@ -166,6 +166,17 @@ std::optional<RunResult> check(const LinearCase &c,
                        tolerance);
 }
 
+/// Checks `c` again in f16 with BSHD (B2 Hq4 with `kvHeads`, 333 tokens),
+/// then split into three segments (B1 Hq2 Hkv1, 1000 tokens).
+void checkF16BshdAndSegments(LinearCase c, int64_t kvHeads) {
+  c.type = "f16";
+  c.bshd = true;
+  check(c, {2, 4, kvHeads, 333, 333});
+  HostRunOptions options;
+  options.segments = 3;
+  check(c, {1, 2, 1, 1000, 1000}, options);
+}
+
 //===----------------------------------------------------------------------===//
 // Examples
 //===----------------------------------------------------------------------===//
@@ -314,12 +325,7 @@ TEST(LinearWideningMapGPUTest, Taylor2AndHedgehog) {
     c.initialState = c.finalState = true;
     for (int64_t n : {1, 17, 1000})
       check(c, {1, 2, 1, n, n}, {}, n);
-    c.type = "f16";
-    c.bshd = true;
-    check(c, {2, 4, 4, 333, 333});
-    HostRunOptions options;
-    options.segments = 3;
-    check(c, {1, 2, 1, 1000, 1000}, options);
+    checkF16BshdAndSegments(c, /*kvHeads=*/4);
   }
 }
 
@@ -346,13 +352,8 @@ TEST(LinearNormGPUTest, RowNormKernelForWideRows) {
     c.decay = Decay::Exponential;
     check(c, {1, 2, 1, 1000, 1000});
     c.decay = Decay::Gated;
-    c.type = "f16";
-    c.bshd = true;
     c.finalState = true;
-    check(c, {2, 4, 2, 333, 333});
-    HostRunOptions options;
-    options.segments = 3;
-    check(c, {1, 2, 1, 1000, 1000}, options);
+    checkF16BshdAndSegments(c, /*kvHeads=*/2);
   }
 }
 

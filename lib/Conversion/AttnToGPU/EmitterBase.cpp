@@ -278,6 +278,8 @@ void EmitterBase::emitRowNormKernel(StringRef name, FunctionType type,
   int64_t pieces = dv / pieceElements;
   auto pieceType = VectorType::get({pieceElements}, elementType);
   auto wideType = VectorType::get({pieceElements}, b.getF32Type());
+  Value zeros = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(wideType, b.getF32FloatAttr(0)));
   scf::IfOp::create(
       b, loc, cmpi(arith::CmpIPredicate::slt, row, rows),
       [&](OpBuilder &, Location) {
@@ -294,8 +296,6 @@ void EmitterBase::emitRowNormKernel(StringRef name, FunctionType type,
               vector::LoadOp::create(b, loc, pieceType, o, ValueRange{offset},
                                      /*nontemporal=*/false, llvm::Align(16));
           Value wide = arith::ExtFOp::create(b, loc, wideType, loaded);
-          Value zeros = arith::ConstantOp::create(
-              b, loc, DenseElementsAttr::get(wideType, b.getF32FloatAttr(0)));
           x.push_back(select(inRow, wide, zeros));
           valid.push_back(inRow);
           at.push_back(offset);
@@ -315,11 +315,7 @@ void EmitterBase::emitRowNormKernel(StringRef name, FunctionType type,
           Value mean = vector::BroadcastOp::create(b, loc, wideType,
                                                    mulf(rowSum(false), invDv));
           for (auto [v, ok] : llvm::zip(x, valid))
-            v = select(
-                ok, subf(v, mean),
-                arith::ConstantOp::create(
-                    b, loc,
-                    DenseElementsAttr::get(wideType, b.getF32FloatAttr(0))));
+            v = select(ok, subf(v, mean), zeros);
         }
         Value rstd = vector::BroadcastOp::create(
             b, loc, wideType,

@@ -691,6 +691,7 @@ void ScoreEpilogue::bindKeyRanges(Value workspace, Value keyTiles,
   keyRangeWorkspace = workspace;
   keyRangeTiles = keyTiles;
   keyRangeBlock = blockN;
+  keyRangeInputs = getKeyRangeInputs();
 }
 
 IRInt ScoreEpilogue::classifyDataDependent(Attribute leaf, MaskOp maskOp,
@@ -706,8 +707,7 @@ IRInt ScoreEpilogue::classifyDataDependent(Attribute leaf, MaskOp maskOp,
     Location loc = t.p0.ctx->loc;
     // The tile's [min, max] from its table: two words the lanes of a warp
     // share, not blockN ids reduced over the warp.
-    SmallVector<Value> tables = getKeyRangeInputs();
-    int64_t table = llvm::find(tables, ids) - tables.begin();
+    int64_t table = llvm::find(keyRangeInputs, ids) - keyRangeInputs.begin();
     Value tile =
         arith::DivUIOp::create(b, loc, t.j0.value, cIdx(b, loc, keyRangeBlock));
     Value word =

@@ -162,9 +162,10 @@ private:
   SmallVector<SideInput> sideInputs;
   const TargetInfo *target = nullptr;
   Value laneId;
-  /// The key-range tables, once bound.
+  /// The key-range tables, once bound, and their ids inputs in table order.
   Value keyRangeWorkspace, keyRangeTiles;
   int64_t keyRangeBlock = 0;
+  SmallVector<Value> keyRangeInputs;
   /// Per document ids input (its memref): the query tile's id range.
   DenseMap<Value, std::pair<Value, Value>> queryIdRange;
   /// Whether the query tile has no negative position (p0 >= 0).
