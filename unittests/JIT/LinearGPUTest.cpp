@@ -7,13 +7,13 @@
 // The GPU suite of issue 4 §3: the chunked linear-time kernels (normalize
 // none / sum, causal or no mask, exponential and gated decays, feature maps,
 // output norms, recurrent states) against the fp64 reference on random
-// inputs, ||out - ref|| / ||ref|| <= 1e-2 (bf16), 5e-3 (f16): every linear
-// example the backend compiles; head dims 64, 128, 256 with Dk != Dv; f16
-// and bf16; BHSD / BSHD and packed strided views; lengths 1, 17, 1000 and
-// 65536 (the last against an fp64 recurrence, the quadratic reference being
-// too slow there); two chained halves equal one run; log-gates of -5 per
-// token stay finite; decode steps (N = 1) with the state in place; the
-// sequence split into any number of segments.
+// inputs, ||out - ref|| / ||ref|| <= 1e-2 (bf16), 5e-3 (f16, and f32, whose
+// products run as TF32 with the same 10-bit mantissa): every linear example;
+// head dims 64, 128, 256 with Dk != Dv; f16, bf16 and f32; BHSD / BSHD and
+// packed strided views; lengths 1, 17, 1000 and 65536 (the last against an fp64
+// recurrence, the quadratic reference being too slow there); two chained halves
+// equal one run; log-gates of -5 per token stay finite; decode steps (N = 1)
+// with the state in place; the sequence split into any number of segments.
 //
 // Without a CUDA GPU every test skips, saying why.
 //
@@ -196,9 +196,9 @@ TEST_P(LinearExampleGPUTest, MatchesReference) {
 }
 
 INSTANTIATE_TEST_SUITE_P(LinearFamily, LinearExampleGPUTest,
-                         ::testing::Values("linear_elu_sum", "simple_gla",
-                                           "gla", "hedgehog", "mamba2_ssd",
-                                           "lightning_attention",
+                         ::testing::Values("linear_elu", "linear_elu_sum",
+                                           "simple_gla", "gla", "hedgehog",
+                                           "mamba2_ssd", "lightning_attention",
                                            "transnormer_norm_attention"));
 
 //===----------------------------------------------------------------------===//
@@ -233,7 +233,7 @@ std::vector<MatrixParam> getMatrixParams() {
                         {256, 256},
                         {128, 64},
                         {64, 256}})
-    for (const char *type : {"bf16", "f16"})
+    for (const char *type : {"bf16", "f16", "f32"})
       for (Decay decay : {Decay::None, Decay::Exponential, Decay::Gated})
         params.push_back({dk, dv, type, decay});
   return params;
@@ -329,6 +329,57 @@ TEST(LinearWideningMapGPUTest, Taylor2AndHedgehog) {
   }
 }
 
+/// f32 inputs (TF32 products) through every path of the warp-level kernel:
+/// the in-place and widening feature maps, `sum`, the global form, the
+/// per-channel gate, decays with states, the fused and the row norm, GQA,
+/// BSHD, and segments.
+TEST(LinearF32GPUTest, FeatureMapsGatesNormsAndStates) {
+  REQUIRE_GPU();
+  auto f32Case = [] {
+    LinearCase c;
+    c.type = "f32";
+    return c;
+  };
+  for (bool causal : {true, false}) {
+    LinearCase c = f32Case();
+    c.causal = causal;
+    c.normalize = "sum";
+    c.featureMap = "elu_plus_one";
+    check(c, {1, 2, 2, 1000, 1000});
+  }
+  LinearCase taylor = f32Case();
+  taylor.featureMap = "taylor2";
+  taylor.dk = 16;
+  taylor.normalize = "sum";
+  LinearCase hedgehog = f32Case();
+  hedgehog.featureMap = "hedgehog";
+  hedgehog.decay = Decay::Gated;
+  LinearCase gate = f32Case();
+  gate.channelGate = true;
+  gate.initialState = gate.finalState = true;
+  LinearCase norm = f32Case();
+  norm.norm = "rms";
+  norm.decay = Decay::Exponential;
+  LinearCase rowNorm = f32Case();
+  rowNorm.dk = 128;
+  rowNorm.dv = 256;
+  rowNorm.norm = "layer";
+  for (const LinearCase &c : {taylor, hedgehog, gate, norm, rowNorm}) {
+    SCOPED_TRACE(makeSpec(c));
+    check(c, {1, 4, 2, 1000, 1000});
+  }
+  LinearCase c = f32Case();
+  c.dk = c.dv = 128;
+  c.bshd = true;
+  c.decay = Decay::Gated;
+  c.initialState = c.finalState = true;
+  for (int64_t n : {1, 17, 1000})
+    check(c, {2, 4, 1, n, n}, {}, n);
+  HostRunOptions options;
+  options.segments = 3;
+  check(c, {1, 2, 1, 1000, 1000}, options);
+}
+
 TEST(LinearNormGPUTest, RmsAndLayerNorm) {
   REQUIRE_GPU();
   for (const char *norm : {"rms", "layer"}) {
@@ -422,7 +473,7 @@ TEST(LinearDecodeGPUTest, InPlaceState) {
 TEST(LinearStrongGateGPUTest, MinusFivePerTokenStaysFinite) {
   REQUIRE_GPU();
   for (bool channelGate : {false, true})
-    for (const char *type : {"bf16", "f16"}) {
+    for (const char *type : {"bf16", "f16", "f32"}) {
       SCOPED_TRACE(
           std::string(channelGate ? "per-channel gate " : "gated decay ") +
           type);

@@ -50,7 +50,10 @@ public:
   virtual int64_t getWarpSize() const = 0;
   /// The largest dynamic shared memory a block may use, in bytes.
   virtual int64_t getMaxSharedBytes() const = 0;
-  /// Whether 16-bit `elementType` inputs have a matrix-op path.
+  /// Whether `elementType` inputs have a matrix-op path: 16-bit types, and
+  /// f32 where the target has a reduced-precision f32 product (NVIDIA: TF32,
+  /// a 10-bit mantissa, f32 accumulation). The fragments of every element
+  /// type have the same layout; warpgroup matrix ops take 16-bit types only.
   virtual bool supportsMatrixElementType(Type elementType) const = 0;
 
   //===--------------------------------------------------------------------===//
@@ -89,7 +92,8 @@ public:
   // builder addresses a tile by its top-left (row, col).
   //===--------------------------------------------------------------------===//
 
-  /// The matrix-op shape for 16-bit inputs with f32 accumulation.
+  /// The matrix-op shape, with f32 accumulation, for every supported input
+  /// type.
   virtual MatrixOpShape getMatrixOpShape() const = 0;
   /// Register types of the A, B and C (accumulator) fragments.
   virtual VectorType getAFragmentType(Type elementType) const = 0;

@@ -55,9 +55,10 @@
 //   S <- T[3][-1] S + sum_J (K~_J T[3][J])^T V_J  (rows of S are channels)
 // Every factor is <= 1 except T[w-1][w] (the warp's own block), which is
 // exp(decay across 16 tokens) and is clamped at e^80 so that nothing
-// overflows; Q^ and K~ are stored as bf16 (f32's exponent range) whatever
-// the input type, while the state term reads Q^ T[w-1][-1] <= q and the
-// shared S in the input type (f16 keeps its precision there). Scalar
+// overflows; Q^ and K~ are stored as bf16 (f32's exponent range) for
+// 16-bit inputs and as f32 for f32 ones, while the state term reads Q^
+// T[w-1][-1] <= q and the shared S in the input type (f16 keeps its
+// precision there). Scalar
 // decays are folded into G.
 //
 // Feature maps that widen a row (F != Dk: taylor2, hedgehog): q and k land
@@ -100,10 +101,6 @@
 using namespace mlir;
 using namespace mlir::attn;
 
-/// Value columns appended for the `sum` denominator: one column of ones,
-/// padded to the width of two matrix-op n tiles.
-static constexpr int64_t kSumColumns = 16;
-
 /// The largest exponent a per-channel gate factor may take: e^80 times an
 /// input of magnitude up to e^8 stays inside bf16 / f32 (e^88.7).
 static constexpr double kMaxGateExponent = 80.0;
@@ -127,13 +124,17 @@ static int64_t stateRegisters(int64_t rows, int64_t valueTile,
 
 /// F rounded up to whole 16-row state tiles of every warp: the rows of the
 /// state and the k of the products that read phi.
+/// Value columns appended for the `sum` denominator: one column of ones,
+/// padded to the width of two matrix-op n tiles.
+static constexpr int64_t kSumColumns = 16;
+
 static int64_t paddedFeatures(SpecChain &chain, int64_t warps) {
   int64_t rows = 16 * std::max<int64_t>(warps, 1);
   return llvm::divideCeil(chain.score.getFeatureDim(), rows) * rows;
 }
 
-ChunkedPlan mlir::attn::chooseChunkedPlan(SpecChain &chain, StringRef chip) {
-  (void)chip;
+/// The measured default plan, before it is fitted to shared memory.
+static ChunkedPlan getDefaultChunkedPlan(SpecChain &chain) {
   ChunkedPlan plan;
   int64_t features = paddedFeatures(chain, plan.warps);
   int64_t dv = getHeadDim(chain.aggregate.getValues());
@@ -155,18 +156,6 @@ ChunkedPlan mlir::attn::chooseChunkedPlan(SpecChain &chain, StringRef chip) {
   // Chunks of 64 tokens over 4 warps. Measured on the H200 at B4 H16
   // T16384 D128 (docs/perf.md): 128-token chunks over 8 warps run 15-18%
   // slower, 32 value columns (twice the CTAs) 4-19% slower.
-  if (DictionaryAttr dict = getPlanOverrides(chain.aggregate).entries) {
-    if (auto v = dict.getAs<IntegerAttr>(plan::kBlockM))
-      plan.chunk = v.getInt();
-    if (auto v = dict.getAs<IntegerAttr>(plan::kBlockN))
-      plan.valueTile = v.getInt();
-    if (auto v = dict.getAs<IntegerAttr>(plan::kWarps))
-      plan.warps = v.getInt();
-    if (auto v = dict.getAs<IntegerAttr>(plan::kStages))
-      plan.stages = v.getInt();
-    if (auto ops = dict.getAs<StringAttr>(plan::kMatrixOps))
-      plan.warpgroup = ops.getValue() == plan::kWarpgroup;
-  }
   return plan;
 }
 
@@ -182,7 +171,9 @@ bool mlir::attn::usesWarpgroupChunks(SpecChain &chain, const ChunkedPlan &plan,
   if (!plan.warpgroup || plan.warps != TargetInfo::kWarpgroupWarps ||
       target.getWarpSize() != 32)
     return false;
-  return stateRegisters(dk, plan.valueTile, 32 * plan.warps) <=
+  auto qType = cast<RankedTensorType>(chain.score.getQuery().getType());
+  return qType.getElementType().getIntOrFloatBitWidth() == 16 &&
+         stateRegisters(dk, plan.valueTile, 32 * plan.warps) <=
              kStateRegisters &&
          plan.chunk == 16 * TargetInfo::kWarpgroupWarps && !sum &&
          !chain.score.getGate() &&
@@ -239,6 +230,8 @@ struct ChunkedConfig {
   /// Each warp's staging tile of its 16 rows of O (EmitterBase's
   /// StagingTile, `outputBytes` each), or -1: O's pairs stored directly.
   int64_t outputOffset = -1, outputBytes = 0;
+  /// The bytes a widening map's own tiles take (phi, staging, W).
+  int64_t mapBytes = 0;
   /// 16-token blocks per chunk (a warp each).
   int64_t blocks = 0;
   /// The four products by warpgroup matrix ops (usesWarpgroupChunks): Q, K,
@@ -325,10 +318,11 @@ configure(SpecChain &chain, const ChunkedPlan &plan, const TargetInfo &target) {
   if (!target.supportsMatrixElementType(cfg.elementType))
     return agg.emitOpError()
            << "q/k/v of type " << cfg.elementType
-           << " are not supported by the chunked kernel: it needs bf16 or "
-              "f16 inputs for the matrix ops";
-  cfg.operandType =
-      cfg.channelGate ? BFloat16Type::get(agg.getContext()) : cfg.elementType;
+           << " are not supported by the chunked kernel on " << target.getChip()
+           << ": it needs bf16, f16 or f32 inputs for the matrix ops";
+  cfg.operandType = cfg.channelGate && !cfg.elementType.isF32()
+                        ? BFloat16Type::get(agg.getContext())
+                        : cfg.elementType;
   cfg.dk = chain.score.getHeadDim();
   cfg.dv = getHeadDim(agg.getValues());
   for (auto [name, d] :
@@ -465,24 +459,87 @@ configure(SpecChain &chain, const ChunkedPlan &plan, const TargetInfo &target) {
       target.getMaxSharedBytes())
     cfg.outputOffset = take(cfg.warps * cfg.outputBytes);
   cfg.sharedBytes = offset + align;
-  if (cfg.sharedBytes > target.getMaxSharedBytes()) {
-    InFlightDiagnostic diag = agg.emitOpError()
-                              << "the chunked plan needs " << cfg.sharedBytes
-                              << " bytes of shared memory, more than the "
-                              << target.getMaxSharedBytes() << " bytes "
-                              << target.getChip()
-                              << " allows; lower block_n or block_m";
-    // Most of a widening map's bytes do not shrink with block_n.
-    if (cfg.widening)
-      diag << " (the feature map " << stringifyFeatureMap(cfg.map)
-           << " alone takes " << mapBytes
-           << " bytes: phi of F = " << cfg.features << " padded to " << cfg.fk
-           << ", the staging tiles of q and k"
-           << (cfg.map == FeatureMap::hedgehog ? ", the projections W" : "")
-           << "; fewer features or a smaller Dk need less)";
-    return diag;
-  }
+  cfg.mapBytes = mapBytes;
   return cfg;
+}
+
+/// Fails, saying what takes the bytes, if `cfg` needs more shared memory
+/// than `target` has.
+static LogicalResult checkSharedMemory(const ChunkedConfig &cfg,
+                                       AggregateOp agg,
+                                       const TargetInfo &target) {
+  if (cfg.sharedBytes <= target.getMaxSharedBytes())
+    return success();
+  InFlightDiagnostic diag = agg.emitOpError()
+                            << "the chunked plan needs " << cfg.sharedBytes
+                            << " bytes of shared memory, more than the "
+                            << target.getMaxSharedBytes() << " bytes "
+                            << target.getChip()
+                            << " allows; lower block_n or block_m";
+  // Most of a widening map's bytes do not shrink with block_n.
+  if (cfg.widening)
+    diag << " (the feature map " << stringifyFeatureMap(cfg.map)
+         << " alone takes " << cfg.mapBytes
+         << " bytes: phi of F = " << cfg.features << " padded to " << cfg.fk
+         << ", the staging tiles of q and k"
+         << (cfg.map == FeatureMap::hedgehog ? ", the projections W" : "")
+         << "; fewer features or a smaller Dk need less)";
+  if (cfg.elementType.isF32())
+    diag << "; f32 tiles take twice the bytes of 16-bit ones, so bf16 or "
+            "f16 q/k/v need half";
+  return diag;
+}
+
+ChunkedPlan mlir::attn::chooseChunkedPlan(SpecChain &chain, StringRef chip) {
+  ChunkedPlan plan = getDefaultChunkedPlan(chain);
+  // Where the default's tiles do not fit in shared memory (f32 ones of
+  // Dk >= 128, a per-channel gate's tables, a widening map's tiles in f32),
+  // fewer value columns, then shorter chunks (fewer warps) shrink them. A
+  // fused output norm keeps whole rows. configure's diagnostics are the
+  // builder's to report, not this search's.
+  std::string error;
+  if (std::unique_ptr<TargetInfo> target = createTargetInfo(chip, error)) {
+    ScopedDiagnosticHandler silence(chain.aggregate.getContext(),
+                                    [](Diagnostic &) { return success(); });
+    int64_t dv = getHeadDim(chain.aggregate.getValues());
+    bool fusedNorm = chain.aggregate.getNorm() && plan.valueTile == dv;
+    // A smaller plan that configure refuses (a per-channel gate needs a
+    // thread per channel) gives way to the last one, whose shared memory
+    // error the builder then reports.
+    std::optional<ChunkedPlan> previous;
+    for (;;) {
+      FailureOr<ChunkedConfig> cfg = configure(chain, plan, *target);
+      if (failed(cfg)) {
+        if (previous)
+          plan = *previous;
+        break;
+      }
+      if (cfg->sharedBytes <= target->getMaxSharedBytes())
+        break;
+      previous = plan;
+      if (plan.valueTile > 16 && !fusedNorm) {
+        plan.valueTile /= 2;
+      } else if (plan.warps > 2) {
+        plan.warps /= 2;
+        plan.chunk = 16 * plan.warps;
+      } else {
+        break;
+      }
+    }
+  }
+  if (DictionaryAttr dict = getPlanOverrides(chain.aggregate).entries) {
+    if (auto v = dict.getAs<IntegerAttr>(plan::kBlockM))
+      plan.chunk = v.getInt();
+    if (auto v = dict.getAs<IntegerAttr>(plan::kBlockN))
+      plan.valueTile = v.getInt();
+    if (auto v = dict.getAs<IntegerAttr>(plan::kWarps))
+      plan.warps = v.getInt();
+    if (auto v = dict.getAs<IntegerAttr>(plan::kStages))
+      plan.stages = v.getInt();
+    if (auto ops = dict.getAs<StringAttr>(plan::kMatrixOps))
+      plan.warpgroup = ops.getValue() == plan::kWarpgroup;
+  }
+  return plan;
 }
 
 namespace {
@@ -758,8 +815,9 @@ private:
   Value qSmemIn, kSmemIn, qSmem, kSmem, vSmem, sSmem, gSmem;
   /// Widening maps: the staging tiles of q and k as one [2 B chunk][Dk +
   /// pad] tile, Q and K as one tile of 16-byte pieces (and, hedgehog, of
-  /// element pairs: 2-D and flat), hedgehog's W [2 Dk][F / 2 + pad].
-  Value stagingSmem, phiSmem, phiWords, phiWordsFlat, weightsSmem;
+  /// element pairs, and flat as 32-bit words), hedgehog's W [2 Dk][F / 2 +
+  /// pad].
+  Value stagingSmem, phiSmem, phiPairs, phiWordsFlat, weightsSmem;
   /// Per-channel gate: raw gates [2 chunk][Dk], factor table, and the gate
   /// rows of the CTA's (batch, head).
   Value gateSmem, tableSmem, gateMem, gateBase, gateStride;
@@ -865,11 +923,10 @@ Value ChunkedEmitter::prepareChannelGates(Value stage, bool q, bool kv) {
   // exp(x).
   auto rescale = [&](Value in, Value out, Value row, Value x) {
     Value loaded = memref::LoadOp::create(b, loc, in, ValueRange{row, channel});
-    Value v = arith::ExtFOp::create(b, loc, b.getF32Type(), loaded);
-    memref::StoreOp::create(
-        b, loc,
-        arith::TruncFOp::create(b, loc, cfg.operandType, mulf(v, expOf(x))),
-        out, ValueRange{row, channel});
+    Value v = widen(loaded);
+    memref::StoreOp::create(b, loc,
+                            narrowTo(cfg.operandType, mulf(v, expOf(x))), out,
+                            ValueRange{row, channel});
   };
   auto body = [&]() -> Value {
     // G of the channel, a running sum from the chunk's first token (plus
@@ -1020,9 +1077,10 @@ void ChunkedEmitter::projectHedgehog(Value stage, bool q, bool kv,
           Value col = add(c(col0 + nd * shape.n), colOf[2 * h]);
           memref::StoreOp::create(
               b, loc,
-              packPair(vector::ExtractOp::create(b, loc, scaled,
+              narrowTo(cfg.elementType,
+                       vector::ExtractOp::create(b, loc, scaled,
                                                  ArrayRef<int64_t>{h})),
-              phiWords,
+              phiPairs,
               ValueRange{add(outRow, rowOf[2 * h]),
                          arith::DivUIOp::create(b, loc, col, c(2))});
         }
@@ -1047,9 +1105,7 @@ void ChunkedEmitter::loadMapWeights(Value kvHead) {
         b, loc, w->memref, ValueRange{add(mul(head, c(perHead)), idx)});
     if (x.getType() == cfg.elementType)
       return x;
-    if (!x.getType().isF32())
-      x = arith::ExtFOp::create(b, loc, b.getF32Type(), x);
-    return arith::TruncFOp::create(b, loc, cfg.elementType, x);
+    return narrowTo(cfg.elementType, widen(x));
   };
   forEachThreadItem(2 * perHead, [&](Value idx) {
     Value isKey = cmpi(arith::CmpIPredicate::uge, idx, c(perHead));
@@ -1068,7 +1124,8 @@ void ChunkedEmitter::loadMapWeights(Value kvHead) {
                             ValueRange{row, col});
   });
   // The Q and K tiles' columns [F, F padded) are never written: zeros.
-  int64_t words = cfg.phiBuffers * cfg.chunk * (cfg.fk + kRowPad);
+  int64_t words = cfg.phiBuffers * cfg.chunk * (cfg.fk + kRowPad) *
+                  (cfg.elementType.getIntOrFloatBitWidth() / 16);
   Value zero = arith::ConstantIntOp::create(b, loc, 0, 32);
   forEachThreadItem(words, [&](Value idx) {
     memref::StoreOp::create(b, loc, zero, phiWordsFlat, ValueRange{idx});
@@ -1362,8 +1419,7 @@ void ChunkedEmitter::storeOutput(ArrayRef<Value> accIn, Value t0) {
       for (int64_t nd = 0; nd < valueTiles; ++nd) {
         Value pair =
             vector::ExtractOp::create(b, loc, o[nd], ArrayRef<int64_t>{h});
-        Value narrow = arith::TruncFOp::create(
-            b, loc, VectorType::get({2}, cfg.elementType), pair);
+        Value narrow = narrowTo(cfg.elementType, pair);
         Value col = add(c(nd * shape.n), colOf[e0]);
         // An even column of a 16-byte aligned row (checked by the
         // runtime): one 32-bit store.
@@ -1522,7 +1578,6 @@ void ChunkedEmitter::writeSharedState(ArrayRef<Value> state, Value sStage) {
         }
     return;
   }
-  auto pairType = VectorType::get({2}, cfg.elementType);
   for (int64_t mt = 0; mt < stateMTiles; ++mt)
     for (int64_t nt = 0; nt < augTiles; ++nt)
       for (int64_t h = 0; h < 2; ++h) {
@@ -1532,7 +1587,7 @@ void ChunkedEmitter::writeSharedState(ArrayRef<Value> state, Value sStage) {
             add(mul(sStage, c(cfg.fk)), add(stateTileRow(mt), rowOf[2 * h]));
         Value col = add(c(nt * shape.n), colOf[2 * h]);
         memref::StoreOp::create(
-            b, loc, arith::TruncFOp::create(b, loc, pairType, pair), sVec2,
+            b, loc, narrowTo(cfg.elementType, pair), sVec2,
             ValueRange{row, arith::DivUIOp::create(b, loc, col, c(2))});
       }
 }
@@ -1815,11 +1870,12 @@ void ChunkedEmitter::emitKernel(StringRef name, Role role) {
                      {2 * cfg.phiBuffers * cfg.chunk, (cfg.fk + kRowPad) / per},
                      VectorType::get({per}, et));
       if (cfg.map == FeatureMap::hedgehog) {
-        int64_t words = cfg.phiBuffers * cfg.chunk * (cfg.fk + kRowPad) / 2;
-        phiWords =
+        int64_t words =
+            cfg.phiBuffers * cfg.chunk * (cfg.fk + kRowPad) * eb / 4;
+        phiPairs =
             view(cfg.qOffset,
                  {2 * cfg.phiBuffers * cfg.chunk, (cfg.fk + kRowPad) / 2},
-                 b.getI32Type());
+                 VectorType::get({2}, et));
         phiWordsFlat = view(cfg.qOffset, {2 * words}, b.getI32Type());
         weightsSmem = view(cfg.weightsOffset,
                            {2 * cfg.dk, cfg.features / 2 + kRowPad}, et);
@@ -2118,7 +2174,7 @@ FailureOr<KernelInfo> mlir::attn::buildChunkedKernel(OpBuilder &builder,
                                                      const ChunkedPlan &plan,
                                                      const TargetInfo &target) {
   FailureOr<ChunkedConfig> cfg = configure(chain, plan, target);
-  if (failed(cfg))
+  if (failed(cfg) || failed(checkSharedMemory(*cfg, chain.aggregate, target)))
     return failure();
   ScoreEpilogue epilogue(chain);
   if (failed(epilogue.collectSideInputs()))

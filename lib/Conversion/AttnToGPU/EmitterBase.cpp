@@ -47,9 +47,27 @@ Value EmitterBase::quadReduce(Value v, bool isMax) {
   return v;
 }
 
+Value EmitterBase::narrowTo(Type element, Value v) {
+  if (element.isF32())
+    return v;
+  Type type = element;
+  if (auto vec = dyn_cast<VectorType>(v.getType()))
+    type = vec.clone(element);
+  return arith::TruncFOp::create(b, loc, type, v);
+}
+
+Value EmitterBase::widen(Value v) {
+  Type f32 = b.getF32Type();
+  if (getElementTypeOrSelf(v.getType()).isF32())
+    return v;
+  Type type = f32;
+  if (auto vec = dyn_cast<VectorType>(v.getType()))
+    type = vec.clone(f32);
+  return arith::ExtFOp::create(b, loc, type, v);
+}
+
 Value EmitterBase::packPair(Value pair) {
-  Value narrow =
-      arith::TruncFOp::create(b, loc, VectorType::get({2}, elementType), pair);
+  Value narrow = narrowTo(elementType, pair);
   Value word = vector::BitCastOp::create(
       b, loc, VectorType::get({1}, b.getI32Type()), narrow);
   return vector::ExtractOp::create(b, loc, word, ArrayRef<int64_t>{0});
@@ -86,11 +104,21 @@ EmitterBase::StagingTile EmitterBase::createStagingTile(Value smem,
 
 void EmitterBase::stagePair(const StagingTile &tile, Value row, Value col,
                             Value pair) {
-  int64_t pitch =
-      stagingPitchWords(tile.cols, elementType.getIntOrFloatBitWidth() / 8);
-  Value word =
-      add(mul(row, c(pitch)), arith::DivUIOp::create(b, loc, col, c(2)));
-  memref::StoreOp::create(b, loc, packPair(pair), tile.words, ValueRange{word});
+  int64_t eb = elementType.getIntOrFloatBitWidth() / 8;
+  int64_t pitch = stagingPitchWords(tile.cols, eb);
+  // The pair's bytes as 32-bit words: one of a 16-bit pair, two of f32.
+  int64_t pairWords = 2 * eb / 4;
+  Value words = vector::BitCastOp::create(
+      b, loc, VectorType::get({pairWords}, b.getI32Type()),
+      narrowTo(elementType, pair));
+  Value word0 =
+      add(mul(row, c(pitch)),
+          pairWords == 1 ? arith::DivUIOp::create(b, loc, col, c(2)).getResult()
+                         : mul(col, c(pairWords / 2)));
+  for (int64_t w = 0; w < pairWords; ++w)
+    memref::StoreOp::create(
+        b, loc, vector::ExtractOp::create(b, loc, words, ArrayRef<int64_t>{w}),
+        tile.words, ValueRange{add(word0, c(w))});
 }
 
 void EmitterBase::copyStagedRows(const StagingTile &tile, Value dst, Value base,
@@ -295,8 +323,7 @@ void EmitterBase::emitRowNormKernel(StringRef name, FunctionType type,
           Value loaded =
               vector::LoadOp::create(b, loc, pieceType, o, ValueRange{offset},
                                      /*nontemporal=*/false, llvm::Align(16));
-          Value wide = arith::ExtFOp::create(b, loc, wideType, loaded);
-          x.push_back(select(inRow, wide, zeros));
+          x.push_back(select(inRow, widen(loaded), zeros));
           valid.push_back(inRow);
           at.push_back(offset);
         }
@@ -323,8 +350,7 @@ void EmitterBase::emitRowNormKernel(StringRef name, FunctionType type,
                                   addf(mulf(rowSum(true), invDv), f(eps))));
         for (auto [v, ok, offset] : llvm::zip(x, valid, at))
           scf::IfOp::create(b, loc, ok, [&](OpBuilder &, Location) {
-            Value narrow =
-                arith::TruncFOp::create(b, loc, pieceType, mulf(v, rstd));
+            Value narrow = narrowTo(elementType, mulf(v, rstd));
             vector::StoreOp::create(b, loc, narrow, o, ValueRange{offset},
                                     /*nontemporal=*/false, llvm::Align(16));
             scf::YieldOp::create(b, loc);
@@ -345,7 +371,8 @@ void mlir::attn::describeKernel(KernelInfo &info, SpecChain &chain,
     return t.isDynamicDim(axis) ? -1 : t.getDimSize(axis);
   };
   info.arch = target.getChip().str();
-  info.dtype = qType.getElementType().isBF16() ? "bf16" : "f16";
+  Type element = qType.getElementType();
+  info.dtype = element.isBF16() ? "bf16" : element.isF16() ? "f16" : "f32";
   info.layout = layout == Layout::bshd ? "bshd" : "bhsd";
   info.normalize = stringifyNormalizeKind(chain.normalize.getKind()).str();
   info.headDimQK = chain.score.getHeadDim();

@@ -24,8 +24,10 @@
 
 namespace mlir::attn {
 
-/// Rows of shared-memory tiles are padded by this many 16-bit elements (16
-/// bytes) so that the eight row addresses of an ldmatrix hit distinct banks.
+/// Rows of shared-memory tiles are padded by this many elements (16 bytes of
+/// a 16-bit type) so that the eight row addresses of an ldmatrix hit
+/// distinct banks (f32 rows: 32 bytes, which keeps the rows of one access
+/// on distinct banks too).
 inline constexpr int64_t kRowPad = 8;
 inline constexpr double kLog2E = 1.4426950408889634;
 inline constexpr double kLn2 = 0.6931471805599453;
@@ -83,8 +85,13 @@ protected:
   Value rowBroadcast(ArrayRef<Value> perHalf);
   /// Sum / max over the lanes of a quad (the lanes sharing a row).
   Value quadReduce(Value v, bool isMax);
-  /// A pair of f32 (vector<2xf32>) narrowed to the element type, as one
-  /// 32-bit word (how P and S are stored to warpgroup operand tiles).
+  /// `v` (f32, a scalar or a vector) in `element`: truncated, or `v` itself
+  /// when `element` is f32.
+  Value narrowTo(Type element, Value v);
+  /// `v` (a float scalar or vector) in f32: extended, or `v` itself.
+  Value widen(Value v);
+  /// A pair of f32 (vector<2xf32>) narrowed to the (16-bit) element type, as
+  /// one 32-bit word (how P and S are stored to warpgroup operand tiles).
   Value packPair(Value pair);
   /// The byte offset in `smem` (the dynamic shared memory) of its first
   /// address aligned for warpgroup operand tiles.

@@ -357,11 +357,13 @@ void mlir::attn::applyTaylor2FeatureMap(OpBuilder &b, Location loc, Value in,
       SmallVector<Value> elems;
       for (int64_t e = 0; e < width; ++e) {
         int64_t feature = v * width + e;
-        elems.push_back(
-            feature < features
-                ? arith::TruncFOp::create(b, loc, storeType, phi[feature])
-                      .getResult()
-                : zero);
+        elems.push_back(feature < features
+                            ? (storeType.isF32()
+                                   ? phi[feature]
+                                   : arith::TruncFOp::create(b, loc, storeType,
+                                                             phi[feature])
+                                         .getResult())
+                            : zero);
       }
       Value stored = width == 1
                          ? elems.front()

@@ -158,6 +158,11 @@ LogicalResult mlir::attn::checkSupported(SpecChain &chain,
               "does not compute them";
   Type elementType =
       cast<RankedTensorType>(chain.score.getQuery().getType()).getElementType();
+  if (elementType.isF32() && target.supportsMatrixElementType(elementType))
+    return agg.emitOpError()
+           << "q/k/v of type f32 are not supported by the quadratic kernel: "
+              "it takes bf16 or f16 inputs (only the chunked linear-time "
+              "kernel has an f32 path); convert q, k and v to bf16 or f16";
   if (!target.supportsMatrixElementType(elementType))
     return agg.emitOpError()
            << "q/k/v of type " << elementType

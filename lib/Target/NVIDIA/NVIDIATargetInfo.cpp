@@ -14,6 +14,18 @@
 // the 8x8 matrix whose row addresses come from lanes 8r..8r+7 (transposed:
 // (2 (l % 4) .., l / 4)), which is how the address patterns below are chosen.
 //
+// f32 operands keep the same fragments (the same elements in the same
+// lanes, loaded from shared memory element by element: ldmatrix moves
+// 16-bit elements) and run as TF32: an m16n8k16 product is two
+// mma.m16n8k8.tf32, whose A holds (g, t), (g+8, t), (g, t+4), (g+8, t+4)
+// and B (k t, col g), (k t+4, col g) of its 8 k columns. Numbering the k
+// columns 2t -> t and 2t+1 -> t+4 in both operands turns a k-half of the
+// 16-bit layout into exactly that (a permutation of k leaves A B as it
+// is): the first instruction takes A's [0], [1] and B's [0], the second
+// A's [2], [3] and B's [1]. The operands are rounded to TF32 (10-bit
+// mantissa, to nearest, ties away: cvt.rna.tf32.f32); the products
+// accumulate in f32.
+//
 // Warpgroup matrix ops (sm_90a, PTX ISA "Asynchronous Warpgroup Level Matrix
 // Multiply-Accumulate"): wgmma.mma_async m64nNk16 reads A (64 x 16) and B (16
 // x N) through 64-bit shared-memory descriptors. Operand tiles use the
@@ -61,7 +73,7 @@ int64_t NVIDIATargetInfo::getMaxSharedBytes() const {
 }
 
 bool NVIDIATargetInfo::supportsMatrixElementType(Type elementType) const {
-  return elementType.isF16() || elementType.isBF16();
+  return elementType.isF16() || elementType.isBF16() || elementType.isF32();
 }
 
 Value NVIDIATargetInfo::getLaneId(OpBuilder &b, Location loc) const {
@@ -188,8 +200,54 @@ static std::pair<Value, Value> splitX4(OpBuilder &b, Location loc, Value r) {
           fromRows(b, loc, half, {row(b, loc, r, 2), row(b, loc, r, 3)})};
 }
 
+/// Whether `tile` holds f32 elements (the TF32 path).
+static bool isF32Tile(Value tile) {
+  return cast<MemRefType>(tile.getType()).getElementType().isF32();
+}
+
+/// A fragment of `regs` rows of element pairs of an f32 tile, loaded element
+/// by element: element e of register r is `tile[at(r, e)]`, given as (row,
+/// col) offsets from the lane's group g = lane / 4 and 2 t = 2 (lane % 4)
+/// (`at` returns the row and column, both relative to (row, col)).
+static Value
+loadF32Fragment(OpBuilder &b, Location loc, Value tile, Value row, Value col,
+                Value lane, int64_t regs,
+                function_ref<std::pair<Value, Value>(Value g, Value t2,
+                                                     int64_t r, int64_t e)>
+                    at) {
+  Value g = arith::DivUIOp::create(b, loc, lane, cIdx(b, loc, 4));
+  Value t2 = arith::MulIOp::create(
+      b, loc, arith::RemUIOp::create(b, loc, lane, cIdx(b, loc, 4)),
+      cIdx(b, loc, 2));
+  auto type = VectorType::get({regs, 2}, b.getF32Type());
+  Value frag = ub::PoisonOp::create(b, loc, type);
+  for (int64_t r = 0; r < regs; ++r)
+    for (int64_t e = 0; e < 2; ++e) {
+      auto [dr, dc] = at(g, t2, r, e);
+      Value x = memref::LoadOp::create(
+          b, loc, tile,
+          ValueRange{arith::AddIOp::create(b, loc, row, dr),
+                     arith::AddIOp::create(b, loc, col, dc)});
+      frag = vector::InsertOp::create(b, loc, x, frag, ArrayRef<int64_t>{r, e});
+    }
+  return frag;
+}
+
+/// `base + v`, folded for v = 0.
+static Value plus(OpBuilder &b, Location loc, Value base, int64_t v) {
+  return v == 0 ? base : arith::AddIOp::create(b, loc, base, cIdx(b, loc, v));
+}
+
 Value NVIDIATargetInfo::loadAFragment(OpBuilder &b, Location loc, Value tile,
                                       Value row, Value col, Value lane) const {
+  // Register r: row g + 8 (r % 2), columns 2t + 8 (r / 2) + e.
+  if (isF32Tile(tile))
+    return loadF32Fragment(b, loc, tile, row, col, lane, 4,
+                           [&](Value g, Value t2, int64_t r,
+                               int64_t e) -> std::pair<Value, Value> {
+                             return {plus(b, loc, g, 8 * (r % 2)),
+                                     plus(b, loc, t2, 8 * (r / 2) + e)};
+                           });
   // Matrices: rows 0-7 / 8-15 of columns 0-7, then of columns 8-15.
   Value r = laneOffset(b, loc, row, lane, 1, 16, 1);
   Value c = laneOffset(b, loc, col, lane, 16, 0, 8);
@@ -199,6 +257,14 @@ Value NVIDIATargetInfo::loadAFragment(OpBuilder &b, Location loc, Value tile,
 Value NVIDIATargetInfo::loadAFragmentFromColumns(OpBuilder &b, Location loc,
                                                  Value tile, Value row,
                                                  Value col, Value lane) const {
+  // A's (r, c) is tile[row + c][col + r].
+  if (isF32Tile(tile))
+    return loadF32Fragment(b, loc, tile, row, col, lane, 4,
+                           [&](Value g, Value t2, int64_t r,
+                               int64_t e) -> std::pair<Value, Value> {
+                             return {plus(b, loc, t2, 8 * (r / 2) + e),
+                                     plus(b, loc, g, 8 * (r % 2))};
+                           });
   // Matrices (transposed): A rows 0-7 / 8-15 (tile columns) of A columns
   // 0-7 (tile rows 0-7), then of A columns 8-15 (tile rows 8-15).
   Value r = laneOffset(b, loc, row, lane, 1, 8, 1);
@@ -243,12 +309,17 @@ Value NVIDIATargetInfo::scaleAFragment(
     for (int64_t i = 0; i < 2; ++i) {
       Value x =
           vector::ExtractOp::create(b, loc, frag, ArrayRef<int64_t>{r, i});
-      Value wide = arith::ExtFOp::create(b, loc, f32, x);
+      Value wide = x.getType() == f32
+                       ? x
+                       : arith::ExtFOp::create(b, loc, f32, x).getResult();
       if (rowFactor)
         wide = arith::MulFOp::create(b, loc, wide, rows[r % 2]);
       if (columnFactor)
         wide = arith::MulFOp::create(b, loc, wide, columns[r / 2][i]);
-      Value narrow = arith::TruncFOp::create(b, loc, resultType, wide);
+      Value narrow =
+          resultType == f32
+              ? wide
+              : arith::TruncFOp::create(b, loc, resultType, wide).getResult();
       out = vector::InsertOp::create(b, loc, narrow, out,
                                      ArrayRef<int64_t>{r, i});
     }
@@ -259,6 +330,19 @@ std::pair<Value, Value>
 NVIDIATargetInfo::loadBFragmentsFromRows(OpBuilder &b, Location loc, Value tile,
                                          Value row, Value col,
                                          Value lane) const {
+  // B_j's (k, n) is tile[row + 8 j + n][col + k]; register r holds k =
+  // 2t + 8r + e, n = g.
+  if (isF32Tile(tile)) {
+    auto load = [&](int64_t j) {
+      return loadF32Fragment(
+          b, loc, tile, row, col, lane, 2,
+          [&](Value g, Value t2, int64_t r,
+              int64_t e) -> std::pair<Value, Value> {
+            return {plus(b, loc, g, 8 * j), plus(b, loc, t2, 8 * r + e)};
+          });
+    };
+    return {load(0), load(1)};
+  }
   // Matrices: (n 0-7, k 0-7), (n 0-7, k 8-15), (n 8-15, k 0-7), (n 8-15, k
   // 8-15); lane l of each holds n = l / 4, k = 2 (l % 4): B's layout.
   Value r = laneOffset(b, loc, row, lane, 1, 8, 1);
@@ -271,6 +355,18 @@ std::pair<Value, Value>
 NVIDIATargetInfo::loadBFragmentsFromColumns(OpBuilder &b, Location loc,
                                             Value tile, Value row, Value col,
                                             Value lane) const {
+  // B_j's (k, n) is tile[row + k][col + 8 j + n].
+  if (isF32Tile(tile)) {
+    auto load = [&](int64_t j) {
+      return loadF32Fragment(
+          b, loc, tile, row, col, lane, 2,
+          [&](Value g, Value t2, int64_t r,
+              int64_t e) -> std::pair<Value, Value> {
+            return {plus(b, loc, t2, 8 * r + e), plus(b, loc, g, 8 * j)};
+          });
+    };
+    return {load(0), load(1)};
+  }
   // Matrices (transposed): (k 0-7, n 0-7), (k 8-15, n 0-7), (k 0-7, n 8-15),
   // (k 8-15, n 8-15).
   Value r = laneOffset(b, loc, row, lane, 1, 8, 1);
@@ -297,11 +393,12 @@ static SmallVector<Value> packedRegisters(OpBuilder &b, Location loc,
 Value NVIDIATargetInfo::mma(OpBuilder &b, Location loc, Value a, Value bFrag,
                             Value c) const {
   Type elementType = cast<VectorType>(a.getType()).getElementType();
-  if (!elementType.isBF16())
+  if (elementType.isF16())
     return nvgpu::MmaSyncOp::create(b, loc, a, bFrag, c,
                                     ArrayRef<int64_t>{16, 8, 16});
   // nvgpu.mma.sync's lowering (LLVM 22) cannot type bf16 operands: emit
   // nvvm.mma.sync directly, bf16 pairs packed in i32 registers as PTX wants.
+  // f32 runs as two TF32 k8 halves (see the top of the file).
   SmallVector<Value> cRegs;
   for (int64_t e = 0; e < 4; ++e)
     cRegs.push_back(
@@ -309,13 +406,43 @@ Value NVIDIATargetInfo::mma(OpBuilder &b, Location loc, Value a, Value bFrag,
   Type f32 = b.getF32Type();
   auto resultType =
       LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32});
-  Value d = NVVM::MmaOp::create(
-      b, loc, resultType, packedRegisters(b, loc, a),
-      packedRegisters(b, loc, bFrag), cRegs, ArrayRef<int64_t>{16, 8, 16},
-      std::nullopt, std::nullopt,
-      std::array<NVVM::MMATypes, 2>{NVVM::MMATypes::bf16, NVVM::MMATypes::bf16},
-      std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
-                                     NVVM::MMALayout::col});
+  auto layouts = std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                                NVVM::MMALayout::col};
+  Value d;
+  if (elementType.isF32()) {
+    // The TF32 bits of element (r, e) of a fragment.
+    auto tf32 = [&](Value frag, int64_t r, int64_t e) -> Value {
+      Value x =
+          vector::ExtractOp::create(b, loc, frag, ArrayRef<int64_t>{r, e});
+      return NVVM::ConvertFloatToTF32Op::create(
+          b, loc, b.getI32Type(), x,
+          NVVM::FPRoundingModeAttr::get(b.getContext(),
+                                        NVVM::FPRoundingMode::RNA));
+    };
+    for (int64_t half = 0; half < 2; ++half) {
+      int64_t r0 = 2 * half;
+      SmallVector<Value> aRegs{tf32(a, r0, 0), tf32(a, r0 + 1, 0),
+                               tf32(a, r0, 1), tf32(a, r0 + 1, 1)};
+      SmallVector<Value> bRegs{tf32(bFrag, half, 0), tf32(bFrag, half, 1)};
+      d = NVVM::MmaOp::create(b, loc, resultType, aRegs, bRegs, cRegs,
+                              ArrayRef<int64_t>{16, 8, 8}, std::nullopt,
+                              std::nullopt,
+                              std::array<NVVM::MMATypes, 2>{
+                                  NVVM::MMATypes::tf32, NVVM::MMATypes::tf32},
+                              layouts);
+      for (int64_t e = 0; e < 4; ++e)
+        cRegs[e] =
+            LLVM::ExtractValueOp::create(b, loc, d, ArrayRef<int64_t>{e});
+    }
+  } else {
+    d = NVVM::MmaOp::create(b, loc, resultType, packedRegisters(b, loc, a),
+                            packedRegisters(b, loc, bFrag), cRegs,
+                            ArrayRef<int64_t>{16, 8, 16}, std::nullopt,
+                            std::nullopt,
+                            std::array<NVVM::MMATypes, 2>{NVVM::MMATypes::bf16,
+                                                          NVVM::MMATypes::bf16},
+                            layouts);
+  }
   auto pairType = VectorType::get({2}, f32);
   SmallVector<Value> rows;
   for (int64_t r = 0; r < 2; ++r) {
@@ -336,8 +463,13 @@ Value NVIDIATargetInfo::accumulatorsToAFragment(OpBuilder &b, Location loc,
   auto pair = VectorType::get({2}, elementType);
   SmallVector<Value> rows;
   for (Value c : {c0, c1})
-    for (int64_t i = 0; i < 2; ++i)
-      rows.push_back(arith::TruncFOp::create(b, loc, pair, row(b, loc, c, i)));
+    for (int64_t i = 0; i < 2; ++i) {
+      Value r = row(b, loc, c, i);
+      rows.push_back(
+          elementType.isF32()
+              ? r
+              : arith::TruncFOp::create(b, loc, pair, r).getResult());
+    }
   return fromRows(b, loc, getAFragmentType(elementType), rows);
 }
 

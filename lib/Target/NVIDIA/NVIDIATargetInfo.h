@@ -12,10 +12,10 @@
 namespace mlir::attn {
 
 /// NVIDIA sm_80+ through gpu/nvgpu: warps of 32, `gpu.shuffle`,
-/// `nvgpu.ldmatrix` + `nvgpu.mma.sync` m16n8k16 (f32 accumulators),
-/// `nvgpu.device_async_copy` (cp.async, 16 bytes, L1 bypassed); on sm_90a
-/// also warpgroup matrix ops (`nvvm.wgmma.mma_async` on 128-byte swizzled
-/// shared-memory tiles).
+/// `nvgpu.ldmatrix` + `nvgpu.mma.sync` m16n8k16 (f32 accumulators; f32
+/// operands as two TF32 `mma.m16n8k8`), `nvgpu.device_async_copy` (cp.async, 16
+/// bytes, L1 bypassed); on sm_90a also warpgroup matrix ops
+/// (`nvvm.wgmma.mma_async` on 128-byte swizzled shared-memory tiles).
 class NVIDIATargetInfo : public TargetInfo {
 public:
   explicit NVIDIATargetInfo(StringRef chip, int64_t computeCapability)

@@ -82,3 +82,17 @@
 // The tensor-core op (warpgroup ops where the head dims allow) and the
 // exponential, in either order in the text.
 // CHECK-SAME: {{(mma.sync.aligned.m16n8k16.row.col.f32|wgmma.mma_async.sync.aligned.m64n[0-9]+k16.f32).*ex2.approx.ftz.f32|ex2.approx.ftz.f32.*(mma.sync.aligned.m16n8k16.row.col.f32|wgmma.mma_async.sync.aligned.m64n[0-9]+k16.f32)}}
+
+// f32 inputs (linear attention with elu + 1): the warp-level matrix ops run
+// as TF32, each m16n8k16 product two mma.m16n8k8 on operands rounded to
+// nearest (cvt.rna.tf32.f32); ldmatrix moves 16-bit elements, so the f32
+// fragments are loaded from shared memory element by element.
+// RUN: attention-opt %examples/linear_elu.mlir --attn-lower-to-nvvm="chip=sm_90a features=+ptx80 format=isa" | FileCheck %s --check-prefix=TF32
+// TF32: gpu.binary @attn_kernels
+// TF32-SAME: .visible .entry attn_fwd_segment_states(
+// TF32-SAME: cvt.rna.tf32.f32
+// TF32-SAME: mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
+// TF32-SAME: .visible .entry attn_fwd(
+// TF32-SAME: ld.shared.b32
+// TF32-SAME: mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
+// TF32-NOT: ldmatrix

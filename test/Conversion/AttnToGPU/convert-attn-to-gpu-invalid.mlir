@@ -9,9 +9,23 @@ func.func @f32_inputs(%q: tensor<?x?x?x64xf32>, %k: tensor<?x?x?x64xf32>,
                       %v: tensor<?x?x?x64xf32>) -> tensor<?x?x?x64xf32> {
   %s = attn.score %q, %k : tensor<?x?x?x64xf32>, tensor<?x?x?x64xf32>
   %w = attn.normalize %s softmax
-  // expected-error @+1 {{q/k/v of type 'f32' are not supported on the tensor-core path: it needs bf16 or f16 inputs (mma.sync m16n8k16 with f32 accumulation)}}
+  // expected-error @+1 {{q/k/v of type f32 are not supported by the quadratic kernel: it takes bf16 or f16 inputs (only the chunked linear-time kernel has an f32 path); convert q, k and v to bf16 or f16}}
   %o = attn.aggregate %w, %v : tensor<?x?x?x64xf32> -> tensor<?x?x?x64xf32>
   return %o : tensor<?x?x?x64xf32>
+}
+
+// -----
+
+// f32 GLA at Dk = 128: even the smallest plan's f32 tiles (with the raw
+// gates and the factor table) exceed sm_90a's shared memory.
+func.func @f32_channel_gate_too_wide(%q: tensor<?x?x?x128xf32>, %k: tensor<?x?x?x128xf32>,
+                                     %v: tensor<?x?x?x128xf32>, %gk: tensor<?x?x?x128xf32>) -> tensor<?x?x?x128xf32> {
+  %s = attn.score %q, %k gate(%gk : tensor<?x?x?x128xf32>) : tensor<?x?x?x128xf32>, tensor<?x?x?x128xf32>
+  %m = attn.mask %s, #attn.causal
+  %w = attn.normalize %m none
+  // expected-error @+1 {{the chunked plan needs 258560 bytes of shared memory, more than the 232448 bytes sm_90a allows; lower block_n or block_m; f32 tiles take twice the bytes of 16-bit ones, so bf16 or f16 q/k/v need half}}
+  %o = attn.aggregate %w, %v : tensor<?x?x?x128xf32> -> tensor<?x?x?x128xf32>
+  return %o : tensor<?x?x?x128xf32>
 }
 
 // -----
@@ -230,17 +244,18 @@ func.func @chunked_one_stage(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16
 
 // -----
 
-// A widening map's tiles that do not fit: the diagnostic says how much of
+// A widening map's tiles that do not fit even in the smallest plan (32-token
+// chunks over 2 warps; F = 256 fits there): the diagnostic says how much of
 // the shared memory the map's own tiles take (block_n does not shrink them).
 func.func @hedgehog_too_wide(%q: tensor<?x?x?x128xbf16>, %k: tensor<?x?x?x128xbf16>,
-                             %v: tensor<?x?x?x64xbf16>, %wq: tensor<?x128x128xf32>,
-                             %wk: tensor<?x128x128xf32>) -> tensor<?x?x?x64xbf16> {
+                             %v: tensor<?x?x?x64xbf16>, %wq: tensor<?x128x256xf32>,
+                             %wk: tensor<?x128x256xf32>) -> tensor<?x?x?x64xbf16> {
   %s = attn.score %q, %k feature_map hedgehog
-      weights(%wq, %wk : tensor<?x128x128xf32>, tensor<?x128x128xf32>)
+      weights(%wq, %wk : tensor<?x128x256xf32>, tensor<?x128x256xf32>)
       : tensor<?x?x?x128xbf16>, tensor<?x?x?x128xbf16>
   %m = attn.mask %s, #attn.causal
   %w = attn.normalize %m sum
-  // expected-error @+1 {{the chunked plan needs 278528 bytes of shared memory, more than the 232448 bytes sm_90a allows; lower block_n or block_m (the feature map hedgehog alone takes 206848 bytes: phi of F = 256 padded to 256, the staging tiles of q and k, the projections W; fewer features or a smaller Dk need less)}}
+  // expected-error @+1 {{the chunked plan needs 323584 bytes of shared memory, more than the 232448 bytes sm_90a allows; lower block_n or block_m (the feature map hedgehog alone takes 236544 bytes: phi of F = 512 padded to 512, the staging tiles of q and k, the projections W; fewer features or a smaller Dk need less)}}
   %o = attn.aggregate %w, %v : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
   return %o : tensor<?x?x?x64xbf16>
 }

@@ -406,6 +406,37 @@ func.func @simple_gla_states(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16
 
 // -----
 
+// f32 inputs take the chunked kernel's warp-level path (TF32 products, the
+// same fragments as 16-bit ones, loaded element by element) on both chips:
+// the warpgroup ops have no transposed TF32 operands. Its f32 tiles at
+// Dk = 128 fit in shared memory with fewer value columns a CTA (sm_90a: 32
+// instead of 64), and on sm_80 also shorter chunks (32 tokens, 2 warps).
+
+// CHECK-LABEL: func.func @linear_f32
+// CHECK:       gpu.module @attn_kernels attributes {attn.kernel_info =
+// CHECK-SAME:    \22block_m\22:32,\22block_n\22:16,
+// CHECK-SAME:    \22dtype\22:\22f32\22,
+// CHECK:         gpu.func @attn_fwd_segment_states(%{{.*}}: memref<?xf32>, %{{.*}}: memref<?xf32>, %{{.*}}: memref<?xf32>, %{{.*}}: memref<?xf32>,
+// CHECK-NOT:       nvgpu.ldmatrix
+// CHECK:           nvvm.convert.float.to.tf32 %{{.*}} {rnd = #nvvm.fp_rnd_mode<rna>}
+// CHECK:           nvvm.mma.sync {{.*}}multiplicandAPtxType = #nvvm.mma_type<tf32>, multiplicandBPtxType = #nvvm.mma_type<tf32>, shape = #nvvm.shape<m = 16, n = 8, k = 8>
+// WG-LABEL:    func.func @linear_f32
+// WG:            \22block_m\22:64,\22block_n\22:32,
+// WG-NOT:        nvvm.wgmma
+// WG:            nvvm.mma.sync {{.*}}shape = #nvvm.shape<m = 16, n = 8, k = 8>
+// WG-NOT:        nvvm.wgmma
+// WG:          gpu.module
+func.func @linear_f32(%q: tensor<?x?x?x128xf32>, %k: tensor<?x?x?x128xf32>,
+                      %v: tensor<?x?x?x128xf32>) -> tensor<?x?x?x128xf32> {
+  %s = attn.score %q, %k : tensor<?x?x?x128xf32>, tensor<?x?x?x128xf32>
+  %m = attn.mask %s, #attn.causal
+  %w = attn.normalize %m none
+  %o = attn.aggregate %w, %v : tensor<?x?x?x128xf32> -> tensor<?x?x?x128xf32>
+  return %o : tensor<?x?x?x128xf32>
+}
+
+// -----
+
 // The per-channel gate (GLA): the gate's rows travel with q, k and v (by
 // whole rows per thread, 16-byte aligned); one thread per key channel (Dk =
 // 64 of the 128 threads) scans them, rewrites K as K~ in bf16 (f16 inputs
@@ -638,7 +669,7 @@ func.func @taylor2_states(%q: tensor<?x?x?x16xbf16>, %k: tensor<?x?x?x16xbf16>,
 // WG-SAME:       \22side_inputs\22:[{\22alignment\22:0,\22arg\22:3,\22dtype\22:\22f32\22,\22name\22:\22query_weights\22,\22shape\22:[\22Hq\22,\2264\22,\2232\22]},{\22alignment\22:0,\22arg\22:4,\22dtype\22:\22f32\22,\22name\22:\22key_weights\22,\22shape\22:[\22Hkv\22,\2264\22,\2232\22]}]
 // WG:            gpu.func @attn_fwd(%{{.*}}: memref<?xbf16>, %{{.*}}: memref<?xbf16>, %{{.*}}: memref<?xbf16>, %{{.*}}: memref<?xbf16>, %[[WQ:[a-z0-9]+]]: memref<?xf32>, %[[WK:[a-z0-9]+]]: memref<?xf32>,
 // WG:              %[[STAGING:.*]] = memref.view {{.*}} to memref<128x72xbf16, #gpu.address_space<workgroup>>
-// WG:              %[[PHI:.*]] = memref.view {{.*}} to memref<128x36xi32, #gpu.address_space<workgroup>>
+// WG:              %[[PHI:.*]] = memref.view {{.*}} to memref<128x36xvector<2xbf16>, #gpu.address_space<workgroup>>
 // WG:              %[[PHIFLAT:.*]] = memref.view {{.*}} to memref<4608xi32, #gpu.address_space<workgroup>>
 // WG:              %[[W:.*]] = memref.view {{.*}} to memref<128x40xbf16, #gpu.address_space<workgroup>>
 // WG:              memref.load %[[WK]]
