@@ -57,11 +57,12 @@ double attnKernelGetCompileTimeMs(const AttnKernel *kernel);
 /// 1 if `kernel` came from the in-memory or on-disk cache.
 int32_t attnKernelIsFromCache(const AttnKernel *kernel);
 
-/// The launch contract of `kernel` as a JSON object (kernel ABI v4,
+/// The launch contract of `kernel` as a JSON object (kernel ABI v6,
 /// attn/Conversion/AttnToGPU/KernelInfo.h): "abi", "algorithm" ("quadratic"
-/// or "chunked"), "dtype", "layout", "dk", "dv", "lse", "initial_state",
-/// "final_state", "feature_dim", "side_inputs", ... Owned by `kernel`, valid
-/// until attnDestroy; "" for a NULL kernel.
+/// or "chunked"; of the first kernel of a multi-chain spec), "dtype", "layout",
+/// "dk", "dv", "lse", "initial_state", "final_state", "feature_dim",
+/// "side_inputs", ... Owned by `kernel`, valid until attnDestroy; "" for a NULL
+/// kernel.
 const char *attnKernelGetInfoJSON(const AttnKernel *kernel);
 
 /// Validates the tensors against the kernel and launches on `stream` (a
@@ -69,6 +70,15 @@ const char *attnKernelGetInfoJSON(const AttnKernel *kernel);
 /// launched when a tensor is missing, misshapen or misplaced.
 int32_t attnLaunch(AttnKernel *kernel, const AttnTensor *tensors,
                    int32_t numTensors, void *stream);
+
+/// Launches the whole spec (any number of attn.aggregate chains and the
+/// kernel combining their outputs, e.g. Based) from its function arguments
+/// by position: `arguments[i]` is the spec's argument i (its `name` is
+/// ignored; a NULL `data` marks an argument no kernel reads), `o` its
+/// result. The layout is the one the spec was compiled for. Returns 0 on
+/// success; nothing is launched when an argument is missing or misshapen.
+int32_t attnLaunchSpec(AttnKernel *kernel, const AttnTensor *arguments,
+                       int32_t numArguments, const AttnTensor *o, void *stream);
 
 /// Frees `kernel`.
 void attnDestroy(AttnKernel *kernel);

@@ -65,6 +65,60 @@ const char *attnKernelGetInfoJSON(const AttnKernel *kernel) {
   return kernel ? kernel->infoJSON.c_str() : "";
 }
 
+/// The view `t` describes; `what` names it in messages.
+static llvm::Expected<runtime::TensorRef> toTensorRef(const AttnTensor &t,
+                                                      llvm::StringRef what) {
+  std::optional<runtime::DType> dtype =
+      runtime::parseDType(t.dtype ? t.dtype : "");
+  if (!dtype)
+    return llvm::createStringError(
+        "tensor '" + what.str() + "' has unknown dtype '" +
+        std::string(t.dtype ? t.dtype : "(null)") + "'");
+  if (t.rank < 0 || t.rank > static_cast<int32_t>(runtime::TensorRef::kMaxRank))
+    return llvm::createStringError("tensor '" + what.str() + "' has rank " +
+                                   std::to_string(t.rank) +
+                                   "; at most 4 is supported");
+  if (t.rank > 0 && (!t.sizes || !t.strides))
+    return llvm::createStringError("tensor '" + what.str() + "' has rank " +
+                                   std::to_string(t.rank) +
+                                   " but NULL sizes or strides");
+  return runtime::TensorRef(t.data, *dtype, llvm::ArrayRef(t.sizes, t.rank),
+                            llvm::ArrayRef(t.strides, t.rank));
+}
+
+int32_t attnLaunchSpec(AttnKernel *kernel, const AttnTensor *arguments,
+                       int32_t numArguments, const AttnTensor *o,
+                       void *stream) {
+  lastError.clear();
+  if (!kernel || !o || (numArguments > 0 && !arguments))
+    return fail(
+        llvm::createStringError("attnLaunchSpec: null kernel, o or arguments"));
+  runtime::SpecProblem problem;
+  problem.layout =
+      llvm::StringRef(kernel->kernel->getKernelInfo().layout) == "bshd"
+          ? runtime::Layout::BSHD
+          : runtime::Layout::BHSD;
+  for (int32_t i = 0; i < numArguments; ++i) {
+    if (!arguments[i].data) {
+      problem.arguments.emplace_back(); // Not read by any kernel.
+      continue;
+    }
+    llvm::Expected<runtime::TensorRef> ref =
+        toTensorRef(arguments[i], "argument " + std::to_string(i));
+    if (!ref)
+      return fail(ref.takeError());
+    problem.arguments.push_back(*ref);
+  }
+  llvm::Expected<runtime::TensorRef> out = toTensorRef(*o, "o");
+  if (!out)
+    return fail(out.takeError());
+  problem.o = *out;
+  if (llvm::Error err = kernel->kernel->launch(
+          problem, static_cast<runtime::cuda::CUstream>(stream)))
+    return fail(std::move(err));
+  return 0;
+}
+
 int32_t attnLaunch(AttnKernel *kernel, const AttnTensor *tensors,
                    int32_t numTensors, void *stream) {
   lastError.clear();

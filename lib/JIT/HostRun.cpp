@@ -200,10 +200,126 @@ static std::vector<char> encodeTensor(const HostTensor &tensor,
 // runOnGPU
 //===----------------------------------------------------------------------===//
 
+/// runOnGPU for a spec of several kernels (chains and a combine kernel):
+/// every argument uploaded in its own element type and the whole spec
+/// launched by argument number (CompiledKernel::launch(SpecProblem)).
+static Expected<std::vector<HostTensor>>
+runSpecOnGPU(CompiledKernel &kernel, mlir::func::FuncOp spec,
+             llvm::ArrayRef<HostTensor> args, const HostRunOptions &options) {
+  if (options.packedQKV || options.inPlaceState)
+    return makeError("--packed-qkv and --in-place-state apply to "
+                     "single-chain specs; this spec compiled to " +
+                     llvm::Twine(kernel.getKernels().size()) + " kernels");
+  if (spec.getNumArguments() != args.size())
+    return makeError(llvm::formatv("the spec takes {0} arguments, {1} given",
+                                   spec.getNumArguments(), args.size()));
+  const KernelInfo *combine = nullptr, *chain = nullptr;
+  for (const KernelBinary &binary : kernel.getKernels())
+    (binary.info.isCombine() ? combine : chain) = &binary.info;
+  if (!combine || !chain)
+    return makeError("a spec of several kernels needs a combine kernel");
+  if (chain->queryArg < 0 || chain->valueArg < 0 ||
+      chain->queryArg >= int64_t(args.size()) ||
+      chain->valueArg >= int64_t(args.size()))
+    return makeError("kernel " + chain->moduleName +
+                     " names no query or values argument of the spec");
+  bool bshd = combine->layout == "bshd";
+  unsigned headAxis = bshd ? 2 : 1, seqAxis = bshd ? 1 : 2;
+  const HostTensor &hq = args[chain->queryArg], &hv = args[chain->valueArg];
+  if (hq.shape.size() != 4 || hv.shape.size() != 4)
+    return makeError("q and v must be rank 4");
+  std::vector<int64_t> oShape =
+      bshd ? std::vector<int64_t>{hq.shape[0], hq.shape[seqAxis],
+                                  hq.shape[headAxis], hv.shape[3]}
+           : std::vector<int64_t>{hq.shape[0], hq.shape[headAxis],
+                                  hq.shape[seqAxis], hv.shape[3]};
+
+  Expected<CudaDriver &> driver = CudaDriver::get();
+  if (!driver)
+    return driver.takeError();
+  if (Error err = driver->makeCurrent(0))
+    return std::move(err);
+  std::vector<DeviceBuffer> buffers;
+  auto upload = [&](llvm::ArrayRef<char> bytes) -> Expected<void *> {
+    Expected<DeviceBuffer> buffer =
+        driver->allocate(std::max<size_t>(bytes.size(), 16));
+    if (!buffer)
+      return buffer.takeError();
+    if (!bytes.empty())
+      if (Error err = buffer->copyFromHost(bytes.data(), bytes.size()))
+        return std::move(err);
+    buffers.push_back(std::move(*buffer));
+    return buffers.back().data();
+  };
+
+  runtime::SpecProblem problem;
+  problem.layout = bshd ? runtime::Layout::BSHD : runtime::Layout::BHSD;
+  problem.segments = options.segments;
+  for (auto [argument, tensor] : llvm::zip_equal(spec.getArguments(), args)) {
+    std::string name;
+    llvm::raw_string_ostream os(name);
+    os << mlir::getElementTypeOrSelf(argument.getType());
+    Expected<ElementKind> argKind = parseKind(name);
+    if (!argKind)
+      return argKind.takeError();
+    Expected<DType> argType = toDType(*argKind);
+    if (!argType)
+      return argType.takeError();
+    Expected<void *> data = upload(encodeTensor(tensor, *argKind));
+    if (!data)
+      return data.takeError();
+    problem.arguments.push_back(
+        TensorRef::contiguous(*data, *argType, tensor.shape));
+  }
+  Expected<ElementKind> kind = parseKind(combine->dtype);
+  if (!kind)
+    return kind.takeError();
+  Expected<DType> dtype = toDType(*kind);
+  if (!dtype)
+    return dtype.takeError();
+  HostTensor o(*kind, oShape);
+  Expected<void *> oData = upload(
+      std::vector<char>(o.getNumElements() * getDeviceElementSize(*kind), 0));
+  if (!oData)
+    return oData.takeError();
+  problem.o = TensorRef::contiguous(*oData, *dtype, oShape);
+
+  if (Error err = kernel.launch(problem))
+    return std::move(err);
+  if (Error err = driver->synchronize())
+    return std::move(err);
+  int64_t size = getDeviceElementSize(*kind);
+  std::vector<char> bytes(o.getNumElements() * size);
+  if (Error err = driver->copyDeviceToHost(
+          bytes.data(), reinterpret_cast<uintptr_t>(*oData), bytes.size()))
+    return std::move(err);
+  for (int64_t i = 0; i < o.getNumElements(); ++i)
+    o.data[i] = decodeElement(bytes.data() + i * size, *kind);
+
+  if (options.timedLaunches > 0) {
+    auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < options.timedLaunches; ++i)
+      if (Error err = kernel.launch(problem))
+        return std::move(err);
+    if (Error err = driver->synchronize())
+      return std::move(err);
+    if (options.milliseconds)
+      *options.milliseconds = std::chrono::duration<double, std::milli>(
+                                  std::chrono::steady_clock::now() - start)
+                                  .count() /
+                              options.timedLaunches;
+  }
+  std::vector<HostTensor> results;
+  results.push_back(std::move(o));
+  return results;
+}
+
 Expected<std::vector<HostTensor>>
 attn::jit::runOnGPU(CompiledKernel &kernel, mlir::func::FuncOp spec,
                     llvm::ArrayRef<HostTensor> args,
                     const HostRunOptions &options) {
+  if (kernel.getKernels().size() > 1)
+    return runSpecOnGPU(kernel, spec, args, options);
   const KernelInfo &info = kernel.getKernelInfo();
   Expected<std::vector<reference::ArgumentInfo>> described =
       reference::describeArguments(spec);

@@ -450,12 +450,18 @@ CompiledKernel::CompiledKernel(std::shared_ptr<const CompiledBundle> bundle,
                                double compileTimeMs, std::string cacheSource)
     : bundle(std::move(bundle)), compileTimeMs(compileTimeMs),
       fromCache(!cacheSource.empty()), cacheSource(std::move(cacheSource)) {
+  attn::runtime::ImageKind kind = this->bundle->format == BinaryFormat::Cubin
+                                      ? attn::runtime::ImageKind::Cubin
+                                      : attn::runtime::ImageKind::PTX;
   if (this->bundle->kernels.size() == 1)
     launcher = std::make_unique<attn::runtime::KernelLauncher>(
         this->bundle->kernels.front().image, this->bundle->kernels.front().info,
-        this->bundle->format == BinaryFormat::Cubin
-            ? attn::runtime::ImageKind::Cubin
-            : attn::runtime::ImageKind::PTX);
+        kind);
+  std::vector<std::pair<std::string, KernelInfo>> kernels;
+  for (const KernelBinary &kernel : this->bundle->kernels)
+    kernels.emplace_back(kernel.image, kernel.info);
+  specLauncher =
+      std::make_unique<attn::runtime::SpecLauncher>(std::move(kernels), kind);
 }
 
 std::unique_ptr<CompiledKernel>
@@ -484,11 +490,14 @@ Error CompiledKernel::launch(const attn::runtime::AttentionProblem &tensors,
   if (bundle->kernels.size() != 1)
     return makeError(
         "this spec compiled to " + llvm::Twine(bundle->kernels.size()) +
-        " kernels (one per attn.aggregate chain, the spec combining their "
-        "outputs), and CompiledKernel::launch runs single-kernel specs; "
-        "launch each of getKernels() with a runtime::KernelLauncher on its "
-        "chain's tensors and combine the outputs as the spec does, or "
-        "evaluate the spec on the fp64 reference (attention-run "
-        "--reference)");
+        " kernels (one per attn.aggregate chain and one combining their "
+        "outputs), and launch(AttentionProblem) runs single-kernel specs; "
+        "pass the spec's arguments by number to "
+        "launch(runtime::SpecProblem) instead");
   return launcher->launch(tensors, stream);
+}
+
+Error CompiledKernel::launch(const attn::runtime::SpecProblem &problem,
+                             attn::runtime::cuda::CUstream stream) {
+  return specLauncher->launch(problem, stream);
 }

@@ -528,34 +528,423 @@ Error KernelLauncher::launch(const AttentionProblem &problem,
     if (!packed)
       return packed.takeError();
   }
-  if (packed->workspaceBytes > 0) {
+  return launch(std::move(*packed), stream);
+}
+
+Error KernelLauncher::launch(PackedLaunch packed, cuda::CUstream stream) {
+  Expected<CudaDriver &> driver = CudaDriver::get();
+  if (!driver)
+    return driver.takeError();
+  Expected<Loaded *> entry = load(*driver);
+  if (!entry)
+    return entry.takeError();
+  if (packed.workspaceBytes > 0) {
     Expected<cuda::CUcontext> context = driver->getCurrentContext();
     if (!context)
       return context.takeError();
     Expected<uint64_t> workspace =
-        getWorkspace(*driver, *context, stream, packed->workspaceBytes);
+        getWorkspace(*driver, *context, stream, packed.workspaceBytes);
     if (!workspace)
       return workspace.takeError();
-    packed->setWorkspace(*workspace);
+    packed.setWorkspace(*workspace);
   }
-  std::vector<void *> params = packed->getParamPointers();
-  if (packed->launchKeyRanges)
+  std::vector<void *> params = packed.getParamPointers();
+  if (packed.launchKeyRanges)
     if (Error err = driver->launch((*entry)->keyRangesFunction,
-                                   packed->keyRangesGrid, packed->block,
+                                   packed.keyRangesGrid, packed.block,
                                    /*sharedBytes=*/0, stream, params.data()))
       return err;
-  if (packed->launchStateKernel)
-    if (Error err = driver->launch((*entry)->stateFunction, packed->grid,
-                                   packed->block, packed->sharedBytes, stream,
-                                   params.data()))
+  if (packed.launchStateKernel)
+    if (Error err =
+            driver->launch((*entry)->stateFunction, packed.grid, packed.block,
+                           packed.sharedBytes, stream, params.data()))
       return err;
-  if (Error err =
-          driver->launch((*entry)->function, packed->grid, packed->block,
-                         packed->sharedBytes, stream, params.data()))
+  if (Error err = driver->launch((*entry)->function, packed.grid, packed.block,
+                                 packed.sharedBytes, stream, params.data()))
     return err;
-  if (packed->launchNorm)
-    return driver->launch((*entry)->normFunction, packed->normGrid,
-                          packed->block, /*sharedBytes=*/0, stream,
-                          params.data());
+  if (packed.launchNorm)
+    return driver->launch((*entry)->normFunction, packed.normGrid, packed.block,
+                          /*sharedBytes=*/0, stream, params.data());
+  return Error::success();
+}
+
+//===----------------------------------------------------------------------===//
+// Combine kernels
+//===----------------------------------------------------------------------===//
+
+/// "[B, Hq, Nq, Dv]" or "[B, Nq, Hq, Dv]", as `layout` orders the axes.
+static std::string getOutputAxes(Layout layout) {
+  return layout == Layout::BSHD ? "[B, Nq, Hq, Dv]" : "[B, Hq, Nq, Dv]";
+}
+
+static std::string formatSizes(llvm::ArrayRef<int64_t> sizes) {
+  std::string out = "[";
+  for (auto [i, size] : llvm::enumerate(sizes))
+    out += (i ? ", " : "") + std::to_string(size);
+  return out + "]";
+}
+
+Expected<PackedLaunch>
+attn::runtime::packCombineLaunch(const KernelInfo &info,
+                                 llvm::ArrayRef<TensorRef> operands,
+                                 const TensorRef &o, Layout layout) {
+  if (info.abiVersion != KernelInfo::kVersion)
+    return makeError("kernel info: ABI version " +
+                     llvm::Twine(info.abiVersion) +
+                     " is not supported by this runtime (expected " +
+                     llvm::Twine(KernelInfo::kVersion) +
+                     "); rebuild the kernel with this version of attn");
+  if (!info.isCombine() || info.warps <= 0 || info.blockN <= 0 ||
+      info.headDimV <= 0 || info.headDimV % info.blockN != 0)
+    return makeError(llvm::formatv(
+        "kernel info: {0} is not a combine kernel with a static Dv ({1}) of "
+        "whole vectors of {2} elements",
+        info.kernelName, info.headDimV, info.blockN));
+  if (operands.size() != info.combineOperands.size())
+    return makeError(llvm::formatv("{0}: {1} operands given, the kernel "
+                                   "reads {2}",
+                                   info.kernelName, operands.size(),
+                                   info.combineOperands.size()));
+  if ((layout == Layout::BSHD) != (info.layout == "bshd"))
+    return makeError(llvm::formatv("{0}: layout {1} given, the spec was "
+                                   "compiled for {2}",
+                                   info.kernelName, getLayoutName(layout),
+                                   StringRef(info.layout).upper()));
+  struct {
+    unsigned batch, heads, seq;
+  } axes = {0, layout == Layout::BSHD ? 2u : 1u,
+            layout == Layout::BSHD ? 1u : 2u};
+  // Every tensor: the shape of o, its dtype, a unit head-dim stride and
+  // vector-aligned base and strides.
+  auto check = [&](const TensorRef &t, StringRef what,
+                   StringRef dtypeName) -> Error {
+    Expected<DType> dtype = parseKernelDType(dtypeName, what);
+    if (!dtype)
+      return dtype.takeError();
+    if (!t.data)
+      return makeError(
+          llvm::formatv("{0}: {1} is null", info.kernelName, what));
+    if (t.getRank() != 4 || t.strides.size() != 4)
+      return makeError(llvm::formatv(
+          "{0}: {1} must have rank 4 {2}, got "
+          "shape {3}",
+          info.kernelName, what, getOutputAxes(layout), formatSizes(t.sizes)));
+    if (t.dtype != *dtype)
+      return makeError(llvm::formatv("{0}: {1} must be {2}, got {3}",
+                                     info.kernelName, what, dtypeName,
+                                     getDTypeName(t.dtype)));
+    if (t.sizes != o.sizes)
+      return makeError(llvm::formatv(
+          "{0}: {1} has shape {2}, but o has {3}", info.kernelName, what,
+          formatSizes(t.sizes), formatSizes(o.sizes)));
+    if (t.sizes[3] != info.headDimV)
+      return makeError(llvm::formatv("{0}: {1} has Dv = {2}, the kernel was "
+                                     "compiled for Dv = {3}",
+                                     info.kernelName, what, t.sizes[3],
+                                     info.headDimV));
+    if (t.strides[3] != 1)
+      return makeError(llvm::formatv("{0}: {1} must have a unit head-dim "
+                                     "stride (got {2})",
+                                     info.kernelName, what, t.strides[3]));
+    int64_t vectorBytes = info.blockN * getDTypeSize(*dtype);
+    if (reinterpret_cast<uintptr_t>(t.data) % vectorBytes != 0)
+      return makeError(llvm::formatv(
+          "{0}: {1} must be {2}-byte aligned (the kernel moves {3} elements "
+          "at a time)",
+          info.kernelName, what, vectorBytes, info.blockN));
+    for (unsigned axis = 0; axis < 3; ++axis)
+      if (t.sizes[axis] > 1 && t.strides[axis] % info.blockN != 0)
+        return makeError(llvm::formatv(
+            "{0}: {1} stride {2} of axis {3} is not a multiple of {4} "
+            "elements (the kernel's vector)",
+            info.kernelName, what, t.strides[axis], axis, info.blockN));
+    return Error::success();
+  };
+  if (Error err = check(o, "o", info.dtype))
+    return std::move(err);
+  for (auto [i, operand] : llvm::enumerate(operands))
+    if (Error err = check(operand,
+                          ("operand " + llvm::Twine(i) + " (the output of " +
+                           info.combineOperands[i].module + ")")
+                              .str(),
+                          info.combineOperands[i].dtype))
+      return std::move(err);
+  int64_t batch = o.sizes[axes.batch], heads = o.sizes[axes.heads],
+          rows = o.sizes[axes.seq];
+  auto checkStatic = [&](int64_t expected, int64_t actual,
+                         StringRef name) -> Error {
+    if (expected >= 0 && expected != actual)
+      return makeError(llvm::formatv(
+          "{0}: {1} = {2}, but the kernel was compiled for {1} = {3}",
+          info.kernelName, name, actual, expected));
+    return Error::success();
+  };
+  if (Error err = checkStatic(info.staticHq, heads, "Hq"))
+    return std::move(err);
+  if (Error err = checkStatic(info.staticNq, rows, "Nq"))
+    return std::move(err);
+
+  PackedLaunch launch;
+  for (const TensorRef &operand : operands)
+    appendMemRef(launch.values, operand);
+  appendMemRef(launch.values, o);
+  for (int64_t scalar : {batch, heads, rows})
+    launch.values.push_back(static_cast<uint64_t>(scalar));
+  auto appendStrides = [&](const TensorRef &t) {
+    for (unsigned axis : {axes.batch, axes.heads, axes.seq})
+      launch.values.push_back(static_cast<uint64_t>(t.strides[axis]));
+  };
+  for (const TensorRef &operand : operands)
+    appendStrides(operand);
+  appendStrides(o);
+  int64_t pieces = rows * (info.headDimV / info.blockN);
+  int64_t gridX = (pieces + info.threads() - 1) / info.threads();
+  if (gridX > 0x7fffffff || heads > 65535 || batch > 65535)
+    return makeError(llvm::formatv("{0}: grid ({1}, {2}, {3}) exceeds the "
+                                   "CUDA grid limits",
+                                   info.kernelName, gridX, heads, batch));
+  launch.grid = {static_cast<unsigned>(gridX), static_cast<unsigned>(heads),
+                 static_cast<unsigned>(batch)};
+  launch.block = {static_cast<unsigned>(info.threads()), 1, 1};
+  return launch;
+}
+
+//===----------------------------------------------------------------------===//
+// Whole specs
+//===----------------------------------------------------------------------===//
+
+/// What a chain kernel's tensors are called in messages.
+static std::string describeChain(const KernelInfo &info) {
+  return llvm::formatv("chain kernel '{0}' (q = argument {1}, k = argument "
+                       "{2}, v = argument {3})",
+                       info.moduleName, info.queryArg, info.keyArg,
+                       info.valueArg)
+      .str();
+}
+
+Expected<SpecLaunchPlan>
+attn::runtime::planSpecLaunch(llvm::ArrayRef<KernelInfo> kernels,
+                              const SpecProblem &problem,
+                              llvm::ArrayRef<uint64_t> temporaries) {
+  SpecLaunchPlan plan;
+  llvm::SmallVector<size_t> chainKernels;
+  for (auto [index, info] : llvm::enumerate(kernels)) {
+    if (info.abiVersion != KernelInfo::kVersion)
+      return makeError(
+          "kernel info: ABI version " + llvm::Twine(info.abiVersion) + " of '" +
+          info.moduleName + "' is not supported by this runtime (expected " +
+          llvm::Twine(KernelInfo::kVersion) +
+          "); rebuild the spec with this version of attn");
+    if (!info.isCombine()) {
+      chainKernels.push_back(index);
+      continue;
+    }
+    if (plan.combine)
+      return makeError("the spec has two combine kernels ('" +
+                       kernels[*plan.combine].moduleName + "' and '" +
+                       info.moduleName + "'); a spec has at most one");
+    plan.combine = index;
+  }
+  if (chainKernels.empty())
+    return makeError("the spec has no chain kernel to launch");
+  if (!plan.combine && chainKernels.size() != 1)
+    return makeError(llvm::formatv(
+        "the spec has {0} chain kernels but no combine kernel, so nothing "
+        "says how their outputs make o; recompile it with this version of "
+        "attn",
+        chainKernels.size()));
+  const KernelInfo *combine = plan.combine ? &kernels[*plan.combine] : nullptr;
+  if (combine && (problem.lse || problem.finalState))
+    return makeError("lse and final state: a multi-chain spec returns o "
+                     "only; pass no lse or final state");
+
+  // The spec argument `number`, which `info` reads as `what`.
+  auto getArgument = [&](const KernelInfo &info, int64_t number,
+                         StringRef what) -> Expected<TensorRef> {
+    if (number < 0)
+      return makeError(describeChain(info) +
+                       ": its kernel info records no "
+                       "spec argument for " +
+                       what + "; recompile the spec with this version of attn");
+    if (static_cast<size_t>(number) >= problem.arguments.size() ||
+        !problem.arguments[number].data)
+      return makeError(llvm::formatv(
+          "spec argument {0} ({1} of {2}) is missing: pass it as "
+          "arguments[{0}] ({3} arguments given)",
+          number, what, describeChain(info), problem.arguments.size()));
+    return problem.arguments[number];
+  };
+
+  // With a combine kernel, the last chain of o's dtype writes o.
+  std::optional<size_t> writesO;
+  if (!combine)
+    writesO = chainKernels.front();
+  else
+    for (size_t index : chainKernels)
+      if (kernels[index].dtype == combine->dtype)
+        writesO = index;
+  if (combine && problem.o.getRank() != 4)
+    return makeError(llvm::formatv("o must have rank 4 {0}, got shape {1}",
+                                   getOutputAxes(problem.layout),
+                                   formatSizes(problem.o.sizes)));
+  if (combine && getDTypeName(problem.o.dtype) != combine->dtype)
+    return makeError(llvm::formatv("o must be {0} (the spec's result type), "
+                                   "got {1}",
+                                   combine->dtype,
+                                   getDTypeName(problem.o.dtype)));
+
+  // Placeholders for the temporaries: 16-byte aligned, far from any real
+  // allocation, so that validation can run before allocating them.
+  size_t numTemporaries = 0;
+  for (size_t index : chainKernels) {
+    const KernelInfo &info = kernels[index];
+    SpecLaunchPlan::Chain chain;
+    chain.kernel = index;
+    AttentionProblem &p = chain.problem;
+    p.layout = problem.layout;
+    auto bind = [&](int64_t number, StringRef what, TensorRef &into) -> Error {
+      Expected<TensorRef> arg = getArgument(info, number, what);
+      if (!arg)
+        return arg.takeError();
+      into = *arg;
+      return Error::success();
+    };
+    if (Error err = bind(info.queryArg, "the queries", p.q))
+      return std::move(err);
+    if (Error err = bind(info.keyArg, "the keys", p.k))
+      return std::move(err);
+    if (Error err = bind(info.valueArg, "the values", p.v))
+      return std::move(err);
+    if (info.hasInitialState) {
+      TensorRef state;
+      if (Error err = bind(info.initialStateArg, "the initial state", state))
+        return std::move(err);
+      p.initialState = state;
+    }
+    for (const mlir::attn::KernelSideInput &input : info.sideInputs) {
+      TensorRef tensor;
+      if (Error err =
+              bind(input.argNumber, "side input '" + input.name + "'", tensor))
+        return std::move(err);
+      p.sideInputs.push_back({input.name, tensor});
+    }
+    if (!combine) {
+      p.lse = problem.lse;
+      p.finalState = problem.finalState;
+    }
+    p.segments = info.isChunked() ? problem.segments : 0;
+    if (writesO == index) {
+      p.o = problem.o;
+    } else {
+      Expected<DType> dtype = parseKernelDType(info.dtype, "a chain output");
+      if (!dtype)
+        return dtype.takeError();
+      chain.temporary = static_cast<int64_t>(numTemporaries++);
+      size_t bytes = static_cast<size_t>(problem.o.getNumElements() *
+                                         getDTypeSize(*dtype));
+      plan.temporaryBytes.push_back(bytes);
+      uint64_t address =
+          static_cast<size_t>(chain.temporary) < temporaries.size()
+              ? temporaries[chain.temporary]
+              : (uint64_t(1) << 62) + (uint64_t(chain.temporary) << 50);
+      p.o = TensorRef::contiguous(reinterpret_cast<void *>(address), *dtype,
+                                  problem.o.sizes);
+    }
+    // Checks it all, as the launch will.
+    Expected<PackedLaunch> packed = packLaunch(info, p);
+    if (!packed)
+      return makeError(describeChain(info) + ": " +
+                       llvm::toString(packed.takeError()));
+    plan.chains.push_back(std::move(chain));
+  }
+
+  if (combine) {
+    llvm::SmallVector<TensorRef> operands;
+    for (const mlir::attn::KernelCombineOperand &operand :
+         combine->combineOperands) {
+      auto chain = llvm::find_if(plan.chains, [&](const auto &c) {
+        return kernels[c.kernel].moduleName == operand.module;
+      });
+      if (chain == plan.chains.end())
+        return makeError("combine kernel '" + combine->moduleName +
+                         "' reads the output of '" + operand.module +
+                         "', which is no chain kernel of the spec");
+      operands.push_back(chain->problem.o);
+    }
+    Expected<PackedLaunch> packed =
+        packCombineLaunch(*combine, operands, problem.o, problem.layout);
+    if (!packed)
+      return packed.takeError();
+    plan.combineLaunch = std::move(*packed);
+  }
+  return plan;
+}
+
+SpecLauncher::SpecLauncher(
+    std::vector<std::pair<std::string, KernelInfo>> kernels, ImageKind kind) {
+  for (auto &[image, info] : kernels) {
+    infos.push_back(info);
+    launchers.push_back(
+        std::make_unique<KernelLauncher>(std::move(image), info, kind));
+  }
+}
+
+SpecLauncher::~SpecLauncher() = default;
+
+Error SpecLauncher::launch(const SpecProblem &problem, cuda::CUstream stream) {
+  // Everything that can be checked without the device is, first.
+  Expected<SpecLaunchPlan> plan = planSpecLaunch(infos, problem);
+  if (!plan)
+    return plan.takeError();
+  llvm::SmallVector<uint64_t> addresses;
+  if (!plan->temporaryBytes.empty()) {
+    Expected<CudaDriver &> driver = CudaDriver::get();
+    if (!driver)
+      return driver.takeError();
+    Expected<cuda::CUcontext> context = driver->getCurrentContext();
+    if (!context)
+      return context.takeError();
+    if (!*context) {
+      if (Error err = driver->makeCurrent(0))
+        return err;
+      context = driver->getCurrentContext();
+      if (!context)
+        return context.takeError();
+    }
+    // One buffer, each temporary 256-byte aligned in it.
+    size_t total = 0;
+    llvm::SmallVector<size_t> offsets;
+    for (size_t bytes : plan->temporaryBytes) {
+      offsets.push_back(total);
+      total += (bytes + 255) / 256 * 256;
+    }
+    uint64_t base;
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      DeviceBuffer &buffer = temporaries[{*context, stream}];
+      if (buffer.size() < total) {
+        // The old buffer may still be in use by a launch on `stream`.
+        if (buffer)
+          if (Error err = driver->synchronize(stream))
+            return err;
+        Expected<DeviceBuffer> grown = driver->allocate(total);
+        if (!grown)
+          return grown.takeError();
+        buffer = std::move(*grown);
+      }
+      base = static_cast<uint64_t>(buffer.get());
+    }
+    for (size_t offset : offsets)
+      addresses.push_back(base + offset);
+    plan = planSpecLaunch(infos, problem, addresses);
+    if (!plan)
+      return plan.takeError();
+  }
+  for (const SpecLaunchPlan::Chain &chain : plan->chains)
+    if (Error err = launchers[chain.kernel]->launch(chain.problem, stream))
+      return err;
+  if (plan->combine)
+    return launchers[*plan->combine]->launch(std::move(plan->combineLaunch),
+                                             stream);
   return Error::success();
 }

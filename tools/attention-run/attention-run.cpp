@@ -797,7 +797,11 @@ static LogicalResult run(MLIRContext &context) {
                                " cache)"
                          : std::string())
                  << '\n';
+    // The dtype of o: the combine kernel's, if the spec has one.
     dtypeName = (*kernel)->getKernelInfo().dtype;
+    for (const jit::KernelBinary &binary : (*kernel)->getKernels())
+      if (binary.info.isCombine())
+        dtypeName = binary.info.dtype;
     jit::HostRunOptions runOptions;
     runOptions.packedQKV = packedQKV;
     runOptions.inPlaceState = inPlaceState;

@@ -895,21 +895,51 @@ TEST(SpecBuilderTest, BuildsACausalWindowSpec) {
 // A spec of two chains (Based: Taylor-2 linear attention plus a window
 // softmax, summed) compiles to one kernel per chain; launch says what to do
 // instead, before it touches a device.
-TEST(JITLaunchTest, MultiKernelSpecsNameTheWayAround) {
+// Based compiles to a kernel per chain and a combine kernel; the
+// AttentionProblem launch points to the SpecProblem one, which checks the
+// spec's arguments before any device call.
+TEST(JITLaunchTest, MultiKernelSpecsLaunchBySpecArguments) {
   std::optional<std::string> text = readExample("based");
   ASSERT_TRUE(text) << "cannot read example based";
   auto kernel = CompiledKernel::compile(*text, ptxOptions());
   ASSERT_TRUE(bool(kernel)) << llvm::toString(kernel.takeError());
-  ASSERT_EQ((*kernel)->getKernels().size(), 2u);
-  EXPECT_EQ((*kernel)->getKernels()[0].info.algorithm, "chunked");
-  EXPECT_EQ((*kernel)->getKernels()[1].info.algorithm, "quadratic");
+  const std::vector<KernelBinary> &kernels = (*kernel)->getKernels();
+  ASSERT_EQ(kernels.size(), 3u);
+  EXPECT_EQ(kernels[0].info.algorithm, "chunked");
+  EXPECT_EQ(kernels[1].info.algorithm, "quadratic");
+  EXPECT_EQ(kernels[2].info.algorithm, "combine");
+  // Based's arguments: q_linear, k_linear, q_window, k_window, v.
+  EXPECT_EQ(kernels[0].info.queryArg, 0);
+  EXPECT_EQ(kernels[0].info.keyArg, 1);
+  EXPECT_EQ(kernels[0].info.valueArg, 4);
+  EXPECT_EQ(kernels[1].info.queryArg, 2);
+  EXPECT_EQ(kernels[1].info.keyArg, 3);
+  EXPECT_EQ(kernels[1].info.valueArg, 4);
+  ASSERT_EQ(kernels[2].info.combineOperands.size(), 2u);
+  EXPECT_EQ(kernels[2].info.combineOperands[0].module,
+            kernels[0].info.moduleName);
+  EXPECT_EQ(kernels[2].info.combineOperands[1].module,
+            kernels[1].info.moduleName);
+  EXPECT_NE(kernels[2].image.find(".entry attn_combine("), std::string::npos);
+
   llvm::Error err = (*kernel)->launch(attn::runtime::AttentionProblem{});
   ASSERT_TRUE(bool(err));
-  std::string message = llvm::toString(std::move(err));
-  EXPECT_NE(message.find("this spec compiled to 2 kernels"), std::string::npos)
-      << message;
-  EXPECT_NE(message.find("launch each of getKernels()"), std::string::npos)
-      << message;
+  EXPECT_EQ(llvm::toString(std::move(err)),
+            "this spec compiled to 3 kernels (one per attn.aggregate chain "
+            "and one combining their outputs), and launch(AttentionProblem) "
+            "runs single-kernel specs; pass the spec's arguments by number "
+            "to launch(runtime::SpecProblem) instead");
+  // Validated before any device call: this fails the same without a GPU.
+  attn::runtime::SpecProblem problem;
+  problem.o = attn::runtime::TensorRef::contiguous(
+      reinterpret_cast<void *>(0x100000), attn::runtime::DType::BF16,
+      {1, 2, 17, 64});
+  err = (*kernel)->launch(problem);
+  ASSERT_TRUE(bool(err));
+  EXPECT_EQ(llvm::toString(std::move(err)),
+            "spec argument 0 (the queries of chain kernel 'attn_kernels' (q = "
+            "argument 0, k = argument 1, v = argument 4)) is missing: pass it "
+            "as arguments[0] (0 arguments given)");
 }
 
 } // namespace

@@ -1,4 +1,4 @@
-//===- LaunchTest.cpp - Kernel ABI v3 parameter packing -------------------===//
+//===- LaunchTest.cpp - Kernel ABI v6 parameter packing -------------------===//
 //
 // Part of the attn project.
 //
@@ -167,7 +167,7 @@ TEST(LaunchTest, SignatureFromKernelInfo) {
     ASSERT_FALSE(bool(rejected)) << "ABI version " << version;
     EXPECT_EQ(llvm::toString(rejected.takeError()),
               "kernel info: ABI version " + std::to_string(version) +
-                  " is not supported by this runtime (expected 5); rebuild "
+                  " is not supported by this runtime (expected 6); rebuild "
                   "the kernel with this version of attn");
   }
   KernelInfo bad = makeInfo();
@@ -205,6 +205,68 @@ KernelInfo makeChunkedInfo() {
   info.featureDim = 64;
   info.sideInputs.push_back({"log_gates", "f32", {"B", "Hq", "Nk"}, 3});
   return info;
+}
+
+/// A combine kernel over two bf16 chain outputs, Dv = 64 in pieces of 8.
+KernelInfo makeCombineInfo() {
+  KernelInfo info;
+  info.algorithm = "combine";
+  info.moduleName = "attn_combine";
+  info.kernelName = "attn_combine";
+  info.normalize = "";
+  info.dtype = "bf16";
+  info.layout = "bhsd";
+  info.headDimV = 64;
+  info.blockM = 1;
+  info.blockN = 8;
+  info.warps = 4;
+  info.combineOperands = {{"attn_kernels", "bf16"}, {"attn_kernels_0", "bf16"}};
+  return info;
+}
+
+/// Based's bundle: a causal chunked Taylor-2 chain (q, k arguments 0, 1 of
+/// Dk = 16), a window softmax chain (q, k arguments 2, 3 of Dk = 64), both
+/// reading v (argument 4, Dv = 64), and the combine kernel summing them.
+std::vector<KernelInfo> makeBasedBundle() {
+  KernelInfo linear = makeChunkedInfo();
+  linear.moduleName = "attn_kernels";
+  linear.normalize = "sum";
+  linear.headDimQK = 16;
+  linear.headDimV = 64;
+  linear.blockN = 16;
+  linear.hasInitialState = linear.hasFinalState = false;
+  linear.featureDim = 0;
+  linear.sideInputs.clear();
+  linear.queryArg = 0;
+  linear.keyArg = 1;
+  linear.valueArg = 4;
+  KernelInfo window;
+  window.moduleName = "attn_kernels_0";
+  window.dtype = "bf16";
+  window.layout = "bhsd";
+  window.headDimQK = window.headDimV = 64;
+  window.queryArg = 2;
+  window.keyArg = 3;
+  window.valueArg = 4;
+  return {linear, window, makeCombineInfo()};
+}
+
+/// Based's arguments (BHSD, B 2, Hq 4, Hkv 2, N 100) at fake addresses,
+/// and o.
+SpecProblem makeBasedProblem() {
+  const int64_t b = 2, hq = 4, hkv = 2, n = 100;
+  SpecProblem problem;
+  problem.layout = Layout::BHSD;
+  uintptr_t address = 0x1000000;
+  auto tensor = [&](std::vector<int64_t> sizes) {
+    address += 0x1000000;
+    return TensorRef::contiguous(fakePointer(address), DType::BF16, sizes);
+  };
+  problem.arguments = {tensor({b, hq, n, 16}), tensor({b, hkv, n, 16}),
+                       tensor({b, hq, n, 64}), tensor({b, hkv, n, 64}),
+                       tensor({b, hkv, n, 64})};
+  problem.o = tensor({b, hq, n, 64});
+  return problem;
 }
 
 AttentionProblem makeChunkedProblem(int64_t nq = 256, int64_t nk = 256) {
@@ -523,11 +585,18 @@ TEST(LaunchTest, KeyRangesNeedTheirKernel) {
 // KernelInfo JSON
 //===----------------------------------------------------------------------===//
 
-TEST(KernelInfoTest, RoundTripsTheABIv5Fields) {
+TEST(KernelInfoTest, RoundTripsTheABIv6Fields) {
   KernelInfo info = makeChunkedInfo();
   info.staticHq = 4;
+  info.queryArg = 0;
+  info.keyArg = 1;
+  info.valueArg = 2;
+  info.initialStateArg = 4;
   std::string json = info.toJSONString();
-  EXPECT_THAT(json, HasSubstr("\"abi\":5"));
+  EXPECT_THAT(json, HasSubstr("\"abi\":6"));
+  EXPECT_THAT(json, HasSubstr("\"initial_state_arg\":4"));
+  EXPECT_THAT(json, HasSubstr("\"q_arg\":0"));
+  EXPECT_THAT(json, HasSubstr("\"combine_operands\":[]"));
   EXPECT_THAT(json, HasSubstr("\"state_kernel\":\"attn_fwd_segment_states\""));
   EXPECT_THAT(json, HasSubstr("\"workspace_columns\":128"));
   EXPECT_THAT(json, HasSubstr("\"algorithm\":\"chunked\""));
@@ -560,7 +629,25 @@ TEST(KernelInfoTest, RoundTripsTheABIv5Fields) {
             (std::vector<std::string>{"B", "Hq", "Nk"}));
   EXPECT_EQ(parsed->sideInputs[0].argNumber, 3);
   EXPECT_EQ(parsed->sideInputs[0].alignment, 0);
+  EXPECT_EQ(parsed->queryArg, 0);
+  EXPECT_EQ(parsed->keyArg, 1);
+  EXPECT_EQ(parsed->valueArg, 2);
+  EXPECT_EQ(parsed->initialStateArg, 4);
   EXPECT_EQ(parsed->toJSONString(), json);
+
+  // A combine kernel's operands.
+  KernelInfo combine = makeCombineInfo();
+  json = combine.toJSONString();
+  EXPECT_THAT(json, HasSubstr("\"algorithm\":\"combine\""));
+  EXPECT_THAT(json, HasSubstr("\"combine_operands\":[{\"dtype\":\"bf16\","
+                              "\"module\":\"attn_kernels\"},{\"dtype\":"
+                              "\"bf16\",\"module\":\"attn_kernels_0\"}]"));
+  parsed = KernelInfo::fromJSON(llvm::StringRef(json));
+  ASSERT_TRUE(bool(parsed)) << llvm::toString(parsed.takeError());
+  EXPECT_TRUE(parsed->isCombine());
+  ASSERT_EQ(parsed->combineOperands.size(), 2u);
+  EXPECT_EQ(parsed->combineOperands[1].module, "attn_kernels_0");
+  EXPECT_EQ(parsed->combineOperands[1].dtype, "bf16");
 
   // The defaults: a quadratic kernel without states.
   std::string quadratic = makeInfo().toJSONString();
@@ -608,8 +695,15 @@ TEST(KernelInfoTest, RejectsOtherVersionsAndMissingFields) {
       text.replace(at, from.size(), to.str());
     return text;
   };
-  EXPECT_EQ(errorOf(replaced("\"abi\":5", "\"abi\":3")),
-            "kernel info: missing or unsupported 'abi' (expected 5)");
+  EXPECT_EQ(errorOf(replaced("\"abi\":6", "\"abi\":5")),
+            "kernel info: missing or unsupported 'abi' (expected 6)");
+  EXPECT_EQ(errorOf(replaced("\"q_arg\":-1,", "")),
+            "kernel info: missing an integer field");
+  EXPECT_EQ(errorOf(replaced("\"combine_operands\":[],", "")),
+            "kernel info: missing 'combine_operands'");
+  EXPECT_EQ(errorOf(replaced("\"combine_operands\":[]",
+                             "\"combine_operands\":[{\"module\":\"m\"}]")),
+            "kernel info: combine operand lacks module or dtype");
   EXPECT_EQ(errorOf(replaced("\"causal\":true,", "")),
             "kernel info: missing 'causal'");
   EXPECT_EQ(errorOf(replaced("\"initial_state\":true,", "")),
@@ -618,6 +712,185 @@ TEST(KernelInfoTest, RejectsOtherVersionsAndMissingFields) {
             "kernel info: missing an integer field");
   EXPECT_EQ(errorOf(replaced("\"chunked\"", "\"recurrent\"")),
             "kernel info: unknown algorithm 'recurrent'");
+}
+
+//===----------------------------------------------------------------------===//
+// Whole specs
+//===----------------------------------------------------------------------===//
+
+TEST(SpecLaunchTest, BindsEachChainToItsArguments) {
+  std::vector<KernelInfo> bundle = makeBasedBundle();
+  SpecProblem problem = makeBasedProblem();
+  auto plan = planSpecLaunch(bundle, problem);
+  ASSERT_TRUE(bool(plan)) << llvm::toString(plan.takeError());
+  ASSERT_EQ(plan->chains.size(), 2u);
+  // The linear chain: q, k from arguments 0, 1, v from 4, into a
+  // temporary; the window chain (the last of o's dtype) writes o itself.
+  const SpecLaunchPlan::Chain &linear = plan->chains[0];
+  EXPECT_EQ(linear.kernel, 0u);
+  EXPECT_EQ(linear.problem.q.data, problem.arguments[0].data);
+  EXPECT_EQ(linear.problem.k.data, problem.arguments[1].data);
+  EXPECT_EQ(linear.problem.v.data, problem.arguments[4].data);
+  EXPECT_EQ(linear.temporary, 0);
+  EXPECT_EQ(linear.problem.o.sizes, problem.o.sizes);
+  EXPECT_TRUE(linear.problem.o.isContiguous());
+  const SpecLaunchPlan::Chain &window = plan->chains[1];
+  EXPECT_EQ(window.kernel, 1u);
+  EXPECT_EQ(window.problem.q.data, problem.arguments[2].data);
+  EXPECT_EQ(window.problem.k.data, problem.arguments[3].data);
+  EXPECT_EQ(window.problem.o.data, problem.o.data);
+  EXPECT_EQ(window.temporary, -1);
+  // One bf16 temporary of o's size.
+  ASSERT_EQ(plan->temporaryBytes.size(), 1u);
+  EXPECT_EQ(plan->temporaryBytes[0], size_t(2 * 4 * 100 * 64 * 2));
+  ASSERT_TRUE(plan->combine.has_value());
+  EXPECT_EQ(*plan->combine, 2u);
+
+  // The combine launch: operands (temporary, o), o, then B, Hq, Nq and the
+  // strides; a thread per 8 elements: 100 rows x 8 pieces / 128 threads.
+  const PackedLaunch &combine = plan->combineLaunch;
+  ASSERT_EQ(combine.values.size(), 3u * 5 + 3 + 3 * 3);
+  uint64_t o = reinterpret_cast<uintptr_t>(problem.o.data);
+  EXPECT_EQ(combine.values[5], o);
+  EXPECT_EQ(combine.values[10], o);
+  EXPECT_EQ(combine.values[15], 2u);
+  EXPECT_EQ(combine.values[16], 4u);
+  EXPECT_EQ(combine.values[17], 100u);
+  EXPECT_EQ(combine.values[18], uint64_t(4 * 100 * 64));
+  EXPECT_EQ(combine.values[19], uint64_t(100 * 64));
+  EXPECT_EQ(combine.values[20], 64u);
+  EXPECT_EQ(combine.grid, (Dim3{7, 4, 2}));
+  EXPECT_EQ(combine.block, (Dim3{128, 1, 1}));
+
+  // Given addresses replace the placeholders.
+  plan = planSpecLaunch(bundle, problem, {0x7000000});
+  ASSERT_TRUE(bool(plan)) << llvm::toString(plan.takeError());
+  EXPECT_EQ(plan->chains[0].problem.o.data, fakePointer(0x7000000));
+  EXPECT_EQ(plan->combineLaunch.values[0], 0x7000000u);
+}
+
+TEST(SpecLaunchTest, SaysWhichArgumentIsMissingOrMisshapen) {
+  std::vector<KernelInfo> bundle = makeBasedBundle();
+  auto errorOf = [&](const SpecProblem &problem) {
+    auto plan = planSpecLaunch(bundle, problem);
+    return plan ? std::string() : llvm::toString(plan.takeError());
+  };
+  SpecProblem problem = makeBasedProblem();
+  problem.arguments.resize(4);
+  EXPECT_EQ(errorOf(problem),
+            "spec argument 4 (the values of chain kernel 'attn_kernels' (q = "
+            "argument 0, k = argument 1, v = argument 4)) is missing: pass it "
+            "as arguments[4] (4 arguments given)");
+  problem = makeBasedProblem();
+  problem.arguments[2] = TensorRef();
+  EXPECT_THAT(errorOf(problem),
+              HasSubstr("spec argument 2 (the queries of chain kernel "
+                        "'attn_kernels_0'"));
+  // The window chain's keys with the linear chain's head dim.
+  problem = makeBasedProblem();
+  problem.arguments[3] = problem.arguments[1];
+  EXPECT_EQ(errorOf(problem),
+            "chain kernel 'attn_kernels_0' (q = argument 2, k = argument 3, "
+            "v = argument 4): head dim Dk differs between q and k: q has head "
+            "dim Dk = 64 (axis 3 (Dk) of sizes [2, 4, 100, 64]), k has head "
+            "dim Dk = 16 (axis 3 (Dk) of sizes [2, 2, 100, 16])");
+  // o of another dtype than the combine kernel writes.
+  problem = makeBasedProblem();
+  problem.o.dtype = DType::F16;
+  EXPECT_EQ(errorOf(problem), "o must be bf16 (the spec's result type), got "
+                              "f16");
+  // o misaligned for the combine kernel's 16-byte pieces.
+  problem = makeBasedProblem();
+  problem.o = TensorRef(fakePointer(0x9000008), DType::BF16, problem.o.sizes,
+                        TensorRef::getContiguousStrides(problem.o.sizes));
+  EXPECT_THAT(errorOf(problem), HasSubstr("16-byte aligned"));
+  // A multi-chain spec writes no lse.
+  problem = makeBasedProblem();
+  problem.lse = problem.o;
+  EXPECT_EQ(errorOf(problem), "lse and final state: a multi-chain spec "
+                              "returns o only; pass no lse or final state");
+  // Several chains and no combine kernel.
+  bundle.pop_back();
+  EXPECT_EQ(errorOf(makeBasedProblem()),
+            "the spec has 2 chain kernels but no combine kernel, so nothing "
+            "says how their outputs make o; recompile it with this version "
+            "of attn");
+  // A chain kernel of an older compiler names no arguments.
+  bundle = makeBasedBundle();
+  bundle[1].keyArg = -1;
+  EXPECT_THAT(errorOf(makeBasedProblem()),
+              HasSubstr("its kernel info records no spec argument for the "
+                        "keys"));
+}
+
+TEST(SpecLaunchTest, SingleChainSpecsWriteOAndLse) {
+  // A single quadratic chain with lse and a side input: o and lse go to
+  // the kernel, side inputs by their argument number.
+  KernelInfo info = makeInfo();
+  info.queryArg = 0;
+  info.keyArg = 1;
+  info.valueArg = 2;
+  AttentionProblem direct = makeProblem();
+  SpecProblem problem;
+  problem.layout = direct.layout;
+  problem.arguments = {direct.q, direct.k, direct.v,
+                       direct.sideInputs[0].tensor};
+  problem.o = direct.o;
+  problem.lse = direct.lse;
+  auto plan = planSpecLaunch({info}, problem);
+  ASSERT_TRUE(bool(plan)) << llvm::toString(plan.takeError());
+  ASSERT_EQ(plan->chains.size(), 1u);
+  EXPECT_FALSE(plan->combine.has_value());
+  EXPECT_TRUE(plan->temporaryBytes.empty());
+  auto packed = packLaunch(info, plan->chains[0].problem);
+  auto expected = packLaunch(info, direct);
+  ASSERT_TRUE(bool(packed) && bool(expected));
+  EXPECT_EQ(packed->values, expected->values);
+  // Without lse the kernel's validation says so.
+  problem.lse.reset();
+  auto missing = planSpecLaunch({info}, problem);
+  ASSERT_FALSE(bool(missing));
+  EXPECT_THAT(llvm::toString(missing.takeError()), HasSubstr("lse"));
+}
+
+TEST(SpecLaunchTest, CombineChecksOperands) {
+  KernelInfo info = makeCombineInfo();
+  std::vector<int64_t> sizes{1, 2, 10, 64};
+  TensorRef a =
+      TensorRef::contiguous(fakePointer(0x100000), DType::BF16, sizes);
+  TensorRef b =
+      TensorRef::contiguous(fakePointer(0x200000), DType::BF16, sizes);
+  TensorRef o =
+      TensorRef::contiguous(fakePointer(0x300000), DType::BF16, sizes);
+  auto errorOf = [&](llvm::ArrayRef<TensorRef> operands, const TensorRef &out) {
+    auto packed = packCombineLaunch(info, operands, out, Layout::BHSD);
+    return packed ? std::string() : llvm::toString(packed.takeError());
+  };
+  EXPECT_EQ(errorOf({a, b}, o), "");
+  EXPECT_EQ(errorOf({a}, o), "attn_combine: 1 operands given, the kernel "
+                             "reads 2");
+  TensorRef wrong = b;
+  wrong.sizes[2] = 11;
+  EXPECT_EQ(errorOf({a, wrong}, o),
+            "attn_combine: operand 1 (the output of attn_kernels_0) has shape "
+            "[1, 2, 11, 64], but o has [1, 2, 10, 64]");
+  wrong = b;
+  wrong.dtype = DType::F32;
+  EXPECT_EQ(errorOf({a, wrong}, o), "attn_combine: operand 1 (the output of "
+                                    "attn_kernels_0) must be bf16, got f32");
+  wrong = b;
+  wrong.strides = {2 * 10 * 68, 10 * 68, 68, 1};
+  EXPECT_EQ(errorOf({a, wrong}, o),
+            "attn_combine: operand 1 (the output of attn_kernels_0) stride 68 "
+            "of axis 2 is not a multiple of 8 elements (the kernel's vector)");
+  // Strided (but aligned) views are fine, e.g. o inside a wider tensor.
+  TensorRef view = o;
+  view.strides = {2 * 10 * 128, 10 * 128, 128, 1};
+  EXPECT_EQ(errorOf({a, b}, view), "");
+  EXPECT_EQ(errorOf({a, b}, TensorRef()), "attn_combine: o is null");
+  info.staticNq = 12;
+  EXPECT_EQ(errorOf({a, b}, o), "attn_combine: Nq = 10, but the kernel was "
+                                "compiled for Nq = 12");
 }
 
 } // namespace

@@ -14,6 +14,10 @@
 //   attn::runtime::AttentionProblem tensors = ...; // device views
 //   if (llvm::Error err = (*kernel)->launch(tensors, stream)) ...
 //
+// A spec of several chains (Based: a linear and a window chain, outputs
+// summed) compiles to a kernel per chain and a combine kernel; launch it
+// from the spec's arguments by number with `launch(runtime::SpecProblem)`.
+//
 // `compile` parses and verifies the spec (errors are its MLIR diagnostics as
 // text), runs the `attn-lower-to-nvvm` pipeline in-process, and returns the
 // PTX or cubin of each `gpu.module` with the `KernelInfo` the code generator
@@ -144,8 +148,17 @@ public:
 
   /// Validates `tensors` against the kernel (no memory is touched when they
   /// do not match), loads the module into the current context (once per
-  /// context) and launches on `stream`.
+  /// context) and launches on `stream`. Single-kernel specs only: a spec of
+  /// several chains (and a combine kernel) takes its arguments by number
+  /// through the SpecProblem overload.
   llvm::Error launch(const runtime::AttentionProblem &tensors,
+                     runtime::cuda::CUstream stream = nullptr);
+
+  /// Launches the whole spec, any number of chains, from its arguments by
+  /// number (runtime::SpecLauncher): each chain kernel on the arguments its
+  /// KernelInfo names, then the combine kernel, if any, which writes
+  /// `problem.o`. Everything is validated before any memory is touched.
+  llvm::Error launch(const runtime::SpecProblem &problem,
                      runtime::cuda::CUstream stream = nullptr);
 
 private:
@@ -158,6 +171,8 @@ private:
   std::string cacheSource;
   /// Set when the spec has exactly one kernel.
   std::unique_ptr<runtime::KernelLauncher> launcher;
+  /// Every kernel of the spec, for launches by spec argument.
+  std::unique_ptr<runtime::SpecLauncher> specLauncher;
 };
 
 /// Number of times this process ran the compilation pipeline (cache misses);

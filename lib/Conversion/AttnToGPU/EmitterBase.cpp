@@ -6,6 +6,8 @@
 
 #include "EmitterBase.h"
 
+#include "attn/Analysis/ArgumentRoles.h"
+
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -382,4 +384,16 @@ void mlir::attn::describeKernel(KernelInfo &info, SpecChain &chain,
   info.staticNq = staticDim(qType, axes.seq);
   info.staticNk = staticDim(kType, axes.seq);
   info.sideInputs = std::move(sideInputs);
+  // Which spec arguments the kernel's tensors are, for launchers that take
+  // a multi-chain spec's arguments by number.
+  auto argNumber = [](Value value) -> int64_t {
+    if (!value)
+      return -1;
+    std::optional<unsigned> number = getSpecArgumentNumber(value);
+    return number ? static_cast<int64_t>(*number) : -1;
+  };
+  info.queryArg = argNumber(chain.score.getQuery());
+  info.keyArg = argNumber(chain.score.getKey());
+  info.valueArg = argNumber(chain.aggregate.getValues());
+  info.initialStateArg = argNumber(chain.aggregate.getInitialState());
 }

@@ -65,6 +65,23 @@
 // ROWNORM-SAME: {{rsqrt.approx.f32|__nv_rsqrtf}}
 // ROWNORM-SAME: st.global.v4.b32
 
+// Based, two chains summed: the chunked Taylor-2 kernels, the window
+// softmax kernel, then the combine kernel, which adds 16-byte pieces of both
+// outputs.
+// RUN: attention-opt %examples/based.mlir --attn-lower-to-nvvm="chip=sm_90a features=+ptx80 format=isa" | FileCheck %s --check-prefix=BASED
+// BASED: gpu.binary @attn_kernels
+// BASED-SAME: .visible .entry attn_fwd_segment_states(
+// BASED-SAME: .visible .entry attn_fwd(
+// BASED: gpu.binary @attn_kernels_0
+// BASED-SAME: .visible .entry attn_fwd(
+// BASED-SAME: ex2.approx.ftz.f32
+// BASED: gpu.binary @attn_combine
+// BASED-SAME: .visible .entry attn_combine(
+// BASED-SAME: ld.global.v4.b32
+// BASED-SAME: ld.global.v4.b32
+// BASED-SAME: add.rn.bf16x2
+// BASED-SAME: st.global.v4.b32
+
 // A feature map that widens a row (hedgehog): y = x W by mma.sync, both
 // softmaxes by ex2 over quad shuffles, phi stored as element pairs.
 // RUN: attention-opt %examples/hedgehog.mlir --attn-lower-to-nvvm="chip=sm_90a features=+ptx80 format=isa" | FileCheck %s --check-prefix=WIDE

@@ -287,3 +287,84 @@ func.func @taylor2_too_wide(%q: tensor<?x?x?x32xbf16>, %v: tensor<?x?x?x64xbf16>
   %o = attn.aggregate %w, %v : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
   return %o : tensor<?x?x?x64xbf16>
 }
+
+// -----
+
+// Multi-chain specs: the combine kernel reads only the chains' outputs.
+
+func.func @combine_reads_argument(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16>,
+                                  %v: tensor<?x?x?x64xbf16>,
+                                  %x: tensor<?x?x?x64xbf16>) -> tensor<?x?x?x64xbf16> {
+  %s = attn.score %q, %k : tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>
+  %w = attn.normalize %s softmax
+  %o = attn.aggregate %w, %v : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
+  // expected-error @+2 {{'arith.addf' op cannot be computed by the combine kernel of a multi-chain spec: the spec must return an element-wise arith expression (addf, subf, mulf, divf, negf, maximumf, minimumf, select, ...) over the outputs of its attn.aggregate chains and splat float constants}}
+  // expected-note @-5 {{this operand is a function argument; the combine kernel reads only chain outputs: compute argument-dependent terms inside a chain (e.g. as a modifier input), or outside the spec}}
+  %r = arith.addf %o, %x : tensor<?x?x?x64xbf16>
+  return %r : tensor<?x?x?x64xbf16>
+}
+
+// -----
+
+func.func @combine_non_arith(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16>,
+                             %v: tensor<?x?x?x64xbf16>) -> tensor<?x?x?x64xbf16> {
+  %s = attn.score %q, %k : tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>
+  %w = attn.normalize %s softmax
+  %o1 = attn.aggregate %w, %v : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
+  %s2 = attn.score %q, %k : tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>
+  %m2 = attn.mask %s2, #attn.causal
+  %w2 = attn.normalize %m2 softmax
+  %o2 = attn.aggregate %w2, %v : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
+  // expected-error @+1 {{'math.absf' op cannot be computed by the combine kernel of a multi-chain spec}}
+  %a = math.absf %o1 : tensor<?x?x?x64xbf16>
+  %r = arith.addf %a, %o2 : tensor<?x?x?x64xbf16>
+  return %r : tensor<?x?x?x64xbf16>
+}
+
+// -----
+
+func.func @combine_lse(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16>,
+                       %v: tensor<?x?x?x64xbf16>)
+    -> (tensor<?x?x?x64xbf16>, tensor<?x?x?xf32>) {
+  %s = attn.score %q, %k : tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>
+  %w = attn.normalize %s softmax
+  %o1, %lse = attn.aggregate %w, %v
+      : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>, lse tensor<?x?x?xf32>
+  %s2 = attn.score %q, %k : tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>
+  %m2 = attn.mask %s2, #attn.causal
+  %w2 = attn.normalize %m2 softmax
+  %o2 = attn.aggregate %w2, %v : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
+  %r = arith.addf %o1, %o2 : tensor<?x?x?x64xbf16>
+  // expected-error @+1 {{'func.return' op returns 2 values from a spec of 2 attn.aggregate chains; such a spec must return one value, an element-wise arith expression over the chains' outputs (lse and states are returned by single-chain specs only)}}
+  return %r, %lse : tensor<?x?x?x64xbf16>, tensor<?x?x?xf32>
+}
+
+// -----
+
+func.func @combine_unused_chain(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16>,
+                                %v: tensor<?x?x?x64xbf16>) -> tensor<?x?x?x64xbf16> {
+  %s = attn.score %q, %k : tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>
+  %w = attn.normalize %s softmax
+  %o1 = attn.aggregate %w, %v : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
+  %s2 = attn.score %q, %k : tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>
+  %m2 = attn.mask %s2, #attn.causal
+  %w2 = attn.normalize %m2 softmax
+  // expected-error @+1 {{'attn.aggregate' op output is not used by the spec's result; the chains of a multi-chain spec must all contribute to the returned element-wise expression (remove the unused chain)}}
+  %o2 = attn.aggregate %w2, %v : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
+  return %o1 : tensor<?x?x?x64xbf16>
+}
+
+// -----
+
+// A single chain whose result is an expression of its output also gets a
+// combine kernel, under the same rules.
+func.func @combine_non_splat(%q: tensor<1x1x1x16xbf16>, %k: tensor<1x1x1x16xbf16>,
+                             %v: tensor<1x1x1x16xbf16>) -> tensor<1x1x1x16xbf16> {
+  %s = attn.score %q, %k : tensor<1x1x1x16xbf16>, tensor<1x1x1x16xbf16>
+  %w = attn.normalize %s softmax
+  %o = attn.aggregate %w, %v : tensor<1x1x1x16xbf16> -> tensor<1x1x1x16xbf16>
+  // expected-error @+1 {{'arith.constant' op is not a splat float constant; the combine kernel of a multi-chain spec takes only splat float constants (e.g. dense<0.5>)}}
+  %c = arith.constant dense<[[[[0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0]]]]> : tensor<1x1x1x16xbf16>
+  %r = arith.mulf %o, %c : tensor<1x1x1x16xbf16>
+  return %r : tensor<1x1x1x16xbf16>
+}

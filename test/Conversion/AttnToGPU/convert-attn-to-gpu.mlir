@@ -1,5 +1,6 @@
 // RUN: attention-opt %s --convert-attn-to-gpu=chip=sm_80 --split-input-file | FileCheck %s
 // RUN: attention-opt %s --convert-attn-to-gpu=chip=sm_90a --split-input-file | FileCheck %s --check-prefix=WG
+// RUN: attention-opt %s --attn-fuse --convert-attn-to-gpu=chip=sm_90a --split-input-file | FileCheck %s --check-prefix=FUSED
 
 // The CHECK lines show the warp-level kernels (sm_80, and sm_90a where the
 // warpgroup path does not apply); the WG lines the warpgroup form of
@@ -11,13 +12,17 @@
 // CHECK-LABEL: module attributes {gpu.container_module}
 // CHECK:       func.func @causal_f16
 // CHECK:         attn.aggregate
-// Kernel ABI v5 (keys sorted): a quadratic kernel without states.
+// Kernel ABI v6 (keys sorted): a quadratic kernel without states, no
+// combine operands, q, k, v from arguments 0, 1, 2.
 // CHECK:       gpu.module @attn_kernels attributes {attn.kernel_info =
-// CHECK-SAME:    {\22abi\22:5,\22algorithm\22:\22quadratic\22,
+// CHECK-SAME:    {\22abi\22:6,\22algorithm\22:\22quadratic\22,
 // CHECK-SAME:    \22block_m\22:64,\22block_n\22:32,
+// CHECK-SAME:    \22combine_operands\22:[],
 // CHECK-SAME:    \22dtype\22:\22f16\22
 // CHECK-SAME:    \22feature_dim\22:0,\22final_state\22:false,
-// CHECK-SAME:    \22initial_state\22:false,
+// CHECK-SAME:    \22initial_state\22:false,\22initial_state_arg\22:-1,\22k_arg\22:1,
+// CHECK-SAME:    \22q_arg\22:0,
+// CHECK-SAME:    \22v_arg\22:2,
 // CHECK:         gpu.func @attn_fwd(%{{.*}}: memref<?xf16>, %{{.*}}: memref<?xf16>, %{{.*}}: memref<?xf16>, %{{.*}}: memref<?xf16>, %{{.*}}: i64
 // CHECK-SAME:      kernel attributes {known_block_size = array<i32: 128, 1, 1>}
 // CHECK:           gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
@@ -88,7 +93,7 @@ func.func @causal_f16(%q: tensor<?x?x?x64xf16>, %k: tensor<?x?x?x64xf16>,
 
 // CHECK-LABEL: func.func @sinks_bf16
 // CHECK:       gpu.module @attn_kernels
-// CHECK-SAME:    \22abi\22:5,\22algorithm\22:\22quadratic\22,
+// CHECK-SAME:    \22abi\22:6,\22algorithm\22:\22quadratic\22,
 // CHECK-SAME:    \22feature_dim\22:0,\22final_state\22:false,
 // CHECK-SAME:    \22initial_state\22:false,
 // CHECK-SAME:    \22lse\22:true
@@ -726,4 +731,115 @@ func.func @documents(%q: tensor<?x?x?x128xbf16>, %k: tensor<?x?x?x128xbf16>,
   %w = attn.normalize %m softmax
   %o = attn.aggregate %w, %v : tensor<?x?x?x128xbf16> -> tensor<?x?x?x128xbf16>
   return %o : tensor<?x?x?x128xbf16>
+}
+
+// -----
+
+// Two chains whose outputs the spec sums (Based): a kernel per chain, each
+// recording the spec arguments of its q, k and v, then the combine kernel,
+// which reads both outputs in 16-byte pieces (8 bf16), adds them in f32 and
+// writes o. The same after attn-fuse (chain outputs are attn.kernel results).
+
+// CHECK-LABEL: func.func @two_chains_sum
+// CHECK:       gpu.module @attn_kernels attributes {attn.kernel_info =
+// CHECK-SAME:    \22algorithm\22:\22chunked\22,
+// CHECK-SAME:    \22k_arg\22:1,
+// CHECK-SAME:    \22q_arg\22:0,
+// CHECK-SAME:    \22v_arg\22:4,
+// CHECK:       gpu.module @attn_kernels_0 attributes {attn.kernel_info =
+// CHECK-SAME:    \22algorithm\22:\22quadratic\22,
+// CHECK-SAME:    \22k_arg\22:3,
+// CHECK-SAME:    \22q_arg\22:2,
+// CHECK-SAME:    \22v_arg\22:4,
+// CHECK:       gpu.module @attn_combine attributes {attn.kernel_info =
+// CHECK-SAME:    {\22abi\22:6,\22algorithm\22:\22combine\22,
+// CHECK-SAME:    \22block_m\22:1,\22block_n\22:8,
+// CHECK-SAME:    \22combine_operands\22:[{\22dtype\22:\22bf16\22,\22module\22:\22attn_kernels\22},{\22dtype\22:\22bf16\22,\22module\22:\22attn_kernels_0\22}],
+// CHECK-SAME:    \22dtype\22:\22bf16\22,\22dv\22:64,
+// CHECK-SAME:    \22kernel\22:\22attn_combine\22,
+// CHECK-SAME:    \22module\22:\22attn_combine\22,
+// CHECK-SAME:    \22warps\22:4,
+// Two operands, o, then B, Hq, Nq and three strides each for 3 tensors.
+// CHECK:         gpu.func @attn_combine(%[[A:.*]]: memref<?xbf16>, %[[B:.*]]: memref<?xbf16>, %[[O:.*]]: memref<?xbf16>,
+// CHECK-SAME:        %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64, %{{.*}}: i64, %[[LAST:arg14]]: i64)
+// CHECK-SAME:        kernel attributes {known_block_size = array<i32: 128, 1, 1>}
+// CHECK:           scf.if
+// CHECK:             %[[X:.*]] = vector.load %[[A]][%{{.*}}] {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
+// CHECK:             %[[XF:.*]] = arith.extf %[[X]] : vector<8xbf16> to vector<8xf32>
+// CHECK:             %[[Y:.*]] = vector.load %[[B]][%{{.*}}] {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
+// CHECK:             %[[YF:.*]] = arith.extf %[[Y]] : vector<8xbf16> to vector<8xf32>
+// CHECK:             %[[S:.*]] = arith.addf %[[XF]], %[[YF]] : vector<8xf32>
+// CHECK:             %[[SN:.*]] = arith.truncf %[[S]] : vector<8xf32> to vector<8xbf16>
+// CHECK:             vector.store %[[SN]], %[[O]][%{{.*}}] {alignment = 16 : i64} : memref<?xbf16>, vector<8xbf16>
+// CHECK:           gpu.return
+// FUSED-LABEL: func.func @two_chains_sum
+// FUSED:         attn.kernel
+// FUSED:         attn.kernel
+// FUSED:       gpu.module @attn_kernels attributes
+// FUSED-SAME:    \22k_arg\22:1,
+// FUSED-SAME:    \22q_arg\22:0,
+// FUSED-SAME:    \22v_arg\22:4,
+// FUSED:       gpu.module @attn_kernels_0 attributes
+// FUSED-SAME:    \22k_arg\22:3,
+// FUSED-SAME:    \22q_arg\22:2,
+// FUSED-SAME:    \22v_arg\22:4,
+// FUSED:       gpu.module @attn_combine attributes
+// FUSED-SAME:    \22combine_operands\22:[{\22dtype\22:\22bf16\22,\22module\22:\22attn_kernels\22},{\22dtype\22:\22bf16\22,\22module\22:\22attn_kernels_0\22}],
+// FUSED:           arith.addf %{{.*}}, %{{.*}} : vector<8xf32>
+func.func @two_chains_sum(%q_lin: tensor<?x?x?x16xbf16>, %k_lin: tensor<?x?x?x16xbf16>,
+                          %q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16>,
+                          %v: tensor<?x?x?x64xbf16>) -> tensor<?x?x?x64xbf16> {
+  %sl = attn.score %q_lin, %k_lin feature_map taylor2
+      : tensor<?x?x?x16xbf16>, tensor<?x?x?x16xbf16>
+  %ml = attn.mask %sl, #attn.causal
+  %wl = attn.normalize %ml sum
+  %ol = attn.aggregate %wl, %v : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
+  %sw = attn.score %q, %k : tensor<?x?x?x64xbf16>, tensor<?x?x?x64xbf16>
+  %mw = attn.mask %sw, #attn.window<63, 0>
+  %ww = attn.normalize %mw softmax
+  %ow = attn.aggregate %ww, %v : tensor<?x?x?x64xbf16> -> tensor<?x?x?x64xbf16>
+  %o = arith.addf %ol, %ow : tensor<?x?x?x64xbf16>
+  return %o : tensor<?x?x?x64xbf16>
+}
+
+// -----
+
+// Another combination, of static shape, with a splat constant and an f32
+// result: 0.5 * o1 - o2. The constant becomes a vector of f32, the f32 rows
+// move in 16-byte pieces of 4 elements (the widest element sets the
+// vector), and the Hq and Nq of the result are recorded.
+
+// CHECK-LABEL: func.func @scaled_difference
+// CHECK:       gpu.module @attn_combine attributes {attn.kernel_info =
+// CHECK-SAME:    \22block_n\22:4,
+// CHECK-SAME:    \22combine_operands\22:[{\22dtype\22:\22f16\22,\22module\22:\22attn_kernels\22},{\22dtype\22:\22f16\22,\22module\22:\22attn_kernels_0\22}],
+// CHECK-SAME:    \22dtype\22:\22f32\22,\22dv\22:32,
+// CHECK-SAME:    \22hq\22:4,
+// CHECK-SAME:    \22nq\22:33,
+// CHECK:         gpu.func @attn_combine(%[[A:.*]]: memref<?xf16>, %[[B:.*]]: memref<?xf16>, %[[O:.*]]: memref<?xf32>,
+// CHECK:             %[[X:.*]] = vector.load %[[A]][%{{.*}}] {alignment = 8 : i64} : memref<?xf16>, vector<4xf16>
+// CHECK:             %[[XF:.*]] = arith.extf %[[X]] : vector<4xf16> to vector<4xf32>
+// CHECK:             %[[Y:.*]] = vector.load %[[B]][%{{.*}}] {alignment = 8 : i64} : memref<?xf16>, vector<4xf16>
+// CHECK:             %[[YF:.*]] = arith.extf %[[Y]] : vector<4xf16> to vector<4xf32>
+// CHECK:             %[[HALF:.*]] = arith.constant dense<5.000000e-01> : vector<4xf32>
+// CHECK:             %[[P:.*]] = arith.mulf %[[HALF]], %[[XF]] : vector<4xf32>
+// CHECK:             %[[D:.*]] = arith.subf %[[P]], %[[YF]] : vector<4xf32>
+// CHECK-NOT:         arith.truncf
+// CHECK:             vector.store %[[D]], %[[O]][%{{.*}}] {alignment = 16 : i64} : memref<?xf32>, vector<4xf32>
+func.func @scaled_difference(%q1: tensor<1x4x33x32xf16>, %k1: tensor<1x4x33x32xf16>,
+                             %q2: tensor<1x4x33x32xf16>, %k2: tensor<1x4x33x32xf16>,
+                             %v: tensor<1x4x33x32xf16>) -> tensor<1x4x33x32xf32> {
+  %s1 = attn.score %q1, %k1 : tensor<1x4x33x32xf16>, tensor<1x4x33x32xf16>
+  %w1 = attn.normalize %s1 softmax
+  %o1 = attn.aggregate %w1, %v : tensor<1x4x33x32xf16> -> tensor<1x4x33x32xf16>
+  %s2 = attn.score %q2, %k2 : tensor<1x4x33x32xf16>, tensor<1x4x33x32xf16>
+  %m2 = attn.mask %s2, #attn.causal
+  %w2 = attn.normalize %m2 softmax
+  %o2 = attn.aggregate %w2, %v : tensor<1x4x33x32xf16> -> tensor<1x4x33x32xf16>
+  %half = arith.constant dense<0.5> : tensor<1x4x33x32xf32>
+  %o1f = arith.extf %o1 : tensor<1x4x33x32xf16> to tensor<1x4x33x32xf32>
+  %o2f = arith.extf %o2 : tensor<1x4x33x32xf16> to tensor<1x4x33x32xf32>
+  %scaled = arith.mulf %half, %o1f : tensor<1x4x33x32xf32>
+  %o = arith.subf %scaled, %o2f : tensor<1x4x33x32xf32>
+  return %o : tensor<1x4x33x32xf32>
 }

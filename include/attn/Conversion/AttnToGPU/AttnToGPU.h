@@ -7,7 +7,9 @@
 // The entry points of `convert-attn-to-gpu`: choosing tilings for a spec
 // chain and building, through a TargetInfo, either its quadratic kernel
 // (FlashAttention-2 style, KernelBuilder.cpp) or its chunked linear-time
-// kernel (ChunkedKernelBuilder.cpp); selectAlgorithm
+// kernel (ChunkedKernelBuilder.cpp), and, for a spec combining several
+// chains' outputs, the combine kernel (CombineKernelBuilder.cpp);
+// selectAlgorithm
 // (attn/Analysis/AlgorithmSelection.h) picks which. attn-plan calls
 // `choosePlan` / `chooseChunkedPlan` so that there is one source of truth
 // for tile sizes.
@@ -123,6 +125,38 @@ FailureOr<KernelInfo> buildAttentionKernel(OpBuilder &builder,
                                            SpecChain &chain,
                                            const KernelPlan &plan,
                                            const TargetInfo &target);
+
+/// The element-wise arith expression a multi-chain spec returns over the
+/// outputs of its chains.
+struct CombineExpression {
+  /// The chain outputs it reads, in parameter order.
+  SmallVector<Value> operands;
+  /// The splat constants and arith ops that compute it, operands first.
+  SmallVector<Operation *> ops;
+  /// The value the spec returns.
+  Value result;
+};
+
+/// Finds the expression `result` is over `chainOutputs` (the spec-level
+/// outputs o of the chains: aggregate results, or attn.kernel results after
+/// attn-fuse): arith ops of one result on tensors of floats (or i1) whose
+/// operands are chain outputs, splat float constants or such ops. Emits a
+/// diagnostic saying what is supported on the first operand that is none of
+/// these (a function argument, a non-arith op, an lse or state result), or
+/// on a chain whose output the expression does not use.
+FailureOr<CombineExpression> analyzeCombine(Value result,
+                                            ArrayRef<Value> chainOutputs);
+
+/// Builds the combine `gpu.func` ("attn_combine", CombineKernelBuilder.cpp)
+/// of `expr` at the builder's insertion point, inside a `gpu.module` body:
+/// each thread evaluates the expression in f32 on one 16-byte piece (where
+/// Dv allows) of a row of o. `operandModules` names the chain kernel's
+/// module of each operand; `layout` is the chains'. Returns its ABI.
+FailureOr<KernelInfo> buildCombineKernel(OpBuilder &builder,
+                                         const CombineExpression &expr,
+                                         ArrayRef<std::string> operandModules,
+                                         Layout layout,
+                                         const TargetInfo &target);
 
 } // namespace mlir::attn
 

@@ -5,10 +5,22 @@
 //===----------------------------------------------------------------------===//
 //
 // What a launcher must know about a kernel made by `convert-attn-to-gpu`
-// (kernel ABI v5): its name and target, its algorithm, the element types and
+// (kernel ABI v6): its name and target, its algorithm, the element types and
 // layout of q/k/v/o, the tiling (grid and block shape, dynamic shared
 // memory), the recurrent states and the side inputs it reads, in parameter
-// order.
+// order, and which spec function arguments its tensors are.
+//
+// v6 (multi-chain specs): every chain kernel records the spec arguments its
+// q, k, v and initial state are (`queryArg`, ... ; side inputs their
+// `argNumber`), so that a launcher given the spec's arguments by number can
+// bind each kernel's own (Based: a linear chain and a window chain, each with
+// its own q and k, sharing v). A spec whose result is an element-wise arith
+// expression over the outputs of several chains (`o = o_lin + o_win`) also
+// gets a combine kernel (algorithm "combine", below): the launcher runs each
+// chain kernel into a dense [B, Hq, Nq, Dv] temporary of its output dtype in
+// the launch's layout (the last chain of o's dtype may write o itself), then
+// the combine kernel, which reads them and writes o (element-wise, so in
+// place is safe).
 //
 // Parameters, in order: q, k, v, o as flat `memref<?xT>` (5 values each after
 // lowering: {ptr, ptr, 0, numel, 1}), then lse (f32) if `hasLse`, then the
@@ -49,6 +61,16 @@
 // `kernelName` (same parameters; grid (ceil(Nq / warps), Hq, B), no dynamic
 // shared memory), which normalises every row of o in place.
 //
+// The combine kernel (algorithm "combine", `kernelName` "attn_combine"):
+// parameters: one flat `memref<?xT_i>` per entry of `combineOperands` (the
+// output of that chain kernel, dtype `T_i`), then o (`dtype`), then i64
+// scalars: B, Hq, Nq, then the (batch, head, seq) strides in elements of each
+// operand, then of o. Each thread computes `blockN` consecutive elements of
+// one row of o (a 16-byte vector where Dv allows; base pointers and strides
+// must then be multiples of blockN elements), evaluating the spec's arith ops
+// in f32. Launch: block (32 * warps), no shared memory, grid
+// (ceil(Nq * Dv / blockN / (32 * warps)), Hq, B).
+//
 // Header-only and free of MLIR so that the runtime can use it.
 //
 //===----------------------------------------------------------------------===//
@@ -84,10 +106,19 @@ struct KernelSideInput {
   int64_t alignment = 0;
 };
 
+/// One parameter of a combine kernel: the output of a chain kernel.
+struct KernelCombineOperand {
+  /// The `gpu.module` (KernelInfo::moduleName) of the chain kernel.
+  std::string module;
+  /// Its output's element type: "bf16", "f16" or "f32".
+  std::string dtype;
+};
+
 /// Everything a launcher needs to run one generated kernel.
 struct KernelInfo {
-  /// ABI version; bumped on any change of the parameter list.
-  static constexpr int64_t kVersion = 5;
+  /// ABI version; bumped on any change of the parameter list or of what a
+  /// launcher must know.
+  static constexpr int64_t kVersion = 6;
   int64_t abiVersion = kVersion;
   /// The `gpu.module` and `gpu.func` symbol names.
   std::string moduleName = "attn_kernels";
@@ -106,8 +137,9 @@ struct KernelInfo {
   std::string dtype = "bf16";
   /// "bhsd" or "bshd" (axis order of q, k, v, o).
   std::string layout = "bhsd";
-  /// "quadratic" (tiled over query and key tiles) or "chunked" (the
-  /// linear-time recurrence over chunks, linear family only).
+  /// "quadratic" (tiled over query and key tiles), "chunked" (the
+  /// linear-time recurrence over chunks, linear family only) or "combine"
+  /// (the element-wise combination of chain outputs, see above).
   std::string algorithm = "quadratic";
   /// "softmax", "sigmoid", "softplus_l1", "relu", "relu2", "none", "sum".
   std::string normalize = "softmax";
@@ -135,10 +167,16 @@ struct KernelInfo {
   /// Chunked: the extents of one state in the segment workspace.
   int64_t workspaceRows = 0, workspaceColumns = 0;
   std::vector<KernelSideInput> sideInputs;
+  /// The numbers of the spec function arguments that q, k, v and the initial
+  /// state are (-1: none, e.g. no initial state, or a combine kernel).
+  int64_t queryArg = -1, keyArg = -1, valueArg = -1, initialStateArg = -1;
+  /// Combine: the chain outputs it reads, in parameter order.
+  std::vector<KernelCombineOperand> combineOperands;
 
   /// Threads per block.
   int64_t threads() const { return 32 * warps; }
   bool isChunked() const { return algorithm == "chunked"; }
+  bool isCombine() const { return algorithm == "combine"; }
   /// grid.x for `nq` queries: query tiles, or value-column tiles times
   /// `segments` (chunked).
   int64_t gridX(int64_t nq, int64_t segments = 1) const {
@@ -174,6 +212,10 @@ struct KernelInfo {
                                           {"arg", s.argNumber},
                                           {"alignment", s.alignment}});
     }
+    llvm::json::Array operands;
+    for (const KernelCombineOperand &operand : combineOperands)
+      operands.push_back(llvm::json::Object{{"module", operand.module},
+                                            {"dtype", operand.dtype}});
     return llvm::json::Object{{"abi", abiVersion},
                               {"module", moduleName},
                               {"kernel", kernelName},
@@ -204,7 +246,12 @@ struct KernelInfo {
                               {"causal", causal},
                               {"workspace_rows", workspaceRows},
                               {"workspace_columns", workspaceColumns},
-                              {"side_inputs", std::move(inputs)}};
+                              {"side_inputs", std::move(inputs)},
+                              {"q_arg", queryArg},
+                              {"k_arg", keyArg},
+                              {"v_arg", valueArg},
+                              {"initial_state_arg", initialStateArg},
+                              {"combine_operands", std::move(operands)}};
   }
 
   /// Serialises to a compact JSON string.
@@ -261,7 +308,10 @@ struct KernelInfo {
         !getInt("feature_dim", info.featureDim) ||
         !getInt("key_range_tables", info.keyRangeTables) ||
         !getInt("workspace_rows", info.workspaceRows) ||
-        !getInt("workspace_columns", info.workspaceColumns))
+        !getInt("workspace_columns", info.workspaceColumns) ||
+        !getInt("q_arg", info.queryArg) || !getInt("k_arg", info.keyArg) ||
+        !getInt("v_arg", info.valueArg) ||
+        !getInt("initial_state_arg", info.initialStateArg))
       return fail("missing an integer field");
     std::optional<bool> lse = obj->getBoolean("lse");
     if (!lse)
@@ -277,8 +327,22 @@ struct KernelInfo {
     if (!causal)
       return fail("missing 'causal'");
     info.causal = *causal;
-    if (info.algorithm != "quadratic" && info.algorithm != "chunked")
+    if (info.algorithm != "quadratic" && info.algorithm != "chunked" &&
+        info.algorithm != "combine")
       return fail("unknown algorithm '" + info.algorithm + "'");
+    const llvm::json::Array *operands = obj->getArray("combine_operands");
+    if (!operands)
+      return fail("missing 'combine_operands'");
+    for (const llvm::json::Value &v : *operands) {
+      const llvm::json::Object *operand = v.getAsObject();
+      std::optional<llvm::StringRef> module =
+          operand ? operand->getString("module") : std::nullopt;
+      std::optional<llvm::StringRef> dtype =
+          operand ? operand->getString("dtype") : std::nullopt;
+      if (!module || !dtype)
+        return fail("combine operand lacks module or dtype");
+      info.combineOperands.push_back({module->str(), dtype->str()});
+    }
     const llvm::json::Array *inputs = obj->getArray("side_inputs");
     if (!inputs)
       return fail("missing 'side_inputs'");
