@@ -289,6 +289,20 @@ Evaluator::run(ArrayRef<HostTensor> args) {
         continue;
       }
     }
+    // Float casts and negation, element-wise; fp64 throughout, so the
+    // casts change nothing.
+    if (isa<arith::ExtFOp, arith::TruncFOp, arith::NegFOp>(op)) {
+      llvm::Expected<const HostTensor *> in = lookup(op.getOperand(0), &op);
+      if (!in)
+        return in.takeError();
+      HostTensor out = **in;
+      out.kind = ElementKind::F64;
+      if (isa<arith::NegFOp>(op))
+        for (double &x : out.data)
+          x = -x;
+      bind(op.getResult(0), std::move(out));
+      continue;
+    }
     if (isa<arith::AddFOp, arith::SubFOp, arith::MulFOp, arith::DivFOp,
             arith::MaximumFOp, arith::MinimumFOp>(op)) {
       if (llvm::Error error = evaluateElementwise(&op))
@@ -298,10 +312,12 @@ Evaluator::run(ArrayRef<HostTensor> args) {
     std::string loc;
     llvm::raw_string_ostream os(loc);
     os << op.getLoc();
-    return makeError("the reference cannot evaluate '" +
-                     op.getName().getStringRef() + "' at " + loc +
-                     " in a spec body; supported are attn ops, element-wise "
-                     "arith.addf/subf/mulf/divf on tensors and func.return");
+    return makeError(
+        "the reference cannot evaluate '" + op.getName().getStringRef() +
+        "' at " + loc +
+        " in a spec body; supported are attn ops, element-wise "
+        "arith.addf/subf/mulf/divf/maximumf/minimumf, negf, extf and "
+        "truncf on tensors and func.return");
   }
   return makeError("spec function '" + spec.getSymName() +
                    "' has no func.return");

@@ -613,6 +613,33 @@ TEST_F(ReferenceEvalTest, HybridSpecAddsAggregates) {
   EXPECT_NEAR(r[0].data[0], 5 + 6 * 5, kTol);
 }
 
+TEST_F(ReferenceEvalTest, HybridSpecCastsNegatesAndScales) {
+  // o1 = 5 (softmax over one key), o2 = 30: -(0.5 * o1) - o2 in f64, through
+  // extf (which the reference evaluates exactly).
+  const char *source = R"mlir(
+    func.func @f(%q: tensor<1x1x1x1xf16>, %k: tensor<1x1x1x1xf16>,
+                 %v: tensor<1x1x1x1xf16>) -> tensor<1x1x1x1xf32> {
+      %s = attn.score %q, %k scale 1.0 : tensor<1x1x1x1xf16>, tensor<1x1x1x1xf16>
+      %w = attn.normalize %s softmax
+      %o1 = attn.aggregate %w, %v : tensor<1x1x1x1xf16> -> tensor<1x1x1x1xf16>
+      %s2 = attn.score %q, %k scale 1.0 : tensor<1x1x1x1xf16>, tensor<1x1x1x1xf16>
+      %w2 = attn.normalize %s2 none
+      %o2 = attn.aggregate %w2, %v : tensor<1x1x1x1xf16> -> tensor<1x1x1x1xf16>
+      %half = arith.constant dense<0.5> : tensor<1x1x1x1xf32>
+      %a = arith.extf %o1 : tensor<1x1x1x1xf16> to tensor<1x1x1x1xf32>
+      %b = arith.extf %o2 : tensor<1x1x1x1xf16> to tensor<1x1x1x1xf32>
+      %c = arith.mulf %half, %a : tensor<1x1x1x1xf32>
+      %n = arith.negf %c : tensor<1x1x1x1xf32>
+      %o = arith.subf %n, %b : tensor<1x1x1x1xf32>
+      return %o : tensor<1x1x1x1xf32>
+    })mlir";
+  std::vector<HostTensor> r =
+      run(source, {makeTensor({1, 1, 1, 1}, {2}), makeTensor({1, 1, 1, 1}, {3}),
+                   makeTensor({1, 1, 1, 1}, {5})});
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_NEAR(r[0].data[0], -(0.5 * 5) - 6 * 5, kTol);
+}
+
 //===----------------------------------------------------------------------===//
 // Recurrent states
 //===----------------------------------------------------------------------===//
