@@ -34,7 +34,7 @@ class Kernel:
         self.compile_ms = lib.attnKernelGetCompileTimeMs(handle)
         self.from_cache = bool(lib.attnKernelIsFromCache(handle))
         self._keep = None
-        # The kernel's launch contract (KernelInfo JSON, ABI v5); {} from a
+        # The kernel's launch contract (KernelInfo JSON, ABI v6); {} from a
         # library older than attnKernelGetInfoJSON.
         text = lib.attnKernelGetInfoJSON(handle) if hasattr(lib, "attnKernelGetInfoJSON") else b""
         self.info = json.loads(text.decode()) if text else {}

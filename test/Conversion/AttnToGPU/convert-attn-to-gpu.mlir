@@ -76,6 +76,8 @@
 // CHECK:           memref.load %{{.*}} : memref<576xvector<4xi32>, #gpu.address_space<workgroup>>
 // CHECK:           vector.store %{{.*}}, %{{.*}}[%{{.*}}] {alignment = 16 : i64} : memref<?xf16>, vector<8xf16>
 // CHECK:           gpu.return
+// A single chain returned as is: no combine kernel.
+// CHECK-NOT:   gpu.module
 func.func @causal_f16(%q: tensor<?x?x?x64xf16>, %k: tensor<?x?x?x64xf16>,
                       %v: tensor<?x?x?x64xf16>) -> tensor<?x?x?x64xf16> {
   %s = attn.score %q, %k : tensor<?x?x?x64xf16>, tensor<?x?x?x64xf16>
