@@ -43,6 +43,15 @@ def ConvertAttnToGPU : Pass<"convert-attn-to-gpu", "ModuleOp"> {
     multiple of 16, the linear family, recurrent states, feature maps other
     than identity, gated decays) are reported with a diagnostic naming the
     limit.
+
+    A spec that returns an element-wise arith expression over the outputs of
+    its chains (Based: `%o = arith.addf %o_linear, %o_window`) also gets a
+    `gpu.module @attn_combine` with the kernel `attn_combine`, which reads
+    each chain's output and evaluates the expression in f32 on 16-byte
+    pieces of o (KernelInfo algorithm "combine", `combine_operands` naming
+    the chain modules). What it cannot evaluate (a spec argument in the
+    expression, a non-arith op, returned lse or states) is reported on the
+    op.
   }];
   let options = [
     Option<"chip", "chip", "std::string", /*default=*/"\"sm_90a\"",
