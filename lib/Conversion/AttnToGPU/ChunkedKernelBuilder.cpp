@@ -1707,7 +1707,7 @@ KernelInfo ChunkedEmitter::emit() {
 }
 
 std::pair<FunctionType, size_t> ChunkedEmitter::getKernelType() {
-  // Signature (kernel ABI v5, KernelInfo.h); every kernel of the chain takes
+  // Signature (kernel ABI v6, KernelInfo.h); every kernel of the chain takes
   // the same parameters.
   auto flat = [&](Type t) {
     return MemRefType::get({ShapedType::kDynamic}, t);

@@ -819,7 +819,7 @@ FailureOr<KernelInfo> KernelEmitter::emit() {
               !epi.hasDecay() && scale > 0.0;
   bool hasLse = static_cast<bool>(agg.getLse());
 
-  // Signature (kernel ABI v5, KernelInfo.h).
+  // Signature (kernel ABI v6, KernelInfo.h).
   Type idx = b.getIndexType();
   auto flat = [&](Type t) {
     return MemRefType::get({ShapedType::kDynamic}, t);
