@@ -62,7 +62,7 @@ def lightning_rates(H, layer_idx=LIGHTNING_LAYER, num_layers=LIGHTNING_LAYERS):
     return [math.exp(-slope * h) for h in range(H)]
 
 
-CASES = ("linear", "simple_gla", "retention", "lightning", "gla", "decode", "based")
+CASES = ("linear", "simple_gla", "retention", "lightning", "gla", "decode", "based", "linear_f32")
 
 # Based's linear half (Arora et al. 2024): q and k projected to 16 features,
 # v of 64 (fla's fused_chunk_based takes at most 16).
@@ -87,12 +87,17 @@ def spec_text(case, H=16, D=128, layout="bshd", algorithm=None, rates_form="attr
 }}
 """
     scale = D ** -0.5  # fla's default scale, passed explicitly to both sides
+    # linear_f32: the linear case on f32 q, k, v, o (our TF32 matrix ops;
+    # fla's Triton dots take f32 as TF32 too).
+    element = "f32" if case == "linear_f32" else "bf16"
+    if case == "linear_f32":
+        case = "linear"
     static_heads = case in ("retention", "lightning") and rates_form == "attr"
     if static_heads:
         dims = f"?x?x{H}x{D}" if layout == "bshd" else f"?x{H}x?x{D}"
     else:
         dims = f"?x?x?x{D}"
-    T = f"tensor<{dims}xbf16>"
+    T = f"tensor<{dims}x{element}>"
     st = f"tensor<?x?x{D}x{D}xf32>"
     args = [f"%q: {T}", f"%k: {T}", f"%v: {T}"]
     gate, decay, init, results = "", "", "", [T]
@@ -195,6 +200,7 @@ FLA_NAMES = {
     "gla": "chunk_gla(gk)",
     "decode": "fused_recurrent_simple_gla(g, h0), T=1",
     "based": f"fused_chunk_based(use_norm=True), Dk {BASED_DK} Dv {BASED_DV}",
+    "linear_f32": "chunk_linear_attn(normalize=False), f32 q/k/v",
 }
 
 
@@ -371,6 +377,9 @@ def fla_call(fo, case, x):
     q, k, v = x["q"], x["k"], x["v"]
     if case == "linear":
         return lambda: fo.chunk_linear_attn(q, k, v, scale=SCALE, normalize=False)
+    if case == "linear_f32":
+        return lambda: fo.chunk_linear_attn(x["q32"], x["k32"], x["v32"], scale=SCALE,
+                                            normalize=False)
     if case == "simple_gla":
         return lambda: fo.chunk_simple_gla(q, k, v, g=x["g"], scale=SCALE)
     if case == "retention":
@@ -403,6 +412,9 @@ def make_inputs(T, with_gk=True, decode=False):
         x["gk"] = F.logsigmoid(torch.randn(B, T, H, D, device=dev, dtype=torch.float32)) / 16
     if decode:
         x["h0"] = torch.randn(B, H, D, D, device=dev, dtype=torch.float32)
+    if "linear_f32" in SELECTED and not decode:
+        for n in ("q", "k", "v"):
+            x[n + "32"] = x[n].float()
     if "based" in SELECTED and not decode:
         for n, d in (("qb", BASED_DK), ("kb", BASED_DK), ("vb", BASED_DV)):
             x[n] = torch.randn(B, T, H, d, device=dev, dtype=torch.bfloat16)
@@ -412,7 +424,7 @@ def make_inputs(T, with_gk=True, decode=False):
 def io_bytes(case, T):
     if case == "based":
         return B * T * H * 2 * (2 * BASED_DK + 2 * BASED_DV)
-    n = B * T * H * D * 2  # one bf16 tensor
+    n = B * T * H * D * (4 if case == "linear_f32" else 2)  # one q/k/v/o tensor
     b = 4 * n  # q, k, v, o
     if case in ("simple_gla", "decode"):
         b += B * T * H * 4
@@ -424,7 +436,7 @@ def io_bytes(case, T):
 
 
 def ref_kind(case, x):
-    if case == "linear":
+    if case in ("linear", "linear_f32"):
         return "none", None
     if case in ("simple_gla", "decode"):
         return "token", x["g"][0]
@@ -455,7 +467,8 @@ def run_case(ours, fo, case, T, x, fla_first):
             kern, form = ours.compile(case)
             r["rates_form"] = form if case in ("retention", "lightning") else None
             r["algorithm"] = algorithm_of(kern)
-            names = ("qb", "kb", "vb") if case == "based" else ("q", "k", "v")
+            names = {"based": ("qb", "kb", "vb"),
+                     "linear_f32": ("q32", "k32", "v32")}.get(case, ("q", "k", "v"))
             oq = {n: to_ours(x[m]) for n, m in zip(("q", "k", "v"), names)}
             o = torch.empty_like(oq["v"])
             tensors = {"q": oq["q"], "k": oq["k"], "v": oq["v"], "o": o, **side_inputs(case, form, x)}

@@ -14,16 +14,18 @@
 // the 8x8 matrix whose row addresses come from lanes 8r..8r+7 (transposed:
 // (2 (l % 4) .., l / 4)), which is how the address patterns below are chosen.
 //
-// f32 operands keep the same fragments (the same elements in the same
-// lanes, loaded from shared memory element by element: ldmatrix moves
-// 16-bit elements) and run as TF32: an m16n8k16 product is two
-// mma.m16n8k8.tf32, whose A holds (g, t), (g+8, t), (g, t+4), (g+8, t+4)
-// and B (k t, col g), (k t+4, col g) of its 8 k columns. Numbering the k
-// columns 2t -> t and 2t+1 -> t+4 in both operands turns a k-half of the
-// 16-bit layout into exactly that (a permutation of k leaves A B as it
-// is): the first instruction takes A's [0], [1] and B's [0], the second
-// A's [2], [3] and B's [1]. The operands are rounded to TF32 (10-bit
-// mantissa, to nearest, ties away: cvt.rna.tf32.f32); the products
+// f32 operands run as TF32: an m16n8k16 product is two mma.m16n8k8.tf32,
+// whose A holds (g, t), (g+8, t), (g, t+4), (g+8, t+4) and B (k t, col g),
+// (k t+4, col g) of its 8 k columns. The f32 fragments have the shapes of
+// the 16-bit ones with the k columns in that order: A [r][e] is row g + 8
+// (r % 2), column t + 4 e + 8 (r / 2); B [r][e] is k t + 4 e + 8 r, column
+// g; C is unchanged. The first instruction takes A's [0], [1] and B's [0],
+// the second A's [2], [3] and B's [1]. Row-major A and B^T load by 32-bit
+// ldmatrix (lane l of an 8 x 4-word matrix gets word (l / 4, l % 4): the
+// TF32 layout); the transposed reads (ldmatrix transposes 16-bit elements
+// only) load element by element, and an A built from accumulators (columns
+// 2t, 2t+1) is reordered by shuffles. The operands are rounded to TF32
+// (10-bit mantissa, to nearest, ties away: cvt.rna.tf32.f32); the products
 // accumulate in f32.
 //
 // Warpgroup matrix ops (sm_90a, PTX ISA "Asynchronous Warpgroup Level Matrix
@@ -207,23 +209,21 @@ static bool isF32Tile(Value tile) {
 
 /// A fragment of `regs` rows of element pairs of an f32 tile, loaded element
 /// by element: element e of register r is `tile[at(r, e)]`, given as (row,
-/// col) offsets from the lane's group g = lane / 4 and 2 t = 2 (lane % 4)
-/// (`at` returns the row and column, both relative to (row, col)).
+/// col) offsets from the lane's group g = lane / 4 and t = lane % 4 (`at`
+/// returns the row and column, both relative to (row, col)).
 static Value
 loadF32Fragment(OpBuilder &b, Location loc, Value tile, Value row, Value col,
                 Value lane, int64_t regs,
-                function_ref<std::pair<Value, Value>(Value g, Value t2,
+                function_ref<std::pair<Value, Value>(Value g, Value t,
                                                      int64_t r, int64_t e)>
                     at) {
   Value g = arith::DivUIOp::create(b, loc, lane, cIdx(b, loc, 4));
-  Value t2 = arith::MulIOp::create(
-      b, loc, arith::RemUIOp::create(b, loc, lane, cIdx(b, loc, 4)),
-      cIdx(b, loc, 2));
+  Value t = arith::RemUIOp::create(b, loc, lane, cIdx(b, loc, 4));
   auto type = VectorType::get({regs, 2}, b.getF32Type());
   Value frag = ub::PoisonOp::create(b, loc, type);
   for (int64_t r = 0; r < regs; ++r)
     for (int64_t e = 0; e < 2; ++e) {
-      auto [dr, dc] = at(g, t2, r, e);
+      auto [dr, dc] = at(g, t, r, e);
       Value x = memref::LoadOp::create(
           b, loc, tile,
           ValueRange{arith::AddIOp::create(b, loc, row, dr),
@@ -238,16 +238,53 @@ static Value plus(OpBuilder &b, Location loc, Value base, int64_t v) {
   return v == 0 ? base : arith::AddIOp::create(b, loc, base, cIdx(b, loc, v));
 }
 
+/// Four 8 x 4 matrices of 32-bit words of an f32 tile by ldmatrix.x4 (lanes
+/// 8m .. 8m + 7 address the rows of matrix m): lane l's word (l / 4, l % 4)
+/// of each, as vector<4xf32>.
+static Value ldmatrixWords(OpBuilder &b, Location loc, Value tile, Value row,
+                           Value col) {
+  auto type = VectorType::get({4, 1}, b.getF32Type());
+  Value m = nvgpu::LdMatrixOp::create(b, loc, type, tile, ValueRange{row, col},
+                                      /*transpose=*/false, /*numTiles=*/4);
+  return vector::ShapeCastOp::create(b, loc,
+                                     VectorType::get({4}, b.getF32Type()), m);
+}
+
+static Value word(OpBuilder &b, Location loc, Value words, int64_t i) {
+  return vector::ExtractOp::create(b, loc, words, ArrayRef<int64_t>{i});
+}
+
+/// The f32 fragment of `regs` rows whose register r is pick(r).
+static Value
+f32FragmentOf(OpBuilder &b, Location loc, int64_t regs,
+              function_ref<std::pair<Value, Value>(int64_t r)> pick) {
+  auto pairType = VectorType::get({2}, b.getF32Type());
+  SmallVector<Value> rows;
+  for (int64_t r = 0; r < regs; ++r) {
+    auto [x, y] = pick(r);
+    rows.push_back(
+        vector::FromElementsOp::create(b, loc, pairType, ValueRange{x, y}));
+  }
+  return fromRows(b, loc, VectorType::get({regs, 2}, b.getF32Type()), rows);
+}
+
 Value NVIDIATargetInfo::loadAFragment(OpBuilder &b, Location loc, Value tile,
                                       Value row, Value col, Value lane) const {
-  // Register r: row g + 8 (r % 2), columns 2t + 8 (r / 2) + e.
-  if (isF32Tile(tile))
-    return loadF32Fragment(b, loc, tile, row, col, lane, 4,
-                           [&](Value g, Value t2, int64_t r,
-                               int64_t e) -> std::pair<Value, Value> {
-                             return {plus(b, loc, g, 8 * (r % 2)),
-                                     plus(b, loc, t2, 8 * (r / 2) + e)};
-                           });
+  // f32, per 8 k columns kb: matrices rows 0-7 / 8-15 of columns 0-3, then
+  // of columns 4-7: words (g, t), (g + 8, t), (g, t + 4), (g + 8, t + 4).
+  if (isF32Tile(tile)) {
+    Value r = laneOffset(b, loc, row, lane, 1, 16, 1);
+    SmallVector<Value> words;
+    for (int64_t kb = 0; kb < 2; ++kb)
+      words.push_back(ldmatrixWords(
+          b, loc, tile, r,
+          laneOffset(b, loc, plus(b, loc, col, 8 * kb), lane, 16, 0, 4)));
+    return f32FragmentOf(
+        b, loc, 4, [&](int64_t reg) -> std::pair<Value, Value> {
+          Value w = words[reg / 2];
+          return {word(b, loc, w, reg % 2), word(b, loc, w, reg % 2 + 2)};
+        });
+  }
   // Matrices: rows 0-7 / 8-15 of columns 0-7, then of columns 8-15.
   Value r = laneOffset(b, loc, row, lane, 1, 16, 1);
   Value c = laneOffset(b, loc, col, lane, 16, 0, 8);
@@ -259,12 +296,12 @@ Value NVIDIATargetInfo::loadAFragmentFromColumns(OpBuilder &b, Location loc,
                                                  Value col, Value lane) const {
   // A's (r, c) is tile[row + c][col + r].
   if (isF32Tile(tile))
-    return loadF32Fragment(b, loc, tile, row, col, lane, 4,
-                           [&](Value g, Value t2, int64_t r,
-                               int64_t e) -> std::pair<Value, Value> {
-                             return {plus(b, loc, t2, 8 * (r / 2) + e),
-                                     plus(b, loc, g, 8 * (r % 2))};
-                           });
+    return loadF32Fragment(
+        b, loc, tile, row, col, lane, 4,
+        [&](Value g, Value t, int64_t r, int64_t e) -> std::pair<Value, Value> {
+          return {plus(b, loc, t, 4 * e + 8 * (r / 2)),
+                  plus(b, loc, g, 8 * (r % 2))};
+        });
   // Matrices (transposed): A rows 0-7 / 8-15 (tile columns) of A columns
   // 0-7 (tile rows 0-7), then of A columns 8-15 (tile rows 8-15).
   Value r = laneOffset(b, loc, row, lane, 1, 8, 1);
@@ -291,14 +328,15 @@ Value NVIDIATargetInfo::scaleAFragment(
       rows[hi] =
           rowFactor(arith::AddIOp::create(b, loc, g, cIdx(b, loc, 8 * hi)));
   }
+  // f32 (TF32 order): columns t + 4 i + 8 (r / 2).
+  bool tf32 = type.getElementType().isF32();
   if (columnFactor) {
-    Value base = arith::MulIOp::create(
-        b, loc, arith::RemUIOp::create(b, loc, lane, cIdx(b, loc, 4)),
-        cIdx(b, loc, 2));
+    Value t = arith::RemUIOp::create(b, loc, lane, cIdx(b, loc, 4));
+    Value base = tf32 ? t : arith::MulIOp::create(b, loc, t, cIdx(b, loc, 2));
     for (int64_t hi = 0; hi < 2; ++hi)
       for (int64_t i = 0; i < 2; ++i)
-        columns[hi][i] = columnFactor(
-            arith::AddIOp::create(b, loc, base, cIdx(b, loc, hi * 8 + i)));
+        columns[hi][i] = columnFactor(arith::AddIOp::create(
+            b, loc, base, cIdx(b, loc, hi * 8 + (tf32 ? 4 * i : i))));
   }
   Value out = resultType == type.getElementType()
                   ? frag
@@ -330,16 +368,18 @@ std::pair<Value, Value>
 NVIDIATargetInfo::loadBFragmentsFromRows(OpBuilder &b, Location loc, Value tile,
                                          Value row, Value col,
                                          Value lane) const {
-  // B_j's (k, n) is tile[row + 8 j + n][col + k]; register r holds k =
-  // 2t + 8r + e, n = g.
+  // f32: B_j's (k, n) is tile[row + 8 j + n][col + k]; matrices n 0-7 of
+  // k 0-3, 4-7, 8-11, 12-15: words (n g, k t + 4 i).
   if (isF32Tile(tile)) {
+    Value c = laneOffset(b, loc, col, lane, 8, 0, 4);
     auto load = [&](int64_t j) {
-      return loadF32Fragment(
-          b, loc, tile, row, col, lane, 2,
-          [&](Value g, Value t2, int64_t r,
-              int64_t e) -> std::pair<Value, Value> {
-            return {plus(b, loc, g, 8 * j), plus(b, loc, t2, 8 * r + e)};
-          });
+      Value r = laneOffset(b, loc, plus(b, loc, row, 8 * j), lane, 1, 8, 1);
+      Value words = ldmatrixWords(b, loc, tile, r, c);
+      return f32FragmentOf(b, loc, 2,
+                           [&](int64_t reg) -> std::pair<Value, Value> {
+                             return {word(b, loc, words, 2 * reg),
+                                     word(b, loc, words, 2 * reg + 1)};
+                           });
     };
     return {load(0), load(1)};
   }
@@ -360,9 +400,9 @@ NVIDIATargetInfo::loadBFragmentsFromColumns(OpBuilder &b, Location loc,
     auto load = [&](int64_t j) {
       return loadF32Fragment(
           b, loc, tile, row, col, lane, 2,
-          [&](Value g, Value t2, int64_t r,
+          [&](Value g, Value t, int64_t r,
               int64_t e) -> std::pair<Value, Value> {
-            return {plus(b, loc, t2, 8 * r + e), plus(b, loc, g, 8 * j)};
+            return {plus(b, loc, t, 4 * e + 8 * r), plus(b, loc, g, 8 * j)};
           });
     };
     return {load(0), load(1)};
@@ -462,14 +502,42 @@ Value NVIDIATargetInfo::accumulatorsToAFragment(OpBuilder &b, Location loc,
   // in this order they are A's [0], [1], [2], [3].
   auto pair = VectorType::get({2}, elementType);
   SmallVector<Value> rows;
-  for (Value c : {c0, c1})
-    for (int64_t i = 0; i < 2; ++i) {
-      Value r = row(b, loc, c, i);
-      rows.push_back(
-          elementType.isF32()
-              ? r
-              : arith::TruncFOp::create(b, loc, pair, r).getResult());
-    }
+  if (elementType.isF32()) {
+    // TF32 order: lane (g, t) takes columns t and t + 4 of each, held by
+    // lanes (g, t / 2) and (g, t / 2 + 2) as their element t % 2.
+    Value lane = getLaneId(b, loc);
+    Value t = arith::RemUIOp::create(b, loc, lane, cIdx(b, loc, 4));
+    Value quad0 = arith::SubIOp::create(b, loc, lane, t);
+    Value odd = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::ne,
+        arith::RemUIOp::create(b, loc, t, cIdx(b, loc, 2)), cIdx(b, loc, 0));
+    Value half = arith::DivUIOp::create(b, loc, t, cIdx(b, loc, 2));
+    Value width = arith::ConstantIntOp::create(b, loc, 32, 32);
+    auto fetch = [&](Value c, int64_t h, int64_t i, Value src) -> Value {
+      Value value =
+          vector::ExtractOp::create(b, loc, c, ArrayRef<int64_t>{h, i});
+      return gpu::ShuffleOp::create(b, loc, value, src, width,
+                                    gpu::ShuffleMode::IDX)
+          .getShuffleResult();
+    };
+    for (Value c : {c0, c1})
+      for (int64_t h = 0; h < 2; ++h) {
+        SmallVector<Value> elems;
+        for (int64_t e = 0; e < 2; ++e) {
+          Value src = arith::IndexCastOp::create(
+              b, loc, b.getI32Type(),
+              arith::AddIOp::create(b, loc, quad0, plus(b, loc, half, 2 * e)));
+          elems.push_back(arith::SelectOp::create(
+              b, loc, odd, fetch(c, h, 1, src), fetch(c, h, 0, src)));
+        }
+        rows.push_back(vector::FromElementsOp::create(b, loc, pair, elems));
+      }
+  } else {
+    for (Value c : {c0, c1})
+      for (int64_t i = 0; i < 2; ++i)
+        rows.push_back(
+            arith::TruncFOp::create(b, loc, pair, row(b, loc, c, i)));
+  }
   return fromRows(b, loc, getAFragmentType(elementType), rows);
 }
 

@@ -102,14 +102,16 @@
 
 // f32 inputs (linear attention with elu + 1): the warp-level matrix ops run
 // as TF32, each m16n8k16 product two mma.m16n8k8 on operands rounded to
-// nearest (cvt.rna.tf32.f32); ldmatrix moves 16-bit elements, so the f32
-// fragments are loaded from shared memory element by element.
+// nearest (cvt.rna.tf32.f32). The state kernel's K^T V reads both operands
+// transposed, element by element (ldmatrix transposes 16-bit elements only);
+// the output kernel loads Q and K (Q K^T) by 32-bit ldmatrix and reorders
+// the weights' accumulators into TF32 A fragments by shuffles.
 // RUN: attention-opt %examples/linear_elu.mlir --attn-lower-to-nvvm="chip=sm_90a features=+ptx80 format=isa" | FileCheck %s --check-prefix=TF32
 // TF32: gpu.binary @attn_kernels
 // TF32-SAME: .visible .entry attn_fwd_segment_states(
+// TF32-NOT: ldmatrix
+// TF32-SAME: .visible .entry attn_fwd(
+// TF32-SAME: ldmatrix.sync.aligned.m8n8.x4.shared.b16
 // TF32-SAME: cvt.rna.tf32.f32
 // TF32-SAME: mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
-// TF32-SAME: .visible .entry attn_fwd(
-// TF32-SAME: ld.shared.b32
-// TF32-SAME: mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
-// TF32-NOT: ldmatrix
+// TF32-SAME: shfl.sync.idx.b32
