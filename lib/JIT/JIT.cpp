@@ -453,10 +453,6 @@ CompiledKernel::CompiledKernel(std::shared_ptr<const CompiledBundle> bundle,
   attn::runtime::ImageKind kind = this->bundle->format == BinaryFormat::Cubin
                                       ? attn::runtime::ImageKind::Cubin
                                       : attn::runtime::ImageKind::PTX;
-  if (this->bundle->kernels.size() == 1)
-    launcher = std::make_unique<attn::runtime::KernelLauncher>(
-        this->bundle->kernels.front().image, this->bundle->kernels.front().info,
-        kind);
   std::vector<std::pair<std::string, KernelInfo>> kernels;
   for (const KernelBinary &kernel : this->bundle->kernels)
     kernels.emplace_back(kernel.image, kernel.info);
@@ -494,7 +490,7 @@ Error CompiledKernel::launch(const attn::runtime::AttentionProblem &tensors,
         "outputs), and launch(AttentionProblem) runs single-kernel specs; "
         "pass the spec's arguments by number to "
         "launch(runtime::SpecProblem) instead");
-  return launcher->launch(tensors, stream);
+  return specLauncher->getLauncher(0).launch(tensors, stream);
 }
 
 Error CompiledKernel::launch(const attn::runtime::SpecProblem &problem,

@@ -169,9 +169,8 @@ private:
   double compileTimeMs;
   bool fromCache;
   std::string cacheSource;
-  /// Set when the spec has exactly one kernel.
-  std::unique_ptr<runtime::KernelLauncher> launcher;
-  /// Every kernel of the spec, for launches by spec argument.
+  /// Every kernel of the spec: launches by spec argument, and (single-kernel
+  /// specs) by AttentionProblem through its one KernelLauncher.
   std::unique_ptr<runtime::SpecLauncher> specLauncher;
 };
 

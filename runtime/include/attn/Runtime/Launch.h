@@ -235,6 +235,10 @@ public:
 
   /// The KernelInfo of each kernel, in bundle order.
   llvm::ArrayRef<KernelInfo> getInfos() const { return infos; }
+  /// The launcher of kernel `index` of the bundle (a single-kernel spec's
+  /// AttentionProblem launches go through it, so that both ways of
+  /// launching share one loaded module and one workspace).
+  KernelLauncher &getLauncher(size_t index) { return *launchers[index]; }
 
   /// Validates everything (planSpecLaunch; no memory touched on a
   /// mismatch), then launches the chain kernels and the combine kernel in
