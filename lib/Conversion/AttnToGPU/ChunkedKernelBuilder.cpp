@@ -240,8 +240,9 @@ struct ChunkedConfig {
   /// decayed values V~ = V exp(G_last - G_j) at decayedOffset).
   bool warpgroup = false;
   int64_t pOffset = 0, decayedOffset = 0;
-  /// Buffers of each per-chunk tile (Q, K, V, S, G, V~).
-  int64_t buffers = 2;
+  /// Buffers of each per-chunk tile (Q, K, V, G, V~), and of S
+  /// (ChunkedPlan::stateBuffers; the warpgroup path always has `buffers`).
+  int64_t buffers = 2, stateBuffers = 2;
   /// Decays are scalar per token (G in gOffset) and no per-channel gate
   /// absorbs them.
   bool scalarDecayOnly() const { return decay && !channelGate; }
@@ -425,7 +426,8 @@ configure(SpecChain &chain, const ChunkedPlan &plan, const TargetInfo &target) {
   cfg.qOffset = take(2 * phiBytes);
   cfg.kOffset = cfg.qOffset + phiBytes;
   cfg.vOffset = take(buffers * cfg.chunk * (cfg.augTile + pad) * eb);
-  cfg.sOffset = take(buffers * cfg.fk * (cfg.augTile + pad) * eb);
+  cfg.stateBuffers = cfg.warpgroup ? buffers : plan.stateBuffers;
+  cfg.sOffset = take(cfg.stateBuffers * cfg.fk * (cfg.augTile + pad) * eb);
   // The bytes of a widening map's own tiles (phi, staging, W).
   int64_t mapBytes = 0;
   if (cfg.widening) {
@@ -494,9 +496,10 @@ ChunkedPlan mlir::attn::chooseChunkedPlan(SpecChain &chain, StringRef chip) {
   ChunkedPlan plan = getDefaultChunkedPlan(chain);
   // Where the default's tiles do not fit in shared memory (f32 ones of
   // Dk >= 128, a per-channel gate's tables, a widening map's tiles in f32),
-  // fewer value columns, then shorter chunks (fewer warps) shrink them. A
-  // fused output norm keeps whole rows. configure's diagnostics are the
-  // builder's to report, not this search's.
+  // one S buffer (warp-level kernels), then fewer value columns, then
+  // shorter chunks (fewer warps) shrink them. A fused output norm keeps
+  // whole rows. configure's diagnostics are the builder's to report, not
+  // this search's.
   std::string error;
   if (std::unique_ptr<TargetInfo> target = createTargetInfo(chip, error)) {
     ScopedDiagnosticHandler silence(chain.aggregate.getContext(),
@@ -517,7 +520,9 @@ ChunkedPlan mlir::attn::chooseChunkedPlan(SpecChain &chain, StringRef chip) {
       if (cfg->sharedBytes <= target->getMaxSharedBytes())
         break;
       previous = plan;
-      if (plan.valueTile > 16 && !fusedNorm) {
+      if (plan.stateBuffers > 1 && !cfg->warpgroup) {
+        plan.stateBuffers = 1;
+      } else if (plan.valueTile > 16 && !fusedNorm) {
         plan.valueTile /= 2;
       } else if (plan.warps > 2) {
         plan.warps /= 2;
@@ -1825,7 +1830,7 @@ void ChunkedEmitter::emitKernel(StringRef name, Role role) {
         add(start, add(c(cfg.outputOffset), mul(warpId, c(cfg.outputBytes)))),
         16, cfg.valueTile);
   Type et = cfg.elementType;
-  int64_t sRows = cfg.buffers * cfg.fk;
+  int64_t sRows = cfg.stateBuffers * cfg.fk;
   Type ot = cfg.operandType;
   if (cfg.warpgroup) {
     assert(!cfg.sum && ot == et && "usesWarpgroupChunks excludes these");
@@ -2071,8 +2076,10 @@ void ChunkedEmitter::emitOutputs() {
 
   if (cfg.causal) {
     // Chunk ch reads S from buffer ch % 2 and writes the next one to the
-    // other buffer, like G, so beginChunk's barrier covers it too.
-    writeSharedState(state, stageOf(chunkBegin));
+    // other buffer, like G, so beginChunk's barrier covers it too. With one
+    // S buffer, a barrier after every warp's Q S precedes the write.
+    bool oneStateBuffer = cfg.stateBuffers == 1;
+    writeSharedState(state, oneStateBuffer ? c(0) : stageOf(chunkBegin));
     startChunks(/*q=*/true, /*kv=*/true);
     // The warpgroup loop scans the next chunk's G before its middle
     // barrier: its log-gates are loaded a chunk earlier and carried.
@@ -2092,14 +2099,16 @@ void ChunkedEmitter::emitOutputs() {
           if (!cfg.warpgroup) {
             ChunkStep step = beginChunk(ch, /*q=*/true, /*kv=*/true);
             SmallVector<Value> scores;
-            SmallVector<Value> acc =
-                queryProducts(step.stage, step.stage, &scores);
+            SmallVector<Value> acc = queryProducts(
+                step.stage, oneStateBuffer ? c(0) : step.stage, &scores);
             SmallVector<Value> weights =
                 weighChunk(chunkFactors(step.stage), acc, scores);
             addIntraChunk(step.stage, acc, weights);
             storeOutput(acc, step.t0);
             updateState(st, step.stage);
-            writeSharedState(st, step.other);
+            if (oneStateBuffer)
+              target.barrier(b, loc);
+            writeSharedState(st, oneStateBuffer ? c(0) : step.other);
             endChunk(step);
             scf::YieldOp::create(b, loc, st);
             return;

@@ -416,19 +416,20 @@ func.func @simple_gla_states(%q: tensor<?x?x?x64xbf16>, %k: tensor<?x?x?x64xbf16
 // f32 inputs take the chunked kernel's warp-level path (TF32 products, the
 // same fragments as 16-bit ones, loaded element by element) on both chips:
 // the warpgroup ops have no transposed TF32 operands. Its f32 tiles at
-// Dk = 128 fit in shared memory with fewer value columns a CTA (sm_90a: 32
-// instead of 64), and on sm_80 also shorter chunks (32 tokens, 2 warps).
+// Dk = 128 fit in shared memory with one buffer of S (a barrier before each
+// chunk writes it) on sm_90a, and on sm_80 also 16 value columns a CTA
+// instead of 64.
 
 // CHECK-LABEL: func.func @linear_f32
 // CHECK:       gpu.module @attn_kernels attributes {attn.kernel_info =
-// CHECK-SAME:    \22block_m\22:32,\22block_n\22:16,
+// CHECK-SAME:    \22block_m\22:64,\22block_n\22:16,
 // CHECK-SAME:    \22dtype\22:\22f32\22,
 // CHECK:         gpu.func @attn_fwd_segment_states(%{{.*}}: memref<?xf32>, %{{.*}}: memref<?xf32>, %{{.*}}: memref<?xf32>, %{{.*}}: memref<?xf32>,
 // CHECK-NOT:       nvgpu.ldmatrix
 // CHECK:           nvvm.convert.float.to.tf32 %{{.*}} {rnd = #nvvm.fp_rnd_mode<rna>}
 // CHECK:           nvvm.mma.sync {{.*}}multiplicandAPtxType = #nvvm.mma_type<tf32>, multiplicandBPtxType = #nvvm.mma_type<tf32>, shape = #nvvm.shape<m = 16, n = 8, k = 8>
 // WG-LABEL:    func.func @linear_f32
-// WG:            \22block_m\22:64,\22block_n\22:32,
+// WG:            \22block_m\22:64,\22block_n\22:64,
 // WG-NOT:        nvvm.wgmma
 // WG:            nvvm.mma.sync {{.*}}shape = #nvvm.shape<m = 16, n = 8, k = 8>
 // WG-NOT:        nvvm.wgmma

@@ -91,6 +91,12 @@ struct ChunkedPlan {
   /// has them (usesWarpgroupChunks); `matrix_ops = "warp"` keeps the
   /// warp-level ops.
   bool warpgroup = true;
+  /// Buffers of the shared copy of the state S that the next chunk's Q S
+  /// reads (warp-level causal kernels): 2 lets each warp write the next
+  /// chunk's S while others still read this one's; 1, where shared memory
+  /// is short (f32 tiles), writes it after a barrier. Not a plan key:
+  /// chooseChunkedPlan picks it when fitting the plan to shared memory.
+  int64_t stateBuffers = 2;
 };
 
 /// The default chunked plan for `chain` on `chip`; the `block_m` (chunk),
