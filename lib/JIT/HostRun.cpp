@@ -187,6 +187,23 @@ static Expected<DType> toDType(ElementKind kind) {
 }
 
 /// The bytes of `tensor` in `kind`, dense row-major.
+/// Copies `bytes` to a new device buffer (at least 16 bytes, so that an
+/// empty tensor still has an aligned address) kept in `buffers`; returns
+/// its address.
+static Expected<void *> uploadToDevice(CudaDriver &driver,
+                                       std::vector<DeviceBuffer> &buffers,
+                                       llvm::ArrayRef<char> bytes) {
+  Expected<DeviceBuffer> buffer =
+      driver.allocate(std::max<size_t>(bytes.size(), 16));
+  if (!buffer)
+    return buffer.takeError();
+  if (!bytes.empty())
+    if (Error err = buffer->copyFromHost(bytes.data(), bytes.size()))
+      return std::move(err);
+  buffers.push_back(std::move(*buffer));
+  return buffers.back().data();
+}
+
 static std::vector<char> encodeTensor(const HostTensor &tensor,
                                       ElementKind kind) {
   int64_t size = getDeviceElementSize(kind);
@@ -240,16 +257,8 @@ runSpecOnGPU(CompiledKernel &kernel, mlir::func::FuncOp spec,
   if (Error err = driver->makeCurrent(0))
     return std::move(err);
   std::vector<DeviceBuffer> buffers;
-  auto upload = [&](llvm::ArrayRef<char> bytes) -> Expected<void *> {
-    Expected<DeviceBuffer> buffer =
-        driver->allocate(std::max<size_t>(bytes.size(), 16));
-    if (!buffer)
-      return buffer.takeError();
-    if (!bytes.empty())
-      if (Error err = buffer->copyFromHost(bytes.data(), bytes.size()))
-        return std::move(err);
-    buffers.push_back(std::move(*buffer));
-    return buffers.back().data();
+  auto upload = [&](llvm::ArrayRef<char> bytes) {
+    return uploadToDevice(*driver, buffers, bytes);
   };
 
   runtime::SpecProblem problem;
@@ -366,16 +375,8 @@ attn::jit::runOnGPU(CompiledKernel &kernel, mlir::func::FuncOp spec,
     return std::move(err);
 
   std::vector<DeviceBuffer> buffers;
-  auto upload = [&](llvm::ArrayRef<char> bytes) -> Expected<void *> {
-    Expected<DeviceBuffer> buffer = driver->allocate(std::max<size_t>(
-        bytes.size(), 16));
-    if (!buffer)
-      return buffer.takeError();
-    if (!bytes.empty())
-      if (Error err = buffer->copyFromHost(bytes.data(), bytes.size()))
-        return std::move(err);
-    buffers.push_back(std::move(*buffer));
-    return buffers.back().data();
+  auto upload = [&](llvm::ArrayRef<char> bytes) {
+    return uploadToDevice(*driver, buffers, bytes);
   };
 
   runtime::AttentionProblem problem;

@@ -18,6 +18,17 @@ static Error makeError(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
 }
 
+/// Fails if the kernel of `info` was compiled for the static extent
+/// `expected` (-1: dynamic) of `name` and the launch has `actual`.
+static Error checkStaticExtent(const KernelInfo &info, int64_t expected,
+                               int64_t actual, StringRef name) {
+  if (expected >= 0 && expected != actual)
+    return makeError(llvm::formatv(
+        "{0}: {1} = {2}, but the kernel was compiled for {1} = {3}",
+        info.kernelName, name, actual, expected));
+  return Error::success();
+}
+
 //===----------------------------------------------------------------------===//
 // Signature
 //===----------------------------------------------------------------------===//
@@ -276,13 +287,8 @@ attn::runtime::packLaunch(const KernelInfo &info, const AttentionProblem &given,
 
   // What validate cannot know: the static extents the kernel was built for
   // and side-input extents given as expressions.
-  auto checkStatic = [&](int64_t expected, int64_t actual,
-                         StringRef name) -> Error {
-    if (expected >= 0 && expected != actual)
-      return makeError(llvm::formatv(
-          "{0}: {1} = {2}, but the kernel was compiled for {1} = {3}",
-          info.kernelName, name, actual, expected));
-    return Error::success();
+  auto checkStatic = [&](int64_t expected, int64_t actual, StringRef name) {
+    return checkStaticExtent(info, expected, actual, name);
   };
   if (Error err = checkStatic(info.staticHq, dims->queryHeads, "Hq"))
     return std::move(err);
@@ -671,13 +677,8 @@ attn::runtime::packCombineLaunch(const KernelInfo &info,
       return std::move(err);
   int64_t batch = o.sizes[axes.batch], heads = o.sizes[axes.heads],
           rows = o.sizes[axes.seq];
-  auto checkStatic = [&](int64_t expected, int64_t actual,
-                         StringRef name) -> Error {
-    if (expected >= 0 && expected != actual)
-      return makeError(llvm::formatv(
-          "{0}: {1} = {2}, but the kernel was compiled for {1} = {3}",
-          info.kernelName, name, actual, expected));
-    return Error::success();
+  auto checkStatic = [&](int64_t expected, int64_t actual, StringRef name) {
+    return checkStaticExtent(info, expected, actual, name);
   };
   if (Error err = checkStatic(info.staticHq, heads, "Hq"))
     return std::move(err);
