@@ -124,6 +124,11 @@ int32_t attnLaunch(AttnKernel *kernel, const AttnTensor *tensors,
   lastError.clear();
   if (!kernel)
     return fail(llvm::createStringError("attnLaunch: null kernel"));
+  if (size_t kernels = kernel->kernel->getKernels().size(); kernels != 1)
+    return fail(llvm::createStringError(
+        "attnLaunch: this spec compiled to " + std::to_string(kernels) +
+        " kernels (one per attn.aggregate chain and one combining their "
+        "outputs); launch it with attnLaunchSpec, its arguments by number"));
   runtime::AttentionProblem problem;
   problem.layout = llvm::StringRef(kernel->kernel->getKernelInfo().layout) ==
                            "bshd"
