@@ -19,6 +19,7 @@
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Target/TargetInfo.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/TypeUtilities.h"
 
 namespace mlir::attn {
 #define GEN_PASS_DEF_ATTNPLANPASS
@@ -51,7 +52,18 @@ static Tiling chooseTiling(SpecChain &chain, Algorithm algorithm,
   std::unique_ptr<TargetInfo> target = createTargetInfo(chip, error);
   if (algorithm == Algorithm::Chunked) {
     ChunkedPlan plan = chooseChunkedPlan(chain, chip);
-    std::string reason = "default chunk and value tile " + where;
+    std::string reason =
+        plan.fittedToSharedMemory
+            ? "the default chunk and value tile " + where +
+                  " shrunk to fit the tiles in shared memory" +
+                  (plan.stateBuffers == 1
+                       ? " (one buffer of the state S, written after a "
+                         "barrier)"
+                       : "")
+            : "default chunk and value tile " + where;
+    Type element = mlir::getElementTypeOrSelf(chain.score.getQuery().getType());
+    if (element.isF32())
+      reason += "; f32 operands as TF32 on the warp-level matrix ops";
     // A feature map that widens a row sizes the state: F x value tile.
     int64_t features = chain.score.getFeatureDim();
     if (features != chain.score.getHeadDim())

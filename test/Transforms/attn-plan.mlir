@@ -345,3 +345,19 @@ func.func @retnet_layer_norm(%q: tensor<?x?x?x128xbf16>, %k: tensor<?x?x?x128xbf
   %o = attn.aggregate %w, %v norm layer : tensor<?x?x?x256xbf16> -> tensor<?x?x?x256xbf16>
   return %o : tensor<?x?x?x256xbf16>
 }
+
+// -----
+
+// f32 linear attention at Dk 128: the default plan's tiles do not fit in
+// sm_90a's shared memory with two buffers of S, so the plan keeps one (its
+// writes after a barrier), and the remark says so.
+// CHECK-LABEL: func.func @linear_f32_fitted(
+func.func @linear_f32_fitted(%q: tensor<?x?x?x128xf32>, %k: tensor<?x?x?x128xf32>,
+                             %v: tensor<?x?x?x128xf32>) -> tensor<?x?x?x128xf32> {
+  %s = attn.score %q, %k : tensor<?x?x?x128xf32>, tensor<?x?x?x128xf32>
+  %m = attn.mask %s, #attn.causal
+  %w = attn.normalize %m none
+  // expected-remark @+1 {{plan: algorithm = chunked (the chunked linear-time form is legal: normalize none/sum, bilinear score, mask absent or causal; the sequence length is dynamic); block_m = 64, block_n = 64, warps = 4, stages = 2 (the default chunk and value tile for head dim 128 on sm_90a shrunk to fit the tiles in shared memory (one buffer of the state S, written after a barrier); f32 operands as TF32 on the warp-level matrix ops)}}
+  %o = attn.aggregate %w, %v : tensor<?x?x?x128xf32> -> tensor<?x?x?x128xf32>
+  return %o : tensor<?x?x?x128xf32>
+}

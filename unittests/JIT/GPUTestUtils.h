@@ -29,8 +29,9 @@
 #include "gtest/gtest.h"
 
 #include <cmath>
-#include <optional>
 #include <cstring>
+#include <memory>
+#include <optional>
 
 namespace attn::jit::testing {
 
@@ -60,6 +61,23 @@ inline double relativeError(const HostTensor &actual,
   if (ref == 0)
     return diff == 0 ? 0 : INFINITY;
   return std::sqrt(diff / ref);
+}
+
+/// A spec parsed in a context of its own (the module keeps it alive).
+struct ParsedSpec {
+  std::unique_ptr<mlir::MLIRContext> context;
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+};
+
+/// Parses spec `text` with the spec dialects loaded; a null module (and the
+/// parser's diagnostics on stderr) on error.
+inline ParsedSpec parseSpec(llvm::StringRef text) {
+  ParsedSpec spec;
+  spec.context = std::make_unique<mlir::MLIRContext>();
+  mlir::attn::loadSpecDialects(*spec.context);
+  spec.module =
+      mlir::parseSourceString<mlir::ModuleOp>(text, spec.context.get());
+  return spec;
 }
 
 /// The first spec function of `module`.

@@ -136,19 +136,6 @@ std::string makeSpec(const LinearCase &c) {
                        results, body);
 }
 
-struct Compiled {
-  std::unique_ptr<mlir::MLIRContext> context;
-  mlir::OwningOpRef<mlir::ModuleOp> module;
-};
-
-Compiled parse(llvm::StringRef text) {
-  Compiled c;
-  c.context = std::make_unique<mlir::MLIRContext>();
-  mlir::attn::loadSpecDialects(*c.context);
-  c.module = mlir::parseSourceString<mlir::ModuleOp>(text, c.context.get());
-  return c;
-}
-
 /// Runs `c` at `size` and checks it against the reference; the kernel must
 /// be the chunked one.
 std::optional<RunResult> check(const LinearCase &c,
@@ -158,7 +145,7 @@ std::optional<RunResult> check(const LinearCase &c,
                                std::optional<double> tolerance = std::nullopt) {
   std::string text = makeSpec(c);
   SCOPED_TRACE(text);
-  Compiled spec = parse(text);
+  ParsedSpec spec = parseSpec(text);
   EXPECT_TRUE(spec.module);
   if (!spec.module)
     return std::nullopt;
@@ -187,7 +174,7 @@ TEST_P(LinearExampleGPUTest, MatchesReference) {
   REQUIRE_GPU();
   std::optional<std::string> text = readExample(GetParam());
   ASSERT_TRUE(text) << "cannot read example " << GetParam();
-  Compiled spec = parse(*text);
+  ParsedSpec spec = parseSpec(*text);
   ASSERT_TRUE(spec.module);
   for (int64_t n : {17, 1000}) {
     reference::ProblemSize size{2, 4, 2, n, n};
@@ -413,7 +400,7 @@ TEST(LinearNormGPUTest, RetNetExample) {
   REQUIRE_GPU();
   std::optional<std::string> text = readExample("retnet");
   ASSERT_TRUE(text) << "cannot read example retnet";
-  Compiled spec = parse(*text);
+  ParsedSpec spec = parseSpec(*text);
   ASSERT_TRUE(spec.module);
   for (int64_t n : {1, 17, 1000}) {
     reference::ProblemSize size{2, 8, 8, n, n};
@@ -479,7 +466,7 @@ TEST(LinearStrongGateGPUTest, MinusFivePerTokenStaysFinite) {
           type);
       LinearCase c = gatedWithStates(channelGate);
       c.type = type;
-      Compiled spec = parse(makeSpec(c));
+      ParsedSpec spec = parseSpec(makeSpec(c));
       ASSERT_TRUE(spec.module);
       mlir::func::FuncOp func = getSpec(*spec.module);
       reference::ProblemSize size{1, 2, 1, 1000, 1000};
@@ -621,7 +608,7 @@ TEST(LinearChainGPUTest, TwoHalvesEqualOneRun) {
     SCOPED_TRACE(channelGate ? "per-channel gate" : "gated decay");
     LinearCase c = gatedWithStates(channelGate);
     c.dk = c.dv = 128;
-    Compiled spec = parse(makeSpec(c));
+    ParsedSpec spec = parseSpec(makeSpec(c));
     ASSERT_TRUE(spec.module);
     mlir::func::FuncOp func = getSpec(*spec.module);
     auto kernel = CompiledKernel::compile(*spec.module);
@@ -662,7 +649,7 @@ TEST(LinearLongGPUTest, Length65536AgainstRecurrence) {
   LinearCase c;
   c.decay = Decay::Gated;
   c.finalState = true;
-  Compiled spec = parse(makeSpec(c));
+  ParsedSpec spec = parseSpec(makeSpec(c));
   ASSERT_TRUE(spec.module);
   mlir::func::FuncOp func = getSpec(*spec.module);
   int64_t n = 65536, d = 64;

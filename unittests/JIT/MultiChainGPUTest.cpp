@@ -23,19 +23,6 @@ using namespace attn::jit::testing;
 
 namespace {
 
-struct Parsed {
-  std::unique_ptr<mlir::MLIRContext> context;
-  mlir::OwningOpRef<mlir::ModuleOp> module;
-};
-
-Parsed parse(llvm::StringRef text) {
-  Parsed p;
-  p.context = std::make_unique<mlir::MLIRContext>();
-  mlir::attn::loadSpecDialects(*p.context);
-  p.module = mlir::parseSourceString<mlir::ModuleOp>(text, p.context.get());
-  return p;
-}
-
 /// examples/based.mlir, with both chains in BSHD if `bshd`.
 std::optional<std::string> basedSpec(bool bshd) {
   std::optional<std::string> text = readExample("based");
@@ -57,7 +44,7 @@ std::optional<std::string> basedSpec(bool bshd) {
 void checkBased(bool bshd, const reference::ProblemSize &size) {
   std::optional<std::string> text = basedSpec(bshd);
   ASSERT_TRUE(text) << "cannot read example based";
-  Parsed spec = parse(*text);
+  ParsedSpec spec = parseSpec(*text);
   ASSERT_TRUE(spec.module);
   SCOPED_TRACE(llvm::formatv("based {0} B{1} Hq{2} Hkv{3} N{4}",
                              bshd ? "BSHD" : "BHSD", size.batch, size.qHeads,
@@ -118,7 +105,7 @@ TEST(MultiChainGPUTest, ScaledDifferenceOfTwoSoftmaxChains) {
 )",
       q, kv, of);
   SCOPED_TRACE(text);
-  Parsed spec = parse(text);
+  ParsedSpec spec = parseSpec(text);
   ASSERT_TRUE(spec.module);
   auto kernel = CompiledKernel::compile(*spec.module);
   ASSERT_TRUE(bool(kernel)) << llvm::toString(kernel.takeError());

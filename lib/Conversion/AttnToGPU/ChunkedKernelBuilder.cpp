@@ -520,6 +520,7 @@ ChunkedPlan mlir::attn::chooseChunkedPlan(SpecChain &chain, StringRef chip) {
       if (cfg->sharedBytes <= target->getMaxSharedBytes())
         break;
       previous = plan;
+      plan.fittedToSharedMemory = true;
       if (plan.stateBuffers > 1 && !cfg->warpgroup) {
         plan.stateBuffers = 1;
       } else if (plan.valueTile > 16 && !fusedNorm) {
@@ -928,10 +929,9 @@ Value ChunkedEmitter::prepareChannelGates(Value stage, bool q, bool kv) {
   // exp(x).
   auto rescale = [&](Value in, Value out, Value row, Value x) {
     Value loaded = memref::LoadOp::create(b, loc, in, ValueRange{row, channel});
-    Value v = widen(loaded);
-    memref::StoreOp::create(b, loc,
-                            narrowTo(cfg.operandType, mulf(v, expOf(x))), out,
-                            ValueRange{row, channel});
+    Value v = castTo(b.getF32Type(), loaded);
+    memref::StoreOp::create(b, loc, castTo(cfg.operandType, mulf(v, expOf(x))),
+                            out, ValueRange{row, channel});
   };
   auto body = [&]() -> Value {
     // G of the channel, a running sum from the chunk's first token (plus
@@ -1082,9 +1082,9 @@ void ChunkedEmitter::projectHedgehog(Value stage, bool q, bool kv,
           Value col = add(c(col0 + nd * shape.n), colOf[2 * h]);
           memref::StoreOp::create(
               b, loc,
-              narrowTo(cfg.elementType,
-                       vector::ExtractOp::create(b, loc, scaled,
-                                                 ArrayRef<int64_t>{h})),
+              castTo(cfg.elementType,
+                     vector::ExtractOp::create(b, loc, scaled,
+                                               ArrayRef<int64_t>{h})),
               phiPairs,
               ValueRange{add(outRow, rowOf[2 * h]),
                          arith::DivUIOp::create(b, loc, col, c(2))});
@@ -1108,9 +1108,7 @@ void ChunkedEmitter::loadMapWeights(Value kvHead) {
   auto loadFrom = [&](const SideInput *w, Value head, Value idx) -> Value {
     Value x = memref::LoadOp::create(
         b, loc, w->memref, ValueRange{add(mul(head, c(perHead)), idx)});
-    if (x.getType() == cfg.elementType)
-      return x;
-    return narrowTo(cfg.elementType, widen(x));
+    return castTo(cfg.elementType, x);
   };
   forEachThreadItem(2 * perHead, [&](Value idx) {
     Value isKey = cmpi(arith::CmpIPredicate::uge, idx, c(perHead));
@@ -1424,7 +1422,7 @@ void ChunkedEmitter::storeOutput(ArrayRef<Value> accIn, Value t0) {
       for (int64_t nd = 0; nd < valueTiles; ++nd) {
         Value pair =
             vector::ExtractOp::create(b, loc, o[nd], ArrayRef<int64_t>{h});
-        Value narrow = narrowTo(cfg.elementType, pair);
+        Value narrow = castTo(cfg.elementType, pair);
         Value col = add(c(nd * shape.n), colOf[e0]);
         // An even column of a 16-byte aligned row (checked by the
         // runtime): one 32-bit store.
@@ -1592,7 +1590,7 @@ void ChunkedEmitter::writeSharedState(ArrayRef<Value> state, Value sStage) {
             add(mul(sStage, c(cfg.fk)), add(stateTileRow(mt), rowOf[2 * h]));
         Value col = add(c(nt * shape.n), colOf[2 * h]);
         memref::StoreOp::create(
-            b, loc, narrowTo(cfg.elementType, pair), sVec2,
+            b, loc, castTo(cfg.elementType, pair), sVec2,
             ValueRange{row, arith::DivUIOp::create(b, loc, col, c(2))});
       }
 }

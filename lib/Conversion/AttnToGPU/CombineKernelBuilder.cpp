@@ -15,6 +15,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Conversion/AttnToGPU/AttnToGPU.h"
+
+#include "EmitterBase.h"
 #include "attn/Target/TargetInfo.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -27,17 +29,6 @@
 
 using namespace mlir;
 using namespace mlir::attn;
-
-/// The KernelInfo name of a float element type, or "" if unsupported.
-static std::string getDTypeName(Type type) {
-  if (type.isBF16())
-    return "bf16";
-  if (type.isF16())
-    return "f16";
-  if (type.isF32())
-    return "f32";
-  return "";
-}
 
 /// Whether `type` is a tensor (or scalar) of floats or of i1.
 static bool hasCombinableElements(Type type) {
@@ -142,7 +133,7 @@ mlir::attn::buildCombineKernel(OpBuilder &builder,
   Operation *resultOp = expr.result.getDefiningOp();
   auto resultType = cast<RankedTensorType>(expr.result.getType());
   Type outElement = resultType.getElementType();
-  std::string outDType = getDTypeName(outElement);
+  std::string outDType = getKernelDType(outElement).str();
   if (resultType.getRank() != 4 || outDType.empty() ||
       resultType.isDynamicDim(3))
     return resultOp->emitOpError()
@@ -157,7 +148,7 @@ mlir::attn::buildCombineKernel(OpBuilder &builder,
   int64_t widest = outElement.getIntOrFloatBitWidth() / 8;
   for (Value operand : expr.operands) {
     Type element = getElementTypeOrSelf(operand.getType());
-    if (getDTypeName(element).empty())
+    if (getKernelDType(element).empty())
       return operand.getDefiningOp()->emitOpError()
              << "output of element type " << element
              << " cannot be read by the combine kernel (bf16, f16 or f32)";
@@ -279,7 +270,7 @@ mlir::attn::buildCombineKernel(OpBuilder &builder,
   info.headDimV = dv;
   info.blockM = 1;
   info.blockN = width;
-  info.warps = threads / 32;
+  info.warps = warps;
   info.stages = 1;
   auto staticDim = [&](unsigned axis) -> int64_t {
     return resultType.isDynamicDim(axis) ? -1 : resultType.getDimSize(axis);
@@ -290,6 +281,6 @@ mlir::attn::buildCombineKernel(OpBuilder &builder,
   info.staticHq = staticDim(axes.heads);
   info.staticNq = staticDim(axes.seq);
   for (auto [module, element] : llvm::zip_equal(operandModules, inElements))
-    info.combineOperands.push_back({module, getDTypeName(element)});
+    info.combineOperands.push_back({module, getKernelDType(element).str()});
   return info;
 }

@@ -49,27 +49,25 @@ Value EmitterBase::quadReduce(Value v, bool isMax) {
   return v;
 }
 
-Value EmitterBase::narrowTo(Type element, Value v) {
-  if (element.isF32())
+Value EmitterBase::castTo(Type element, Value v) {
+  Type from = getElementTypeOrSelf(v.getType());
+  if (from == element)
     return v;
   Type type = element;
   if (auto vec = dyn_cast<VectorType>(v.getType()))
     type = vec.clone(element);
+  unsigned fromBits = from.getIntOrFloatBitWidth();
+  unsigned toBits = element.getIntOrFloatBitWidth();
+  // f16 <-> bf16: through f32.
+  if (fromBits == toBits)
+    return castTo(element, castTo(b.getF32Type(), v));
+  if (toBits > fromBits)
+    return arith::ExtFOp::create(b, loc, type, v);
   return arith::TruncFOp::create(b, loc, type, v);
 }
 
-Value EmitterBase::widen(Value v) {
-  Type f32 = b.getF32Type();
-  if (getElementTypeOrSelf(v.getType()).isF32())
-    return v;
-  Type type = f32;
-  if (auto vec = dyn_cast<VectorType>(v.getType()))
-    type = vec.clone(f32);
-  return arith::ExtFOp::create(b, loc, type, v);
-}
-
 Value EmitterBase::packPair(Value pair) {
-  Value narrow = narrowTo(elementType, pair);
+  Value narrow = castTo(elementType, pair);
   Value word = vector::BitCastOp::create(
       b, loc, VectorType::get({1}, b.getI32Type()), narrow);
   return vector::ExtractOp::create(b, loc, word, ArrayRef<int64_t>{0});
@@ -112,7 +110,7 @@ void EmitterBase::stagePair(const StagingTile &tile, Value row, Value col,
   int64_t pairWords = 2 * eb / 4;
   Value words = vector::BitCastOp::create(
       b, loc, VectorType::get({pairWords}, b.getI32Type()),
-      narrowTo(elementType, pair));
+      castTo(elementType, pair));
   Value word0 =
       add(mul(row, c(pitch)),
           pairWords == 1 ? arith::DivUIOp::create(b, loc, col, c(2)).getResult()
@@ -325,7 +323,7 @@ void EmitterBase::emitRowNormKernel(StringRef name, FunctionType type,
           Value loaded =
               vector::LoadOp::create(b, loc, pieceType, o, ValueRange{offset},
                                      /*nontemporal=*/false, llvm::Align(16));
-          x.push_back(select(inRow, widen(loaded), zeros));
+          x.push_back(select(inRow, castTo(b.getF32Type(), loaded), zeros));
           valid.push_back(inRow);
           at.push_back(offset);
         }
@@ -352,7 +350,7 @@ void EmitterBase::emitRowNormKernel(StringRef name, FunctionType type,
                                   addf(mulf(rowSum(true), invDv), f(eps))));
         for (auto [v, ok, offset] : llvm::zip(x, valid, at))
           scf::IfOp::create(b, loc, ok, [&](OpBuilder &, Location) {
-            Value narrow = narrowTo(elementType, mulf(v, rstd));
+            Value narrow = castTo(elementType, mulf(v, rstd));
             vector::StoreOp::create(b, loc, narrow, o, ValueRange{offset},
                                     /*nontemporal=*/false, llvm::Align(16));
             scf::YieldOp::create(b, loc);
@@ -373,8 +371,7 @@ void mlir::attn::describeKernel(KernelInfo &info, SpecChain &chain,
     return t.isDynamicDim(axis) ? -1 : t.getDimSize(axis);
   };
   info.arch = target.getChip().str();
-  Type element = qType.getElementType();
-  info.dtype = element.isBF16() ? "bf16" : element.isF16() ? "f16" : "f32";
+  info.dtype = getKernelDType(qType.getElementType()).str();
   info.layout = layout == Layout::bshd ? "bshd" : "bhsd";
   info.normalize = stringifyNormalizeKind(chain.normalize.getKind()).str();
   info.headDimQK = chain.score.getHeadDim();

@@ -32,6 +32,18 @@ inline constexpr int64_t kRowPad = 8;
 inline constexpr double kLog2E = 1.4426950408889634;
 inline constexpr double kLn2 = 0.6931471805599453;
 
+/// The KernelInfo dtype of a float element type of q/k/v/o ("bf16", "f16",
+/// "f32"), or "" for one no kernel takes.
+inline StringRef getKernelDType(Type type) {
+  if (type.isBF16())
+    return "bf16";
+  if (type.isF16())
+    return "f16";
+  if (type.isF32())
+    return "f32";
+  return "";
+}
+
 /// The head dim (last extent) of a rank-4 q, k or v.
 inline int64_t getHeadDim(Value v) {
   return cast<RankedTensorType>(v.getType()).getDimSize(3);
@@ -85,11 +97,9 @@ protected:
   Value rowBroadcast(ArrayRef<Value> perHalf);
   /// Sum / max over the lanes of a quad (the lanes sharing a row).
   Value quadReduce(Value v, bool isMax);
-  /// `v` (f32, a scalar or a vector) in `element`: truncated, or `v` itself
-  /// when `element` is f32.
-  Value narrowTo(Type element, Value v);
-  /// `v` (a float scalar or vector) in f32: extended, or `v` itself.
-  Value widen(Value v);
+  /// `v` (a float scalar or vector) in the float type `element`: extended,
+  /// truncated (f16 <-> bf16 through f32), or `v` itself when it has it.
+  Value castTo(Type element, Value v);
   /// A pair of f32 (vector<2xf32>) narrowed to the (16-bit) element type, as
   /// one 32-bit word (how P and S are stored to warpgroup operand tiles).
   Value packPair(Value pair);

@@ -97,6 +97,9 @@ struct ChunkedPlan {
   /// is short (f32 tiles), writes it after a barrier. Not a plan key:
   /// chooseChunkedPlan picks it when fitting the plan to shared memory.
   int64_t stateBuffers = 2;
+  /// Whether chooseChunkedPlan shrank the measured default (one S buffer,
+  /// fewer value columns, shorter chunks) to fit the tiles in shared memory.
+  bool fittedToSharedMemory = false;
 };
 
 /// The default chunked plan for `chain` on `chip`; the `block_m` (chunk),
