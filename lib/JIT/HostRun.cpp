@@ -187,6 +187,50 @@ static Expected<DType> toDType(ElementKind kind) {
 }
 
 /// The bytes of `tensor` in `kind`, dense row-major.
+/// The CUDA driver, with device 0's primary context current (the runs here
+/// upload, launch and read back on it).
+static Expected<CudaDriver &> getDriverOnDevice0() {
+  Expected<CudaDriver &> driver = CudaDriver::get();
+  if (!driver)
+    return driver.takeError();
+  if (Error err = driver->makeCurrent(0))
+    return std::move(err);
+  return *driver;
+}
+
+/// Reads `tensor`'s elements, of device kind `as`, back from `data`.
+static Error downloadTensor(CudaDriver &driver, HostTensor &tensor,
+                            const void *data, ElementKind as) {
+  int64_t size = getDeviceElementSize(as);
+  std::vector<char> bytes(tensor.getNumElements() * size);
+  if (Error err = driver.copyDeviceToHost(
+          bytes.data(), reinterpret_cast<uintptr_t>(data), bytes.size()))
+    return err;
+  for (int64_t i = 0; i < tensor.getNumElements(); ++i)
+    tensor.data[i] = decodeElement(bytes.data() + i * size, as);
+  return Error::success();
+}
+
+/// Runs `launch` options.timedLaunches times and stores the mean time per
+/// launch in *options.milliseconds (nothing without timed launches).
+static Error timeLaunches(CudaDriver &driver, const HostRunOptions &options,
+                          llvm::function_ref<Error()> launch) {
+  if (options.timedLaunches <= 0)
+    return Error::success();
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < options.timedLaunches; ++i)
+    if (Error err = launch())
+      return err;
+  if (Error err = driver.synchronize())
+    return err;
+  if (options.milliseconds)
+    *options.milliseconds = std::chrono::duration<double, std::milli>(
+                                std::chrono::steady_clock::now() - start)
+                                .count() /
+                            options.timedLaunches;
+  return Error::success();
+}
+
 /// Copies `bytes` to a new device buffer (at least 16 bytes, so that an
 /// empty tensor still has an aligned address) kept in `buffers`; returns
 /// its address.
@@ -251,11 +295,9 @@ runSpecOnGPU(CompiledKernel &kernel, mlir::func::FuncOp spec,
            : std::vector<int64_t>{hq.shape[0], hq.shape[headAxis],
                                   hq.shape[seqAxis], hv.shape[3]};
 
-  Expected<CudaDriver &> driver = CudaDriver::get();
+  Expected<CudaDriver &> driver = getDriverOnDevice0();
   if (!driver)
     return driver.takeError();
-  if (Error err = driver->makeCurrent(0))
-    return std::move(err);
   std::vector<DeviceBuffer> buffers;
   auto upload = [&](llvm::ArrayRef<char> bytes) {
     return uploadToDevice(*driver, buffers, bytes);
@@ -297,27 +339,12 @@ runSpecOnGPU(CompiledKernel &kernel, mlir::func::FuncOp spec,
     return std::move(err);
   if (Error err = driver->synchronize())
     return std::move(err);
-  int64_t size = getDeviceElementSize(*kind);
-  std::vector<char> bytes(o.getNumElements() * size);
-  if (Error err = driver->copyDeviceToHost(
-          bytes.data(), reinterpret_cast<uintptr_t>(*oData), bytes.size()))
+  if (Error err = downloadTensor(*driver, o, *oData, *kind))
     return std::move(err);
-  for (int64_t i = 0; i < o.getNumElements(); ++i)
-    o.data[i] = decodeElement(bytes.data() + i * size, *kind);
 
-  if (options.timedLaunches > 0) {
-    auto start = std::chrono::steady_clock::now();
-    for (int i = 0; i < options.timedLaunches; ++i)
-      if (Error err = kernel.launch(problem))
-        return std::move(err);
-    if (Error err = driver->synchronize())
-      return std::move(err);
-    if (options.milliseconds)
-      *options.milliseconds = std::chrono::duration<double, std::milli>(
-                                  std::chrono::steady_clock::now() - start)
-                                  .count() /
-                              options.timedLaunches;
-  }
+  if (Error err = timeLaunches(*driver, options,
+                               [&] { return kernel.launch(problem); }))
+    return std::move(err);
   std::vector<HostTensor> results;
   results.push_back(std::move(o));
   return results;
@@ -368,11 +395,9 @@ attn::jit::runOnGPU(CompiledKernel &kernel, mlir::func::FuncOp spec,
   int64_t batch = hq.shape[0], hqHeads = hq.shape[headAxis],
           nq = hq.shape[seqAxis], dv = hv.shape[3];
 
-  Expected<CudaDriver &> driver = CudaDriver::get();
+  Expected<CudaDriver &> driver = getDriverOnDevice0();
   if (!driver)
     return driver.takeError();
-  if (Error err = driver->makeCurrent(0))
-    return std::move(err);
 
   std::vector<DeviceBuffer> buffers;
   auto upload = [&](llvm::ArrayRef<char> bytes) {
@@ -510,15 +535,8 @@ attn::jit::runOnGPU(CompiledKernel &kernel, mlir::func::FuncOp spec,
 
   // The results of the first launch, before timed launches (which, in
   // place, would advance the state again).
-  auto download = [&](HostTensor &tensor, void *data, ElementKind as) -> Error {
-    int64_t size = getDeviceElementSize(as);
-    std::vector<char> bytes(tensor.getNumElements() * size);
-    if (Error err = driver->copyDeviceToHost(
-            bytes.data(), reinterpret_cast<uintptr_t>(data), bytes.size()))
-      return err;
-    for (int64_t i = 0; i < tensor.getNumElements(); ++i)
-      tensor.data[i] = decodeElement(bytes.data() + i * size, as);
-    return Error::success();
+  auto download = [&](HostTensor &tensor, void *data, ElementKind as) {
+    return downloadTensor(*driver, tensor, data, as);
   };
   if (Error err = download(o, *oData, *kind))
     return std::move(err);
@@ -530,19 +548,9 @@ attn::jit::runOnGPU(CompiledKernel &kernel, mlir::func::FuncOp spec,
             download(finalState, problem.finalState->data, ElementKind::F32))
       return std::move(err);
 
-  if (options.timedLaunches > 0) {
-    auto start = std::chrono::steady_clock::now();
-    for (int i = 0; i < options.timedLaunches; ++i)
-      if (Error err = kernel.launch(problem))
-        return std::move(err);
-    if (Error err = driver->synchronize())
-      return std::move(err);
-    if (options.milliseconds)
-      *options.milliseconds = std::chrono::duration<double, std::milli>(
-                                  std::chrono::steady_clock::now() - start)
-                                  .count() /
-                              options.timedLaunches;
-  }
+  if (Error err = timeLaunches(*driver, options,
+                               [&] { return kernel.launch(problem); }))
+    return std::move(err);
 
   // The kernel's results in its order: o, lse, final state.
   std::vector<HostTensor> produced{std::move(o)};

@@ -583,13 +583,6 @@ static std::string getOutputAxes(Layout layout) {
   return layout == Layout::BSHD ? "[B, Nq, Hq, Dv]" : "[B, Hq, Nq, Dv]";
 }
 
-static std::string formatSizes(llvm::ArrayRef<int64_t> sizes) {
-  std::string out = "[";
-  for (auto [i, size] : llvm::enumerate(sizes))
-    out += (i ? ", " : "") + std::to_string(size);
-  return out + "]";
-}
-
 Expected<PackedLaunch>
 attn::runtime::packCombineLaunch(const KernelInfo &info,
                                  llvm::ArrayRef<TensorRef> operands,

@@ -167,6 +167,14 @@ bool TensorRef::isContiguous() const {
   return true;
 }
 
+std::string attn::runtime::formatSizes(ArrayRef<int64_t> sizes) {
+  return "[" +
+         llvm::join(llvm::map_range(
+                        sizes, [](int64_t v) { return std::to_string(v); }),
+                    ", ") +
+         "]";
+}
+
 //===----------------------------------------------------------------------===//
 // Validation
 //===----------------------------------------------------------------------===//
@@ -175,14 +183,6 @@ namespace {
 
 Error fail(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
-
-std::string formatList(ArrayRef<int64_t> values) {
-  return "[" +
-         llvm::join(llvm::map_range(
-                        values, [](int64_t v) { return std::to_string(v); }),
-                    ", ") +
-         "]";
 }
 
 std::string formatPointer(const void *pointer) {
@@ -223,23 +223,23 @@ Error checkBasics(Operand &op) {
   if (t.strides.size() != t.sizes.size())
     return fail(llvm::formatv("{0}: {1} sizes {2} but {3} strides {4}; give "
                               "one stride per axis",
-                              op.name, t.sizes.size(), formatList(t.sizes),
-                              t.strides.size(), formatList(t.strides)));
+                              op.name, t.sizes.size(), formatSizes(t.sizes),
+                              t.strides.size(), formatSizes(t.strides)));
   if (t.getRank() > TensorRef::kMaxRank)
     return fail(llvm::formatv("{0}: rank {1} (sizes {2}) exceeds the "
                               "largest supported rank {3}",
-                              op.name, t.getRank(), formatList(t.sizes),
+                              op.name, t.getRank(), formatSizes(t.sizes),
                               TensorRef::kMaxRank));
   for (unsigned i = 0; i < t.getRank(); ++i) {
     if (t.sizes[i] < 0)
       return fail(llvm::formatv("{0}: negative size {1} on {2} (sizes {3})",
                                 op.name, t.sizes[i], op.axisName(i),
-                                formatList(t.sizes)));
+                                formatSizes(t.sizes)));
     if (t.strides[i] < 0)
       return fail(llvm::formatv("{0}: negative stride {1} on {2} (strides "
                                 "{3}) is not supported; call .contiguous()",
                                 op.name, t.strides[i], op.axisName(i),
-                                formatList(t.strides)));
+                                formatSizes(t.strides)));
   }
   if (llvm::is_contained(t.sizes, 0))
     return Error::success();
@@ -250,15 +250,15 @@ Error checkBasics(Operand &op) {
         llvm::AddOverflow(maxOffset, extent, maxOffset))
       return fail(llvm::formatv("{0}: sizes {1} with strides {2} overflow "
                                 "64-bit offsets",
-                                op.name, formatList(t.sizes),
-                                formatList(t.strides)));
+                                op.name, formatSizes(t.sizes),
+                                formatSizes(t.strides)));
   }
   int64_t bytes;
   if (llvm::MulOverflow(maxOffset + 1, t.getElementSize(), bytes))
     return fail(llvm::formatv("{0}: sizes {1} with strides {2} overflow "
                               "64-bit byte offsets",
-                              op.name, formatList(t.sizes),
-                              formatList(t.strides)));
+                              op.name, formatSizes(t.sizes),
+                              formatSizes(t.strides)));
   op.maxOffset = maxOffset;
   op.begin = reinterpret_cast<uintptr_t>(t.data);
   op.end = op.begin + static_cast<uint64_t>(bytes);
@@ -272,7 +272,7 @@ Error checkRank(const Operand &op, unsigned rank) {
   return fail(llvm::formatv("{0}: expected rank {1}{2}, got rank {3} with "
                             "sizes {4}",
                             op.name, rank, op.shapeDescription(), t.getRank(),
-                            formatList(t.sizes)));
+                            formatSizes(t.sizes)));
 }
 
 Error checkDType(const Operand &op, DType expected, StringRef why) {
@@ -291,7 +291,7 @@ Error checkNonEmpty(const Operand &op) {
       return fail(llvm::formatv("{0}: {1} has size {2} (sizes {3}); every "
                                 "length must be >= 1",
                                 op.name, op.axisName(i), t.sizes[i],
-                                formatList(t.sizes)));
+                                formatSizes(t.sizes)));
   return Error::success();
 }
 
@@ -304,8 +304,8 @@ Error checkSameSize(StringRef what, const Operand &a, unsigned axisA,
   return fail(llvm::formatv(
       "{0} differs between {1} and {2}: {1} has {0} = {3} ({4} of sizes "
       "{5}), {2} has {0} = {6} ({7} of sizes {8})",
-      what, a.name, b.name, sa, a.axisName(axisA), formatList(a.ref->sizes), sb,
-      b.axisName(axisB), formatList(b.ref->sizes)));
+      what, a.name, b.name, sa, a.axisName(axisA), formatSizes(a.ref->sizes),
+      sb, b.axisName(axisB), formatSizes(b.ref->sizes)));
 }
 
 /// Checks the exact shape of a tensor whose shape follows from the problem
@@ -319,7 +319,7 @@ Error checkShape(const Operand &op, ArrayRef<int64_t> expected,
     parts.push_back(llvm::formatv("{0}={1}", name, size).str());
   return fail(llvm::formatv("{0}: expected shape [{1}], got {2}", op.name,
                             llvm::join(parts, ", "),
-                            formatList(op.ref->sizes)));
+                            formatSizes(op.ref->sizes)));
 }
 
 /// Checks the unit stride of the last (head-dim or Dv) axis.
@@ -334,7 +334,7 @@ Error checkLastAxisContiguous(const Operand &op) {
                             op.name,
                             last < op.axisNames.size() ? op.axisNames[last]
                                                        : StringRef("head dim"),
-                            t.strides[last], formatList(t.strides)));
+                            t.strides[last], formatSizes(t.strides)));
 }
 
 /// Checks that the base pointer and every stride (in bytes) of an axis with
@@ -388,7 +388,7 @@ Error checkNoSelfOverlap(const Operand &op) {
           "memory ({3} has stride {4}), so the kernel's writes would race; "
           "pass a tensor that does not overlap itself (e.g. from "
           "torch.empty)",
-          op.name, formatList(t.sizes), formatList(t.strides),
+          op.name, formatSizes(t.sizes), formatSizes(t.strides),
           op.axisName(axis), t.strides[axis]));
     reach += t.strides[axis] * (t.sizes[axis] - 1);
   }
@@ -425,7 +425,7 @@ Error checkIndex32(const Operand &op) {
         "{0}: the largest element offset is {1} (sizes {2}, strides {3}), "
         "beyond the kernel's 32-bit indexing (max {4}); split the launch "
         "(e.g. the batch) or build the kernel with 64-bit indexing",
-        op.name, op.maxOffset, formatList(t.sizes), formatList(t.strides),
+        op.name, op.maxOffset, formatSizes(t.sizes), formatSizes(t.strides),
         kMax));
   return Error::success();
 }
@@ -475,14 +475,14 @@ Error checkSideInput(const Operand &op, const ArgumentSpec &spec,
   if (!matches)
     return fail(llvm::formatv("{0}: expected shape {1}, got {2}", op.name,
                               describeExpected(spec, dims),
-                              formatList(t.sizes)));
+                              formatSizes(t.sizes)));
   if (spec.requireContiguous && !t.isContiguous())
     return fail(llvm::formatv(
         "{0}: the kernel reads it as a dense row-major "
         "tensor, expected strides {1}, got {2}; call "
         ".contiguous()",
-        op.name, formatList(TensorRef::getContiguousStrides(t.sizes)),
-        formatList(t.strides)));
+        op.name, formatSizes(TensorRef::getContiguousStrides(t.sizes)),
+        formatSizes(t.strides)));
   return Error::success();
 }
 
@@ -614,12 +614,12 @@ attn::runtime::validateProblem(const KernelSignature &sig,
   if (sig.headDimK > 0 && dims.headDimK != sig.headDimK)
     return fail(llvm::formatv("q, k: head dim Dk = {0} (q sizes {1}), but "
                               "{2} was built for Dk = {3}",
-                              dims.headDimK, formatList(problem.q.sizes),
+                              dims.headDimK, formatSizes(problem.q.sizes),
                               sig.name, sig.headDimK));
   if (sig.headDimV > 0 && dims.headDimV != sig.headDimV)
     return fail(llvm::formatv("v, o: head dim Dv = {0} (v sizes {1}), but "
                               "{2} was built for Dv = {3}",
-                              dims.headDimV, formatList(problem.v.sizes),
+                              dims.headDimV, formatSizes(problem.v.sizes),
                               sig.name, sig.headDimV));
 
   // Grouping of query heads onto key/value heads.
@@ -690,8 +690,8 @@ attn::runtime::validateProblem(const KernelSignature &sig,
             "{0}: the kernel reads it as a dense row-major [B, Hq, F, Dv] "
             "tensor, expected strides {1}, got {2}; call .contiguous()",
             (*state)->name,
-            formatList(TensorRef::getContiguousStrides((*state)->ref->sizes)),
-            formatList((*state)->ref->strides)));
+            formatSizes(TensorRef::getContiguousStrides((*state)->ref->sizes)),
+            formatSizes((*state)->ref->strides)));
 
   // Strides and alignment. The kernel loads rows of q, k, v (and states)
   // with wide vector loads.

@@ -98,6 +98,9 @@ enum class Layout : uint8_t { BHSD, BSHD };
 /// "BHSD" or "BSHD".
 llvm::StringRef getLayoutName(Layout layout);
 
+/// Sizes (or strides) as messages write them: "[2, 16, 1000, 64]".
+std::string formatSizes(llvm::ArrayRef<int64_t> sizes);
+
 /// A named extra input of a kernel: bias tables, ALiBi slopes, sink logits,
 /// segment ids, gates, feature-map weights, block-sparse layouts...
 struct SideInput {
